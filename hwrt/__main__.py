@@ -1,0 +1,2 @@
+from hwrt.cli import entry
+entry()

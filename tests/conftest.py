@@ -1,0 +1,24 @@
+import os, pytest
+from hwrt import oracles
+
+def pytest_configure(config):
+  config.addinivalue_line("markers", "gpu: needs a real GPU (skips cleanly without one)")
+  config.addinivalue_line("markers", "oracle(name): needs a vendor tool as a test oracle; skipping it fails CI")
+  config.addinivalue_line("markers", "slow: long-running test")
+
+def oracle(name: str) -> str:
+  """Path of a vendor tool, or skip with the reason and the install command. In CI a skip here is turned into a failure."""
+  p = oracles.find(name)
+  if p is None:
+    msg = f"oracle {name} is not installed ({oracles.INSTALL_HINT.get(name, 'see .ci/run')})"
+    if os.environ.get("CI"): pytest.fail("CI must have every oracle: " + msg)
+    pytest.skip(msg)
+  return p
+
+def has_gpu(vendor: str = "nv") -> bool:
+  return {"nv": os.path.exists("/dev/nvidiactl"), "amd": os.path.exists("/dev/kfd"),
+          "intel": any(os.path.exists(f"/dev/dri/renderD{n}") for n in range(128, 136))}[vendor]
+
+def pytest_runtest_setup(item):
+  if item.get_closest_marker("gpu") and not has_gpu("nv"):
+    pytest.skip("no NVIDIA GPU on this machine (/dev/nvidiactl missing)")
