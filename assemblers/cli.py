@@ -28,8 +28,8 @@ def add_args_asm(p):
   p.add_argument("-o", "--output", help="output container (default: SOURCE with .cubin / .hsaco)")
 
 def run_asm(args):
-  isa = isa_for_arch(args.arch)
-  data = isa.assemble_to_container(_read(args.source, "r"), args.arch)
+  text = _read(args.source, "r")
+  data = isa_for_arch(args.arch).assemble_to_container(text, args.arch)
   out = args.output or os.path.splitext(args.source)[0] + (".cubin" if args.arch.startswith("sm_") else ".hsaco")
   with open(out, "wb") as f: f.write(data)
   print(f"{out}: {len(data)} bytes")

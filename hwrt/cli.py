@@ -15,31 +15,41 @@ COMMANDS = {
   "sim-run": ("hwrt.sim.bridge_cli", "run an unmodified program against a simulated GPU"),
 }
 
-def build_parser() -> argparse.ArgumentParser:
+def _hook(m, verb: str, name: str):
+  return getattr(m, f"{verb}_{name.replace('-', '_')}", None) or getattr(m, verb)
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+  """Only the chosen subcommand's module is imported, so one broken or missing module never breaks the others."""
   ap = argparse.ArgumentParser(prog="hwrt", description="GPU driver-level bring-up and runtime toolkit")
   sub = ap.add_subparsers(dest="command", metavar="COMMAND")
   for name, (mod, hlp) in COMMANDS.items():
     p = sub.add_parser(name, help=hlp, description=hlp)
     p.set_defaults(_module=mod)
+    if name != chosen: continue
     try: m = importlib.import_module(mod)
     except ModuleNotFoundError as e:
       if e.name and mod.startswith(e.name): p.set_defaults(_missing=True); continue
       raise
-    getattr(m, f"add_args_{name.replace('-', '_')}", getattr(m, "add_args"))(p)
+    _hook(m, "add_args", name)(p)
   return ap
 
 def main(argv=None) -> int:
-  ap = build_parser()
+  argv = sys.argv[1:] if argv is None else list(argv)
+  ap = build_parser(next((a for a in argv if not a.startswith("-")), None))
   args = ap.parse_args(argv)
   if not args.command: ap.print_help(); return 2
   try:
     if getattr(args, "_missing", False): raise HwrtError(f"'hwrt {args.command}' is not built yet")
     m = importlib.import_module(args._module)
-    return int(getattr(m, f"run_{args.command.replace('-', '_')}", getattr(m, "run", None))(args) or 0)
+    return int(_hook(m, "run", args.command)(args) or 0)
   except HwrtError as e:
     if os.environ.get("DEBUG", "0") not in ("", "0"): raise
     print(f"hwrt {args.command}: {e.line()}", file=sys.stderr)
     return e.exit_code
+  except (OSError, ValueError, RuntimeError, ImportError, AssertionError, KeyError, TypeError) as e:
+    if os.environ.get("DEBUG", "0") not in ("", "0"): raise
+    print(f"hwrt {args.command}: internal error: {type(e).__name__}: {e} (DEBUG=1 shows the traceback)", file=sys.stderr)
+    return 1
   except KeyboardInterrupt:
     print(f"hwrt {args.command}: interrupted", file=sys.stderr); return 130
 

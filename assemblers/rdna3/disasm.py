@@ -1,0 +1,174 @@
+"""gfx1100 instruction text in LLVM's syntax (what llvm-objdump-19 -d --mcpu=gfx1100 prints)."""
+import struct
+from hwrt.assemblers.rdna3.decoder import decode, decode_all, Instr, Operand
+
+SPECIAL = {106: "vcc_lo", 107: "vcc_hi", 124: "null", 125: "m0", 126: "exec_lo", 127: "exec_hi", 235: "src_shared_base",
+           236: "src_shared_limit", 237: "src_private_base", 238: "src_private_limit", 239: "src_pops_exiting_wave_id",
+           251: "src_vccz", 252: "src_execz", 253: "src_scc", 254: "src_lds_direct"}
+SPECIAL64 = {106: "vcc", 126: "exec"}
+FLOAT_CONST = {240: "0.5", 241: "-0.5", 242: "1.0", 243: "-1.0", 244: "2.0", 245: "-2.0", 246: "4.0", 247: "-4.0"}
+# AMD RDNA3 ISA guide, "S_DELAY_ALU" and "S_WAITCNT"; names as LLVM's AMDGPUAsmUtils.cpp spells them
+DELAY_ID = ["NO_DEP", "VALU_DEP_1", "VALU_DEP_2", "VALU_DEP_3", "VALU_DEP_4", "TRANS32_DEP_1", "TRANS32_DEP_2", "TRANS32_DEP_3",
+            "FMA_ACCUM_CYCLE_1", "SALU_CYCLE_1", "SALU_CYCLE_2", "SALU_CYCLE_3"]
+DELAY_SKIP = ["SAME", "NEXT", "SKIP_1", "SKIP_2", "SKIP_3", "SKIP_4"]
+HWREG = {1: "HW_REG_MODE", 2: "HW_REG_STATUS", 3: "HW_REG_TRAPSTS", 4: "HW_REG_HW_ID1", 5: "HW_REG_GPR_ALLOC", 6: "HW_REG_LDS_ALLOC",
+         7: "HW_REG_IB_STS", 15: "HW_REG_SH_MEM_BASES", 18: "HW_REG_PERF_SNAPSHOT_PC_LO", 19: "HW_REG_PERF_SNAPSHOT_PC_HI",
+         20: "HW_REG_FLAT_SCR_LO", 21: "HW_REG_FLAT_SCR_HI", 22: "HW_REG_XNACK_MASK", 23: "HW_REG_HW_ID2", 24: "HW_REG_POPS_PACKER",
+         25: "HW_REG_PERF_SNAPSHOT_DATA", 26: "HW_REG_SHADER_CYCLES", 29: "HW_REG_TMA_LO", 30: "HW_REG_TMA_HI",
+         31: "HW_REG_FLAT_SCR_LO", 32: "HW_REG_FLAT_SCR_HI"}
+SENDMSG = {1: "MSG_INTERRUPT", 2: "MSG_GS", 3: "MSG_DEALLOC_VGPRS", 9: "MSG_GS_ALLOC_REQ", 10: "MSG_GET_DOORBELL", 11: "MSG_GET_DDID",
+           128: "MSG_RTN_GET_DOORBELL", 129: "MSG_RTN_GET_DDID", 130: "MSG_RTN_GET_TMA", 131: "MSG_RTN_GET_REALTIME",
+           132: "MSG_RTN_SAVE_WAVE", 133: "MSG_RTN_GET_TBA"}
+
+def reg_text(prefix: str, n: int, width: int) -> str:
+  return f"{prefix}{n}" if width == 1 else f"{prefix}[{n}:{n + width - 1}]"
+
+def int_const(v: int) -> int: return v - 128 if v <= 192 else 192 - v
+
+def operand_text(o: Operand, ins: Instr = None) -> str:
+  if o.kind == "vgpr": t = f"v{o.value}.{o.half}" if o.half else reg_text("v", o.value, o.width)
+  elif o.kind == "sgpr": t = reg_text("s", o.value, o.width)
+  elif o.kind == "ttmp": t = reg_text("ttmp", o.value, o.width)
+  elif o.kind == "const": t = FLOAT_CONST.get(o.value) or ("0.15915494309189532" if o.width == 2 else "0.15915494") if o.value >= 240 else str(int_const(o.value))
+  elif o.kind == "literal": t = f"0x{o.value & 0xffff:x}" if o.lit16 else f"0x{o.value:x}"
+  elif o.kind == "special": t = SPECIAL64.get(o.value) if o.width == 2 and o.value in SPECIAL64 else SPECIAL.get(o.value, f"{o.value}")
+  else: t = str(o.value)
+  if o.sext: t = f"sext({t})"
+  if o.abs: t = f"|{t}|"
+  if o.neg: t = f"neg({t})" if o.kind in ("const", "literal") and not o.abs else f"-{t}"
+  return t
+
+def waitcnt_text(v: int) -> str:
+  vm, exp, lgkm = v >> 10, v & 7, (v >> 4) & 63
+  parts = [f"vmcnt({vm})" if vm != 63 else "", f"expcnt({exp})" if exp != 7 else "", f"lgkmcnt({lgkm})" if lgkm != 63 else ""]
+  parts = [p for p in parts if p]
+  return " ".join(parts) if parts else f"vmcnt({vm}) expcnt({exp}) lgkmcnt({lgkm})"
+
+def delay_text(v: int) -> str:
+  id0, skip, id1 = v & 15, (v >> 4) & 7, (v >> 7) & 15
+  if id0 >= len(DELAY_ID) or id1 >= len(DELAY_ID) or skip >= len(DELAY_SKIP) or v >> 11: return f"0x{v:x}"
+  parts = [f"instid0({DELAY_ID[id0]})" if id0 else "", f"instskip({DELAY_SKIP[skip]})" if skip else "", f"instid1({DELAY_ID[id1]})" if id1 else ""]
+  return " | ".join(p for p in parts if p) or "0"
+
+def hwreg_text(v: int) -> str:
+  rid, off, size = v & 63, (v >> 6) & 31, (v >> 11) + 1
+  name = HWREG.get(rid, str(rid))
+  return f"hwreg({name})" if (off, size) == (0, 32) else f"hwreg({name}, {off}, {size})"
+
+def sendmsg_text(v: int, rtn: bool = False) -> str:
+  if v in SENDMSG: return f"sendmsg({SENDMSG[v]})"
+  return f"sendmsg({v & 0xff}, 0, 0)" if rtn else str(v)
+
+def imm_text(style: str, v: int) -> str:
+  if style == "dec": return str(v)
+  if style == "hex": return f"0x{v:x}"
+  if style == "u16": return str(v) if v <= 64 else f"0x{v:x}"
+  if style == "i16": sv = v - 0x10000 if v & 0x8000 else v; return str(sv) if -16 <= sv <= 64 else f"0x{v:x}"
+  if style == "waitcnt": return waitcnt_text(v)
+  if style == "delay": return delay_text(v)
+  if style == "hwreg": return hwreg_text(v)
+  if style == "sendmsg": return sendmsg_text(v)
+  if style == "depctr": return f"0x{v:x}"
+  return str(v)
+
+def dpp_text(d: dict) -> str:
+  if "sel" in d: return f"dpp8:[{','.join(map(str, d['sel']))}]" + (" fi:1" if d["fi"] else "")
+  c = d["ctrl"]
+  if c <= 0xff: ct = f"quad_perm:[{c & 3},{(c >> 2) & 3},{(c >> 4) & 3},{c >> 6}]"
+  elif 0x101 <= c <= 0x10f: ct = f"row_shl:{c & 15}"
+  elif 0x111 <= c <= 0x11f: ct = f"row_shr:{c & 15}"
+  elif 0x121 <= c <= 0x12f: ct = f"row_ror:{c & 15}"
+  elif c == 0x140: ct = "row_mirror"
+  elif c == 0x141: ct = "row_half_mirror"
+  elif 0x150 <= c <= 0x15f: ct = f"row_share:{c & 15}"
+  elif 0x160 <= c <= 0x16f: ct = f"row_xmask:{c & 15}"
+  else: ct = f"0x{c:x}"
+  t = f"{ct} row_mask:0x{d['row_mask']:x} bank_mask:0x{d['bank_mask']:x}"
+  if d["bound_ctrl"]: t += " bound_ctrl:1"
+  if d["fi"]: t += " fi:1"
+  return t
+
+def swizzle_text(v: int) -> str:
+  """ds_swizzle_b32 offset (LLVM AMDGPUInstPrinter::printSwizzle)."""
+  if v & 0x8000 and v & 0x7f00: return str(v)
+  if v & 0x8000: return "swizzle(QUAD_PERM," + ",".join(str((v >> (2 * i)) & 3) for i in range(4)) + ")"
+  a, o, x = v & 31, (v >> 5) & 31, (v >> 10) & 31
+  if a == 31 and o == 0 and x and x & (x - 1) == 0: return f"swizzle(SWAP,{x})"
+  if a == 31 and o == 0 and x and (x + 1) & x == 0: return f"swizzle(REVERSE,{x + 1})"
+  g = 32 - a
+  if g > 1 and g & (g - 1) == 0 and o < g and x == 0 and a | (g - 1) == 31: return f"swizzle(BROADCAST,{g},{o})"
+  ch = lambda i: (str(1 ^ (x >> i & 1)) if o >> i & 1 else "ip"[not x >> i & 1]) if a >> i & 1 else str((o ^ x) >> i & 1)
+  return 'swizzle(BITMASK_PERM,"' + "".join(ch(i) for i in range(4, -1, -1)) + '")'
+
+def _ops_text(ins: Instr) -> list:
+  out = []
+  for o in ins.operands:
+    if o.field == "offset" and ins.enc == "SMEM": continue
+    if o.field == "sdata" and o.kind == "imm": out.append(imm_text("u16", o.value)); continue
+    if o.kind == "text": out.append(o.text)
+    elif o.kind == "imm" and o.field == "ssrc0": out.append(sendmsg_text(o.value, True))
+    elif o.kind == "imm": out.append(imm_text(ins.info.operands[[t[0] for t in ins.info.operands].index(o.field)][1], o.value))
+    else: out.append(operand_text(o, ins))
+  return out
+
+def sext(v: int, bits: int) -> int: return v - (1 << bits) if v >> (bits - 1) else v
+
+def instr_text(ins: Instr) -> str:
+  f, enc, name = ins.fields, ins.enc, ins.name
+  ops = _ops_text(ins)
+  if enc == "SMEM" and ops:
+    off, so = f["offset"], f["soffset"]
+    if so == 0x7c: ops.append(f"0x{off:x}" if off else "null")
+    else: ops.append(operand_text(Operand("soffset", *(("sgpr", so) if so <= 105 else ("special", so))), ins) + (f" offset:0x{off:x}" if off else ""))
+  mods = []
+  if enc == "SMEM": mods += ["glc"] * f["glc"] + ["dlc"] * f["dlc"]
+  elif enc == "DS":
+    if name == "ds_swizzle_b32":
+      if f["offset0"] | f["offset1"] << 8: mods.append("offset:" + swizzle_text(f["offset0"] | f["offset1"] << 8))
+    elif "2addr" in name:
+      if f["offset0"]: mods.append(f"offset0:{f['offset0']}")
+      if f["offset1"]: mods.append(f"offset1:{f['offset1']}")
+    elif f["offset0"] | f["offset1"] << 8: mods.append(f"offset:{f['offset0'] | f['offset1'] << 8}")
+    if f["gds"]: mods.append("gds")
+  elif enc in ("FLAT", "GLOBAL", "SCRATCH"):
+    if "_atomic_" in name and f["glc"]:               # returning atomics print the destination first
+      dw = next(x.width for x in ins.operands if x.field == "data")
+      ops.insert(0, operand_text(Operand("vdst", "vgpr", f["vdst"], dw // 2 if "cmpswap" in name else dw)))
+      ins = Instr(ins.name, ins.enc, ins.op, ins.size, ins.pc, f, [Operand("vdst", "vgpr", 0)] + ins.operands, ins.info)
+    if enc == "GLOBAL" and f["saddr"] == 0x7c:      # no scalar base: 64-bit vaddr, saddr printed as off
+      ops = [("v[%d:%d]" % (f["addr"], f["addr"] + 1)) if o == f"v{f['addr']}" and i == [x.field for x in ins.operands].index("addr") else o for i, o in enumerate(ops)]
+      ops = [("off" if x.field == "saddr" else o) for x, o in zip(ins.operands, ops)]
+    if enc == "SCRATCH":
+      ops = [("off" if (x.field == "saddr" and f["saddr"] == 0x7c) or (x.field == "addr" and not f["sve"]) else o) for x, o in zip(ins.operands, ops)]
+    if f["offset"]: mods.append(f"offset:{sext(f['offset'], 13) if enc != 'FLAT' else f['offset']}")
+    mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"]
+  elif enc == "MUBUF":
+    if ops and not (f["offen"] or f["idxen"]): ops = [("off" if x.field == "vaddr" else o) for x, o in zip(ins.operands, ops)]
+    if f["offen"] and f["idxen"]: ops = [(reg_text("v", f["vaddr"], 2) if x.field == "vaddr" else o) for x, o in zip(ins.operands, ops)]
+    mods += ["idxen"] * f["idxen"] + ["offen"] * f["offen"]
+    if f["offset"]: mods.append(f"offset:{f['offset']}")
+    mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"] + ["tfe"] * f["tfe"]
+  elif enc == "VOP3":
+    n = sum(1 for o in ins.operands if o.field.startswith("src"))
+    if f["opsel"]: mods.append("op_sel:[" + ",".join(str((f["opsel"] >> i) & 1) for i in range(n)) + f",{f['opsel'] >> 3}]")
+    if f["clamp"]: mods.append("clamp")
+    if f["omod"]: mods.append(["", "mul:2", "mul:4", "div:2"][f["omod"]])
+  elif enc == "VOP3P":
+    n = sum(1 for o in ins.operands if o.field.startswith("src"))
+    lst = lambda v: "[" + ",".join(str((v >> i) & 1) for i in range(n)) + "]"
+    hi = f["opsel_hi"] | f["opsel_hi2"] << 2
+    default_hi = 0 if "_mix" in name else (1 << n) - 1
+    if f["opsel"]: mods.append("op_sel:" + lst(f["opsel"]))
+    if hi & ((1 << n) - 1) != default_hi: mods.append("op_sel_hi:" + lst(hi))
+    if f["neg"] and "_mix" not in name: mods.append("neg_lo:" + lst(f["neg"]))
+    if f["neg_hi"] and "_mix" not in name: mods.append("neg_hi:" + lst(f["neg_hi"]))
+    if f["clamp"]: mods.append("clamp")
+  if ins.dpp: mods.append(dpp_text(ins.dpp))
+  if name == "s_endpgm" and ops == ["0"]: ops = []
+  t = name + (" " + ", ".join(ops) if ops else "") + (" " + " ".join(mods) if mods else "")
+  if ins.y is not None: t += " :: " + ins.y.name + " " + ", ".join(_ops_text(ins.y))
+  return t
+
+def disassemble(code: bytes, base: int = 0) -> list[tuple[int, str, bytes]]:
+  """[(pc, text, bytes)] for a code blob."""
+  return [(i.pc, instr_text(i), code[i.pc - base:i.pc - base + i.size]) for i in decode_all(code, base)]

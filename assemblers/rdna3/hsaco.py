@@ -1,0 +1,183 @@
+"""HSA code object (AMDGPU ELF, code object v5) reader and writer.
+Facts: LLVM AMDGPUUsage "Code Object V5 Metadata", "Kernel Descriptor" (llvm_amdhsa_kernel_descriptor_t, 64 bytes) and
+"compute_pgm_rsrc1/2/3 for GFX6-GFX12"; ELF header values (EI_OSABI 64 = ELFOSABI_AMDGPU_HSA, EI_ABIVERSION 3 = v5,
+e_flags mach 0x41 = gfx1100, 0x4c = gfx942, EM_AMDGPU 224) from llvm/BinaryFormat/ELF.h; note type 32 NT_AMDGPU_METADATA."""
+import io, struct
+from dataclasses import dataclass, field
+import msgpack
+from elftools.elf.elffile import ELFFile
+from elftools.common.exceptions import ELFError
+from hwrt.errors import InvalidKernelBinary
+
+EM_AMDGPU, ELFOSABI_AMDGPU_HSA, ABI_V5, NT_AMDGPU_METADATA = 224, 64, 3, 32
+MACH = {"gfx1100": 0x41, "gfx1101": 0x46, "gfx1102": 0x47, "gfx942": 0x4c, "gfx90a": 0x3f}
+ARCH_OF_MACH = {v: k for k, v in MACH.items()}
+EF_XNACK_ON, EF_SRAMECC_ON = 0x300, 0xc00
+
+# kernel descriptor bit fields: (word, lo, width); words are the u32/u16 members of the 64-byte descriptor
+KD_LAYOUT = "<IIIIq20sIIIHH4s"   # group, private, kernarg, rsvd, entry offset, rsvd, rsrc3, rsrc1, rsrc2, code props, preload, rsvd
+RSRC1 = {"granulated_workitem_vgpr_count": (0, 6), "granulated_wavefront_sgpr_count": (6, 4), "priority": (10, 2),
+         "float_round_mode_32": (12, 2), "float_round_mode_16_64": (14, 2), "float_denorm_mode_32": (16, 2),
+         "float_denorm_mode_16_64": (18, 2), "priv": (20, 1), "dx10_clamp": (21, 1), "debug_mode": (22, 1), "ieee_mode": (23, 1),
+         "bulky": (24, 1), "cdbg_user": (25, 1), "fp16_overflow": (26, 1), "workgroup_processor_mode": (29, 1),
+         "memory_ordered": (30, 1), "forward_progress": (31, 1)}
+RSRC2 = {"enable_private_segment": (0, 1), "user_sgpr_count": (1, 5), "enable_trap_handler": (6, 1),
+         "system_sgpr_workgroup_id_x": (7, 1), "system_sgpr_workgroup_id_y": (8, 1), "system_sgpr_workgroup_id_z": (9, 1),
+         "system_sgpr_workgroup_info": (10, 1), "system_vgpr_workitem_id": (11, 2), "exception_address_watch": (13, 1),
+         "exception_memory": (14, 1), "granulated_lds_size": (15, 9), "exception_fp_ieee_invalid_op": (24, 1),
+         "exception_fp_denorm_src": (25, 1), "exception_fp_ieee_div_zero": (26, 1), "exception_fp_ieee_overflow": (27, 1),
+         "exception_fp_ieee_underflow": (28, 1), "exception_fp_ieee_inexact": (29, 1), "exception_int_div_zero": (30, 1)}
+RSRC3 = {"shared_vgpr_count": (0, 4), "inst_pref_size": (4, 6), "trap_on_start": (10, 1), "trap_on_end": (11, 1), "image_op": (31, 1)}
+PROPS = {"user_sgpr_private_segment_buffer": (0, 1), "user_sgpr_dispatch_ptr": (1, 1), "user_sgpr_queue_ptr": (2, 1),
+         "user_sgpr_kernarg_segment_ptr": (3, 1), "user_sgpr_dispatch_id": (4, 1), "user_sgpr_flat_scratch_init": (5, 1),
+         "user_sgpr_private_segment_size": (6, 1), "wavefront_size32": (10, 1), "uses_dynamic_stack": (11, 1)}
+PRELOAD = {"kernarg_preload_length": (0, 7), "kernarg_preload_offset": (7, 9)}
+KD_WORDS = (("compute_pgm_rsrc1", RSRC1), ("compute_pgm_rsrc2", RSRC2), ("compute_pgm_rsrc3", RSRC3),
+            ("kernel_code_properties", PROPS), ("kernarg_preload", PRELOAD))
+
+def decode_kd(kd: bytes) -> dict:
+  if len(kd) != 64: raise InvalidKernelBinary(f"kernel descriptor is {len(kd)} bytes, not 64")
+  g, p, ka, _, entry, _, r3, r1, r2, props, pre, _ = struct.unpack(KD_LAYOUT, kd)
+  d = dict(group_segment_fixed_size=g, private_segment_fixed_size=p, kernarg_size=ka, kernel_code_entry_byte_offset=entry,
+           compute_pgm_rsrc1=r1, compute_pgm_rsrc2=r2, compute_pgm_rsrc3=r3, kernel_code_properties=props, kernarg_preload=pre)
+  for word, bits in KD_WORDS:
+    for k, (lo, n) in bits.items(): d[k] = (d[word] >> lo) & ((1 << n) - 1)
+  return d
+
+def encode_kd(d: dict) -> bytes:
+  """Inverse of decode_kd from the named fields (whole words compute_pgm_rsrc* are recomputed)."""
+  words = {}
+  for word, bits in KD_WORDS:
+    v = 0
+    for k, (lo, n) in bits.items():
+      x = d.get(k, 0)
+      if x >> n: raise ValueError(f"kernel descriptor field {k}={x} does not fit {n} bits")
+      v |= x << lo
+    words[word] = v
+  return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
+                     0, d.get("kernel_code_entry_byte_offset", 0), b"\0" * 20, words["compute_pgm_rsrc3"], words["compute_pgm_rsrc1"],
+                     words["compute_pgm_rsrc2"], words["kernel_code_properties"], words["kernarg_preload"], b"\0" * 4)
+
+@dataclass
+class Arg:
+  name: str
+  offset: int
+  size: int
+  kind: str                        # .value_kind: global_buffer, by_value, dynamic_shared_pointer, hidden_*...
+  meta: dict = field(default_factory=dict)
+  def __iter__(self): return iter((self.name, self.offset, self.size, self.kind))
+
+@dataclass
+class Kernel:
+  name: str
+  descriptor: dict                 # decode_kd() of the 64-byte descriptor
+  code: bytes                      # the kernel's machine code (its FUNC symbol's extent in .text)
+  entry: int                       # virtual address of the first instruction
+  args: list
+  kernarg_size: int
+  group_segment_size: int
+  private_segment_size: int
+  wavefront_size: int
+  sgpr_count: int
+  vgpr_count: int
+  kd_address: int = 0
+  metadata: dict = field(default_factory=dict)   # this kernel's msgpack map, as is
+
+@dataclass
+class CodeObject:
+  arch: str
+  kernels: list
+  metadata: dict                   # the whole NT_AMDGPU_METADATA map
+  text: bytes = b""
+  text_address: int = 0
+  symbols: dict = field(default_factory=dict)   # name -> (value, size)
+  def kernel(self, name: str) -> Kernel:
+    for k in self.kernels:
+      if k.name == name: return k
+    raise KeyError(name)
+
+def read_hsaco(data: bytes) -> CodeObject:
+  try:
+    elf = ELFFile(io.BytesIO(data))
+    if elf["e_machine"] != "EM_AMDGPU" and elf.header["e_machine"] != EM_AMDGPU: raise InvalidKernelBinary("not an AMDGPU ELF")
+    arch = ARCH_OF_MACH.get(elf["e_flags"] & 0xff, f"mach{elf['e_flags'] & 0xff:#x}")
+    meta = None
+    for sec in elf.iter_sections():
+      if sec["sh_type"] != "SHT_NOTE": continue
+      for n in sec.iter_notes():
+        if n["n_name"] == "AMDGPU" and n["n_type"] == NT_AMDGPU_METADATA:
+          desc = n["n_desc"]
+          meta = msgpack.unpackb(desc if isinstance(desc, bytes) else desc.encode("latin-1"), raw=False, strict_map_key=False)
+    if meta is None: raise InvalidKernelBinary("no NT_AMDGPU_METADATA note (code object v2 is not supported)")
+    syms = {}
+    st = elf.get_section_by_name(".symtab") or elf.get_section_by_name(".dynsym")
+    if st is not None:
+      for s in st.iter_symbols():
+        if s.name: syms[s.name] = (s["st_value"], s["st_size"], s["st_shndx"])
+    text = elf.get_section_by_name(".text")
+    tdata, taddr = (text.data(), text["sh_addr"]) if text is not None else (b"", 0)
+    def read_va(addr: int, n: int) -> bytes:
+      for sec in elf.iter_sections():
+        a, sz = sec["sh_addr"], sec["sh_size"]
+        if sec["sh_type"] != "SHT_NOBITS" and sec["sh_flags"] & 2 and a <= addr and addr + n <= a + sz:
+          return sec.data()[addr - a:addr - a + n]
+      raise InvalidKernelBinary(f"address {addr:#x} (+{n}) is in no section")
+    kernels = []
+    for km in meta.get("amdhsa.kernels", []):
+      name, sym = km.get(".name"), km.get(".symbol", km.get(".name", "") + ".kd")
+      if sym not in syms: raise InvalidKernelBinary(f"kernel descriptor symbol {sym} missing")
+      kd_addr = syms[sym][0]
+      kd = decode_kd(read_va(kd_addr, 64))
+      entry = kd_addr + kd["kernel_code_entry_byte_offset"]
+      fsz = syms[name][1] if name in syms else len(tdata) - (entry - taddr)
+      args = [Arg(a.get(".name", ""), a[".offset"], a[".size"], a[".value_kind"], a) for a in km.get(".args", [])]
+      kernels.append(Kernel(name, kd, tdata[entry - taddr:entry - taddr + fsz], entry, args, km.get(".kernarg_segment_size", 0),
+                            km.get(".group_segment_fixed_size", 0), km.get(".private_segment_fixed_size", 0),
+                            km.get(".wavefront_size", 64), km.get(".sgpr_count", 0), km.get(".vgpr_count", 0), kd_addr, km))
+    return CodeObject(arch, kernels, meta, tdata, taddr, {k: v[:2] for k, v in syms.items()})
+  except (ELFError, struct.error, ValueError, KeyError, msgpack.exceptions.ExtraData) as e:
+    raise InvalidKernelBinary(f"malformed HSA code object: {e}")
+
+# ---------------------------------------------------------------- writer
+
+def rsrc_from_counts(d: dict, next_free_vgpr: int, next_free_sgpr: int, wave32: bool, group_size: int) -> dict:
+  """Fill the granulated counts (gfx10+: VGPR granule 8 in wave32, 4 in wave64; the SGPR field must be 0) and LDS size."""
+  g = 8 if wave32 else 4
+  d["granulated_workitem_vgpr_count"] = max(0, (max(next_free_vgpr, 1) + g - 1) // g - 1)
+  d["granulated_wavefront_sgpr_count"] = 0
+  d["wavefront_size32"] = int(wave32)
+  return d
+
+def write_hsaco(arch: str, text: bytes, kernels: list, labels: dict = None) -> bytes:
+  """kernels: [{name, offset (of its code in text), size, kd (dict for encode_kd), meta (msgpack map for the kernel)}]."""
+  from hwrt.assemblers.elf import (ElfWriter, ET_DYN, SHT_PROGBITS, SHF_ALLOC, SHF_EXECINSTR, STB_GLOBAL, STB_LOCAL, STT_FUNC,
+                                   STT_OBJECT, PT_LOAD, PT_NOTE, PF_R, PF_X, _align)
+  if arch not in MACH: raise ValueError(f"unknown AMDGPU arch {arch}")
+  meta = {"amdhsa.version": [1, 2], "amdhsa.target": f"amdgcn-amd-amdhsa--{arch}", "amdhsa.kernels": [k["meta"] for k in kernels]}
+  mp = msgpack.packb(meta, use_bin_type=True)
+  note = struct.pack("<III", 7, len(mp), NT_AMDGPU_METADATA) + b"AMDGPU\0\0" + mp + b"\0" * (-len(mp) % 4)
+  # layout (what ElfWriter.build does): headers, then each section at its alignment; virtual address = file offset
+  nph = 3
+  note_off = _align(64 + 56 * nph, 4)
+  ro_off = _align(note_off + len(note), 64)
+  text_off = _align(ro_off + 64 * len(kernels), 256)
+  ro = b""
+  for i, k in enumerate(kernels):
+    kd = dict(k["kd"], kernel_code_entry_byte_offset=(text_off + k["offset"]) - (ro_off + 64 * i))
+    ro += encode_kd(kd)
+  w = ElfWriter(EM_AMDGPU, ET_DYN, ELFOSABI_AMDGPU_HSA, ABI_V5, MACH[arch])
+  ni = w.add_section(".note", note, 7, SHF_ALLOC, 4, addr=note_off)
+  ri = w.add_section(".rodata", ro, SHT_PROGBITS, SHF_ALLOC, 64, addr=ro_off)
+  ti = w.add_section(".text", text, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 256, addr=text_off)
+  for name, off in sorted((labels or {}).items(), key=lambda x: x[1]):
+    if name not in {k["name"] for k in kernels} and not name.startswith("."): w.add_symbol(name, text_off + off, 0, STB_LOCAL, 0, 0, ti)
+  for i, k in enumerate(kernels):
+    w.add_symbol(k["name"], text_off + k["offset"], k["size"], STB_GLOBAL, STT_FUNC, 3, ti)
+    w.add_symbol(k["name"] + ".kd", ro_off + 64 * i, 64, STB_GLOBAL, STT_OBJECT, 3, ri)
+  w.add_phdr(PT_LOAD, PF_R, [ni, ri], align=0x1000)
+  w.add_phdr(PT_LOAD, PF_R | PF_X, [ti], align=0x1000)
+  w.add_phdr(PT_NOTE, PF_R, [ni], align=4)
+  out = w.build()
+  chk = ELFFile(io.BytesIO(out))
+  assert chk.get_section_by_name(".text")["sh_offset"] == text_off and chk.get_section_by_name(".rodata")["sh_offset"] == ro_off
+  return out

@@ -1,0 +1,138 @@
+"""SASS assembler: nvdisasm-syntax text -> 128-bit words, through the learned form table.
+
+Source syntax (one instruction or directive per line; `//`, `#` comments; `/*..*/` address comments are ignored):
+  [B------:R-:W-:Y:S04] @!P0 IADD3 R1, R2, 0x4, RZ ;     explicit control code (optional; else sched.py computes it)
+  loop:                                                    label; branch operands may be a label name or `(label)
+  .kernel vadd               starts a kernel (directives used by cubin.py)
+  .param 8                   one parameter of 8 bytes (.param SIZE [ALIGN]; offsets follow the C layout) or .param 8 @0x10
+  .shared 1024               static shared memory bytes;  .local 64  per-thread local (stack) bytes
+  .regs 16                   register count (default: highest register used + 1, at least what the code uses)
+"""
+import re
+from dataclasses import dataclass, field
+from hwrt.errors import AssemblerError
+from hwrt.assemblers.sass import syntax, table as T
+from hwrt.assemblers.sass.decoder import Ctrl, _fields_by_operand
+
+LABEL_REF = re.compile(r"^`?\(?([A-Za-z_.$][\w.$]*)\)?$")
+
+def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctrl | None = None, pc: int = 0,
+           labels: dict | None = None, tab=None) -> int:
+  """One instruction. `operands` are nvdisasm operand texts (with .reuse); guard like 'P0', '!P0', 'UPT'."""
+  tab = tab or T.load()
+  fw = T.float_width(opcode)
+  shapes, vals, reuse_ops = [], [], set()
+  for i, o in enumerate(operands):
+    if o.endswith(".reuse"): o = o[:-6]; reuse_ops.add(i)
+    m = LABEL_REF.match(o)
+    if m and labels is not None and m.group(1) in labels and not syntax.TOKEN.fullmatch(o):
+      shapes.append("{I}"); vals.append(("I", labels[m.group(1)])); continue
+    s, v = syntax.parse_operand(o, fw)
+    shapes.append(s); vals += v
+  form = tab.by_key.get((opcode, tuple(shapes)))
+  if form is None and any("[" in o for o in operands):         # `[R2.64]` for a form learned as `[R2.64+0x10]`
+    filled = [re.sub(r"\[([^\[\]]*?(?<!\w)(?:R\d+|RZ)[^\[\]]*?)\]", lambda m: m.group(0) if re.search(r"0x[0-9a-f]+\]$", m.group(0))
+                     else f"[{m.group(1)}+0x0]", o) for o in operands]
+    if filled != operands: return encode(opcode, filled, guard, ctrl, pc, labels, tab)
+  if form is None:
+    near = sorted({"; ".join(f.shapes) for f in tab.forms if f.opcode == opcode})
+    raise AssemblerError(f"no form {opcode} {', '.join(shapes)} in the sm_90 table"
+                         + (f" (known: {' | '.join(near[:6])})" if near else " (unknown opcode)"))
+  word = form.value
+  for (kind, v), f in zip(vals, form.fields):
+    if kind == "SR":
+      names = tab.sr_by_name.get(f.sr, {})
+      if v in names: v = names[v]
+      elif re.fullmatch(r"SR\d+", v): v = int(v[2:])
+      else: raise AssemblerError(f"unknown special register {v}")
+    try: word |= f.put(v, pc)
+    except ValueError as e: raise AssemblerError(f"{opcode}: operand value {v}: {e}")
+  if guard is not None:
+    neg = guard.startswith("!"); g = guard.lstrip("!")
+    kind = "UP" if g.startswith("UP") else "P"
+    if kind != form.gkind: raise AssemblerError(f"{opcode} takes a {form.gkind} guard, not {guard}")
+    p = 7 if g.endswith("T") else int(g[len(kind):])
+    word |= (p | neg << 3) << 12
+  else: word |= 7 << 12
+  c = ctrl or Ctrl()
+  reuse = c.reuse
+  for b, r in enumerate(form.reuse):
+    if r in reuse_ops: reuse |= 1 << b
+  if reuse_ops - set(form.reuse): raise AssemblerError(f"{opcode}: .reuse on an operand that has no reuse bit")
+  return word | Ctrl(c.stall, c.yield_, c.wbar, c.rbar, c.wait, reuse).bits()
+
+def encode_line(text: str, pc: int = 0, labels=None, tab=None) -> int:
+  text = text.strip()
+  ctrl = None
+  if text.startswith("[B"):
+    end = text.index("]") + 1
+    ctrl, text = Ctrl.parse(text[:end]), text[end:].strip()
+  if not text.rstrip().endswith(";"): text += " ;"
+  p = syntax.parse_line(text)
+  if p is None: raise AssemblerError(f"cannot parse instruction {text!r}")
+  guard, op, ops = p
+  return encode(op, ops, guard, ctrl, pc, labels, tab)
+
+@dataclass
+class KernelBlock:
+  name: str
+  params: list = field(default_factory=list)      # [(offset, size)]
+  shared: int = 0
+  local: int = 0
+  regs: int | None = None
+  lines: list = field(default_factory=list)       # [(source line number, label or None, instruction text or None)]
+
+def parse_source(text: str) -> list:
+  kernels, cur, poff = [], None, 0
+  for n, raw in enumerate(text.splitlines(), 1):
+    line = re.sub(r"/\*[0-9a-fA-Fx]*\*/", "", raw)
+    line = re.split(r"//|#", line)[0].strip()
+    if not line: continue
+    def err(msg): raise AssemblerError(f"line {n}: {msg}: {raw.strip()!r}")
+    m = re.match(r"^([A-Za-z_.$][\w.$]*):\s*(.*)$", line)
+    if m:
+      if cur is None: err("label before .kernel")
+      cur.lines.append((n, m.group(1), None)); line = m.group(2).strip()
+      if not line: continue
+    if line.startswith("."):
+      d = line.split()
+      if d[0] == ".kernel":
+        if len(d) != 2: err(".kernel NAME")
+        cur = KernelBlock(d[1]); kernels.append(cur); poff = 0; continue
+      if cur is None: err("directive before .kernel")
+      if d[0] == ".param" and len(d) == 3 and d[2].startswith("@"):      # explicit offset (what disasm prints)
+        try: size, off = int(d[1], 0), int(d[2][1:], 0)
+        except ValueError: err(".param SIZE @OFFSET")
+        cur.params.append((off, size)); poff = off + size; continue
+      try: nums = [int(x, 0) for x in d[1:]]
+      except ValueError: err("expected numbers")
+      if d[0] == ".param":
+        if not 1 <= len(nums) <= 2 or nums[0] <= 0: err(".param SIZE [ALIGN]")
+        al = nums[1] if len(nums) > 1 else min(nums[0], 8)
+        poff = (poff + al - 1) // al * al; cur.params.append((poff, nums[0])); poff += nums[0]
+      elif d[0] in (".shared", ".local", ".regs") and len(nums) == 1:
+        setattr(cur, {".shared": "shared", ".local": "local", ".regs": "regs"}[d[0]], nums[0])
+      else: err("unknown directive (.kernel .param .shared .local .regs)")
+      continue
+    if cur is None: err("instruction before .kernel")
+    cur.lines.append((n, None, line))
+  return kernels
+
+def assemble_kernel(k: KernelBlock, tab=None) -> list:
+  """-> list of 128-bit words. Instructions without an explicit control code get one from the scheduler."""
+  from hwrt.assemblers.sass import sched
+  tab = tab or T.load()
+  labels, pc, instrs = {}, 0, []
+  for n, lab, ins in k.lines:
+    if lab is not None:
+      if lab in labels: raise AssemblerError(f"line {n}: label {lab} defined twice")
+      labels[lab] = pc
+    if ins is not None: instrs.append((n, pc, ins)); pc += 16
+  words, explicit, label_pcs = [], [], set(labels.values())
+  for n, pc, ins in instrs:
+    try: words.append(encode_line(ins, pc, labels, tab))
+    except AssemblerError as e: raise AssemblerError(f"line {n}: {e}")
+    except (ValueError, StopIteration) as e: raise AssemblerError(f"line {n}: {e}: {ins!r}")
+    explicit.append(ins.lstrip().startswith("[B"))
+  if not all(explicit): words = sched.schedule(words, explicit, label_pcs, tab)
+  return words

@@ -1,0 +1,110 @@
+"""`hwrt trace` and `hwrt sim-run`: the LD_PRELOAD bridge's command line (hwrt.sim.bridge builds the shim).
+
+  hwrt trace [-o TRACE] [-q] [--also PATH=KIND] -- CMD ARGS...   run CMD with the shim; every open/ioctl/mmap/munmap/close it
+      (and every process it forks or execs, every thread) makes on a GPU device node goes to TRACE (JSON Lines, 0600;
+      default hwrt-trace.jsonl), decoded by hwrt.ioctl.decode; the listing is printed to stderr unless -q
+  hwrt trace show TRACE [--summary]   the strace-like listing of a trace, or the call counts by request
+  hwrt sim-run --device sim:nv|sim:amd|sim:intel -- CMD ARGS...   run CMD against hwrt's simulated GPU
+The exit code is CMD's (128+N when a signal N ended it). `hwrt trace -- hwrt sim-run --device sim:nv -- CMD` traces a
+simulated run (both modes in one shim)."""
+from __future__ import annotations
+import argparse, os, shutil, subprocess, sys, tempfile
+from hwrt.errors import BadArgument, BadInput
+
+KIND_NAMES = ("nv", "uvm", "kfd", "drm")
+SIM_VENDORS = {"sim:nv": "nv", "sim:amd": "amd", "sim:intel": "intel"}
+
+def _split(rest: list[str]) -> list[str]:
+  return rest[1:] if rest and rest[0] == "--" else rest
+
+def _preload(shim: str, env: dict) -> str:
+  parts = [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split() if p and not os.path.basename(p).startswith("hwrt-shim-")]
+  return " ".join([shim] + parts)
+
+def _run(cmd: list[str], env: dict) -> int:
+  try: p = subprocess.Popen(cmd, env=env)
+  except FileNotFoundError: raise BadArgument(f"no such program: {cmd[0]}")
+  except PermissionError: raise BadArgument(f"cannot execute {cmd[0]}: permission denied")
+  while True:
+    try: rc = p.wait(); break
+    except KeyboardInterrupt: continue            # the child got the SIGINT too; its exit decides
+  return 128 - rc if rc < 0 else rc
+
+# ---- hwrt trace
+def add_args_trace(p: argparse.ArgumentParser):
+  p.add_argument("-o", "--output", default="hwrt-trace.jsonl", help="JSON Lines trace to write (0600; default %(default)s)")
+  p.add_argument("-q", "--quiet", action="store_true", help="do not print the listing")
+  p.add_argument("--also", action="append", default=[], metavar="PATH=KIND",
+                 help=f"also treat PATH as a device node of KIND ({', '.join(KIND_NAMES)}); for tests without a GPU")
+  p.add_argument("rest", nargs=argparse.REMAINDER, help="-- CMD ARGS..., or: show TRACE [--summary]")
+
+def run_trace(args) -> int:
+  rest = args.rest
+  if rest and rest[0] == "show": return _show(rest[1:])
+  cmd = _split(rest)
+  if not cmd: raise BadArgument("no command given: hwrt trace [-o TRACE] -- CMD ARGS...  (or: hwrt trace show TRACE)")
+  for a in args.also:
+    path, _, kind = a.partition("=")
+    if not path.startswith("/") or kind not in KIND_NAMES: raise BadArgument(f"--also {a!r}: expected /ABSOLUTE/PATH=KIND, KIND one of {', '.join(KIND_NAMES)}")
+  from hwrt.sim.bridge import build
+  from hwrt.sim.bridge.records import collect, write_jsonl, format_record
+  shim = build()
+  raw = tempfile.mkdtemp(prefix="hwrt-trace-")    # 0700
+  env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_TRACE_DIR=raw)
+  if args.also: env["HWRT_TRACE_ALSO"] = ";".join(args.also)
+  try:
+    rc = _run(cmd, env)
+    records = collect(raw, shim)
+  finally: shutil.rmtree(raw, ignore_errors=True)
+  write_jsonl(records, args.output)
+  if not args.quiet:
+    for r in records: print(format_record(r), file=sys.stderr)
+  nproc = len({r["pid"] for r in records})
+  ncall = sum(r["call"] != "process" for r in records)
+  print(f"hwrt trace: {ncall} calls from {nproc} process{'es' if nproc != 1 else ''} -> {args.output} "
+        f"(hwrt trace show {args.output} [--summary])", file=sys.stderr)
+  return rc
+
+def _show(argv: list[str]) -> int:
+  p = argparse.ArgumentParser(prog="hwrt trace show", description="print a JSON Lines trace as a readable listing")
+  p.add_argument("trace")
+  p.add_argument("--summary", action="store_true", help="count calls by request instead")
+  p.add_argument("--pid", type=int, help="only this process")
+  try: a = p.parse_args(argv)
+  except SystemExit as e: raise BadArgument("usage: hwrt trace show TRACE [--summary] [--pid PID]") from e
+  from hwrt.sim.bridge.records import load_jsonl, format_record, format_summary
+  if not os.path.exists(a.trace): raise BadInput(f"no such trace: {a.trace}")
+  records = load_jsonl(a.trace)
+  if a.pid is not None: records = [r for r in records if r.get("pid") == a.pid]
+  try:
+    if a.summary: print(format_summary(records))
+    else:
+      for r in records: print(format_record(r))
+  except (KeyError, TypeError, ValueError) as e: raise BadInput(f"{a.trace}: not an hwrt trace ({type(e).__name__}: {e})")
+  except BrokenPipeError: pass
+  return 0
+
+# ---- hwrt sim-run
+def add_args_sim_run(p: argparse.ArgumentParser):
+  p.add_argument("--device", required=True, help="the simulated GPU: " + ", ".join(SIM_VENDORS))
+  p.add_argument("--keep-root", action="store_true", help="keep the shadow sysfs/procfs tree and print where it is")
+  p.add_argument("rest", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
+
+def run_sim_run(args) -> int:
+  vendor = SIM_VENDORS.get(args.device)
+  if not vendor: raise BadArgument(f"unknown simulated device {args.device!r} (expected {', '.join(SIM_VENDORS)})")
+  cmd = _split(args.rest)
+  if not cmd: raise BadArgument("no command given: hwrt sim-run --device sim:nv -- CMD ARGS...")
+  from hwrt.sim.bridge import build, libpython
+  from hwrt.sim.bridge.host import build_shadow
+  shim = build()
+  root = tempfile.mkdtemp(prefix="hwrt-simroot-")
+  try:
+    prefixes = build_shadow(vendor, root)
+    env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_SIM=vendor, HWRT_SIM_ROOT=root,
+               HWRT_SIM_PREFIXES=";".join(prefixes), HWRT_PYLIB=libpython() or "",
+               HWRT_PYPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)))
+    return _run(cmd, env)
+  finally:
+    if args.keep_root: print(f"hwrt sim-run: shadow tree kept at {root}", file=sys.stderr)
+    else: shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,226 @@
+"""Floating-point SASS instructions (fp32, fp16x2, conversions) for the interpreter; rounding in sass_fp.py.
+
+MUFU (RCP, RSQ, EX2, LG2, SIN, COS, SQRT) is an approximation on the hardware (PTX ISA: rcp.approx / ex2.approx, max
+error ~1-2 ulp; the exact bits are not documented): here it is the correctly rounded fp32 result of the function, which is
+within the hardware's error bound but not bit-identical to it. Code that ptxas builds around MUFU (IEEE division, integer
+division) refines the approximation, so its final results are exact."""
+import numpy as np
+from hwrt.sim import sass_fp as F
+from hwrt.sim.sass_ops import handler, fval, ival, pval, plain, pair, wpair, unimpl, CMP, BOOL, s32
+
+ROUND = ("RN", "RZ", "RM", "RP")
+
+def _mode(op):
+  r = [m for m in op.mods if m in ROUND]
+  return r[0] if r else "RN"
+
+def _sat(bits, op):
+  if "SAT" not in op.mods: return bits
+  x = F.f32(bits)
+  with np.errstate(invalid="ignore"):
+    return F.bits32(np.where(np.isnan(x), np.float32(0), np.clip(x, np.float32(0), np.float32(1))))
+
+@handler("FADD", mods=ROUND + ("FTZ", "SAT"))
+def op_fadd(st, op, d):
+  dst, a, b = op.ops
+  d.wreg(dst.value, _sat(F.fadd(fval(op, d, a), fval(op, d, b), _mode(op), "FTZ" in op.mods), op))
+
+@handler("FMUL", mods=ROUND + ("FTZ", "SAT"))
+def op_fmul(st, op, d):
+  dst, a, b = op.ops
+  d.wreg(dst.value, _sat(F.fmul(fval(op, d, a), fval(op, d, b), _mode(op), "FTZ" in op.mods), op))
+
+@handler("FFMA", mods=ROUND + ("FTZ", "SAT"))
+def op_ffma(st, op, d):
+  dst, a, b, c = op.ops
+  d.wreg(dst.value, _sat(F.ffma(fval(op, d, a), fval(op, d, b), fval(op, d, c), _mode(op), "FTZ" in op.mods), op))
+
+FCMP = {**CMP, "NUM": None, "NAN": None, **{k + "U": v for k, v in CMP.items()}}
+
+@handler("FSETP", mods=tuple(FCMP) + tuple(BOOL) + ("FTZ",))
+def op_fsetp(st, op, d):
+  cmp = [m for m in op.ins.mods if m in FCMP]; bop = [m for m in op.ins.mods if m in BOOL]
+  if len(cmp) != 1 or len(bop) != 1 or len(op.ops) != 5: raise unimpl(op, "comparison")
+  pd, pq, a, b, pc = op.ops
+  va, vb = fval(op, d, a), fval(op, d, b)
+  if "FTZ" in op.mods: va, vb = F.ftz32(va), F.ftz32(vb)
+  x, y = F.f32(va), F.f32(vb)
+  un = np.isnan(x) | np.isnan(y)
+  k = cmp[0]
+  with np.errstate(invalid="ignore"):
+    if k == "NUM": r = ~un
+    elif k == "NAN": r = un
+    elif k.endswith("U"): r = FCMP[k](x, y) | un
+    else: r = FCMP[k](x, y) & ~un
+  c = pval(d, pc)
+  f = BOOL[bop[0]]
+  d.wpred(pd.value, f(r, c)); d.wpred(pq.value, f(~np.asarray(r), c))
+
+@handler("FMNMX", mods=("FTZ", "NAN"))
+def op_fmnmx(st, op, d):
+  if "NAN" in op.mods: raise unimpl(op, ".NAN")
+  dst, a, b, p = op.ops
+  va, vb = fval(op, d, a), fval(op, d, b)
+  if "FTZ" in op.mods: va, vb = F.ftz32(va), F.ftz32(vb)
+  x, y = F.f32(va), F.f32(vb)
+  # IEEE minNum/maxNum with -0 < +0: compare as sign-magnitude integers
+  ka = np.where(va >> np.uint32(31) != 0, -1 - (va & np.uint32(0x7FFFFFFF)).astype(np.int64), va.astype(np.int64))
+  kb = np.where(vb >> np.uint32(31) != 0, -1 - (vb & np.uint32(0x7FFFFFFF)).astype(np.int64), vb.astype(np.int64))
+  mn = np.where(ka <= kb, va, vb); mx = np.where(ka >= kb, va, vb)
+  r = np.where(pval(d, p), mn, mx)
+  r = np.where(np.isnan(x), vb, np.where(np.isnan(y), va, r))
+  d.wreg(dst.value, F.canon32(r))
+
+MUFU = {"RCP": lambda x: np.float32(1) / x, "RSQ": lambda x: np.float32(1) / np.sqrt(x), "SQRT": np.sqrt, "EX2": np.exp2,
+        "LG2": np.log2, "SIN": np.sin, "COS": np.cos}
+
+@handler("MUFU", mods=tuple(MUFU))
+def op_mufu(st, op, d):
+  fn = [m for m in op.mods if m in MUFU]
+  if len(fn) != 1: raise unimpl(op, "function")
+  x = F.f32(F.ftz32(fval(op, d, op.ops[1])))            # MUFU flushes denormal inputs (PTX: .approx.ftz behaviour)
+  with np.errstate(all="ignore"):
+    r = MUFU[fn[0]](x.astype(np.float64)).astype(np.float32)
+  d.wreg(op.ops[0].value, F.canon32(F.ftz32(F.bits32(r))))
+
+INT_TYPES = {"U8": (False, 8), "S8": (True, 8), "U16": (False, 16), "S16": (True, 16), "U32": (False, 32), "S32": (True, 32),
+             "U64": (False, 64), "S64": (True, 64)}
+
+def _int_in(op, d, o, ty):
+  signed, w = INT_TYPES[ty]
+  if w == 64:
+    v = pair(op, d, o)
+    return np.asarray(v).view(np.int64) if signed else np.asarray(v)
+  v = ival(op, d, o).astype(np.uint64) & np.uint64((1 << w) - 1)
+  v = v.astype(np.int64)
+  if signed: v = np.where(v >= (1 << (w - 1)), v - (1 << w), v)
+  return v
+
+@handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16"))
+def op_i2f(st, op, d):
+  dst, a = op.ops
+  if "F64" in op.mods or "F16" in op.mods: raise unimpl(op, "destination type")
+  if core_suffix(a): raise unimpl(op, f"operand {a.shape}")
+  ty = [m for m in op.mods if m in INT_TYPES]
+  v = _int_in(op, d, a, ty[0] if ty else "S32")
+  if np.asarray(v).dtype == np.uint64:     # U64 beyond int64
+    big = v >= np.uint64(1 << 63)
+    if np.any(big): raise unimpl(op, "U64 values >= 2^63")
+    v = v.astype(np.int64)
+  d.wreg(dst.value, F.int_to_f32(v, _mode(op)))
+
+def core_suffix(o): return o.shape not in ("{R}", "{UR}", "{I}", "-{R}", "|{R}|") and not o.shape.startswith("c[")
+
+@handler("I2FP", mods=("F32", "S32", "U32") + ROUND)
+def op_i2fp(st, op, d):
+  dst, a = op.ops
+  v = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
+  d.wreg(dst.value, F.int_to_f32(v, _mode(op)))
+
+@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32") + tuple(INT_TYPES))
+def op_f2i(st, op, d):
+  dst, a = op.ops
+  ty = [m for m in op.mods if m in INT_TYPES]
+  ty = ty[0] if ty else "S32"
+  if ty in ("U8", "S8", "U16", "S16"): raise unimpl(op, "narrow destination")
+  signed, w = INT_TYPES[ty]
+  mode = [m for m in op.mods if m in ("TRUNC", "FLOOR", "CEIL")]
+  r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
+  if w == 64: wpair(d, dst.value, r.astype(np.uint64))
+  else: d.wreg(dst.value, r.astype(np.uint32))
+
+@handler("F2F", mods=("F16", "BF16", "F32", "F64", "FTZ") + ROUND)
+def op_f2f(st, op, d):
+  dst, a = op.ops
+  tys = [m for m in op.mods if m in ("F16", "BF16", "F32", "F64")]
+  if len(tys) != 2: raise unimpl(op, "types")
+  to, frm = tys
+  mode = _mode(op)
+  if frm == "F32":
+    v = fval(op, d, a)
+    if "FTZ" in op.mods: v = F.ftz32(v)
+    if to == "F16": d.wreg(dst.value, F.f32_to_f16(v, mode).astype(np.uint32))
+    elif to == "BF16": d.wreg(dst.value, F.f32_to_bf16(v, mode).astype(np.uint32))
+    elif to == "F64": wpair(d, dst.value, F.f32(v).astype(np.float64).view(np.uint64))
+    else: raise unimpl(op, "types")
+  elif frm == "F64" and to == "F32":
+    x = np.asarray(pair(op, d, a)).view(np.float64)
+    d.wreg(dst.value, F.canon32(F.bits32(F.round_f64(x, mode))))
+  elif frm == "F16" and to == "F32":
+    if core_suffix(a) and not a.shape.endswith(".H1"): raise unimpl(op, f"operand {a.shape}")
+    v = ival(op, d, a)
+    if a.shape.endswith(".H1"): v = v >> np.uint32(16)
+    d.wreg(dst.value, F.bits32(F.f16((v & np.uint32(0xFFFF)).astype(np.uint16)).astype(np.float32)))
+  else: raise unimpl(op, "types")
+
+@handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB") + ROUND)
+def op_f2fp(st, op, d):
+  if "PACK_AB" not in op.mods or "F32" not in op.mods: raise unimpl(op, "form")
+  dst, a, b = op.ops
+  conv = F.f32_to_bf16 if "BF16" in op.mods else F.f32_to_f16
+  hi, lo = conv(fval(op, d, a), _mode(op)), conv(fval(op, d, b), _mode(op))
+  d.wreg(dst.value, (hi.astype(np.uint32) << np.uint32(16)) | lo.astype(np.uint32))
+
+# ---- fp16x2: an operand is two halves (h0 = low 16 bits); .H0_H0 / .H1_H1 broadcast one half; -x / |x| act on both
+def halves(op, d, o):
+  s = o.shape
+  sw = ""
+  for suf in (".H0_H0", ".H1_H1", ".H1_H0", ".F32"):
+    if s.endswith(suf): sw, s = suf, s[:-len(suf)]
+  if sw == ".F32": raise unimpl(op, "fp32 operand of an fp16x2 instruction")
+  if s not in ("{R}", "-{R}", "|{R}|", "-|{R}|", "{UR}", "-{UR}", "{I}") and not s.startswith("c["): raise unimpl(op, f"operand {o.shape}")
+  v = np.asarray(d.src(op, o), np.uint32)
+  if "|" in s: v = v & np.uint32(0x7FFF7FFF)
+  if s.startswith("-"): v = v ^ np.uint32(0x80008000)
+  lo, hi = (v & np.uint32(0xFFFF)).astype(np.uint16), (v >> np.uint32(16)).astype(np.uint16)
+  if sw == ".H0_H0": hi = lo
+  elif sw == ".H1_H1": lo = hi
+  return lo, hi
+
+def _h2_srcs(op, d, n):
+  """n fp16x2 sources; a trailing pair of fp16 immediates is one operand (first printed = high half)."""
+  ops = op.ops[1:]
+  out = []
+  i = 0
+  while i < len(ops):
+    o = ops[i]
+    if o.type == "fimm" and i + 1 < len(ops) and ops[i + 1].type == "fimm":
+      hi, lo = ops[i].value, ops[i + 1].value
+      out.append((np.uint16(lo & 0xFFFF), np.uint16(hi & 0xFFFF))); i += 2; continue
+    out.append(halves(op, d, o)); i += 1
+  if len(out) != n: raise unimpl(op, "operands")
+  return out
+
+def _h2_out(op, d, lo16, hi16, lo64):
+  if "F32" in op.mods:          # .F32: the low lane's result as one fp32 (the sum of two fp16 values, rounded once)
+    d.wreg(op.ops[0].value, F.canon32(F.bits32(F.round_f64(lo64, _mode(op)))))
+  else:
+    d.wreg(op.ops[0].value, lo16.astype(np.uint32) | (hi16.astype(np.uint32) << np.uint32(16)))
+
+@handler("HFMA2", mods=("MMA", "F32") + ROUND)
+def op_hfma2(st, op, d):
+  (al, ah), (bl, bh), (cl, ch) = _h2_srcs(op, d, 3)
+  m = _mode(op)
+  with np.errstate(all="ignore"):
+    p = F.f16(al).astype(np.float64) * F.f16(bl).astype(np.float64)
+    s, e = F.two_sum(p, F.f16(cl).astype(np.float64))
+    lo64 = F.to_odd(s, e)
+  _h2_out(op, d, F.hfma(al, bl, cl, m), F.hfma(ah, bh, ch, m), lo64)
+
+@handler("HADD2", mods=("F32",) + ROUND)
+def op_hadd2(st, op, d):
+  (al, ah), (bl, bh) = _h2_srcs(op, d, 2)
+  one = np.uint16(0x3C00)
+  m = _mode(op)
+  with np.errstate(all="ignore"):
+    lo64 = F.f16(al).astype(np.float64) + F.f16(bl).astype(np.float64)        # exact in float64
+  _h2_out(op, d, F.hfma(al, one, bl, m), F.hfma(ah, one, bh, m), lo64)
+
+@handler("HMUL2", mods=("F32",) + ROUND)
+def op_hmul2(st, op, d):
+  (al, ah), (bl, bh) = _h2_srcs(op, d, 2)
+  z = np.uint16(0x8000)            # a*b + (-0): the exact product rounded once, and -0 keeps a zero product's sign
+  m = _mode(op)
+  with np.errstate(all="ignore"):
+    lo64 = F.f16(al).astype(np.float64) * F.f16(bl).astype(np.float64)
+  _h2_out(op, d, F.hfma(al, bl, z, m), F.hfma(ah, bh, z, m), lo64)

@@ -1,0 +1,315 @@
+"""Memory, atomic, control-flow and warp-collective SASS instructions for the interpreter.
+
+Global memory goes through GPUMemory.region (an unmapped VA raises MMUFault, which the engine reports as Xid 31); the
+`desc[URx]` memory descriptor (cbank0 0x208, which the driver writes as 0) is not consulted. Shared memory is the CTA's own
+byte array; an address is the offset in the CTA's shared window, which on sm_90 starts with 0x400 reserved bytes (ptxas
+forms addresses as (SR_CgaCtaId << 24) + 0x400 + offset; one CTA per cluster here, so SR_CgaCtaId is 0).
+Atomics from many threads to one address are applied one after another in thread order; the results that do not depend
+on the order (sums of integers, min, max, bitwise ops) are what the hardware gives, the others (which thread wins an
+exchange or a compare-and-swap) are one of the orders the hardware may pick."""
+import numpy as np
+from hwrt.sim import sass_fp as F
+from hwrt.sim.sass_exec import ALL, DEAD
+from hwrt.sim.sass_ops import handler, ival, pval, pair, wpair, unimpl, M32
+
+SIZE = {"U8": (1, False), "S8": (1, True), "U16": (2, False), "S16": (2, True), "64": (8, False), "128": (16, False)}
+
+def _size(op):
+  s = [m for m in op.mods if m in SIZE]
+  if len(s) > 1: raise unimpl(op, "access size")
+  return SIZE[s[0]] if s else (4, False)
+
+def address(st, op, d, o, wide: bool):
+  """Per-thread address (int64) of a memory operand: register (a 64-bit pair when wide) + uniform register + offset."""
+  p = op.parts[op.ops.index(o)]
+  shape = o.shape.split("][")[-1]
+  for bad in (".U32", ".X4", ".X8", ".X16"):
+    if bad in shape: raise unimpl(op, f"address form {o.shape}")
+  a = np.int64(p["offset"])
+  if p["reg"] != 255:
+    r = p["reg"]
+    if wide: v = d.reg(r).astype(np.int64) | (d.reg(r + 1).astype(np.int64) << 32)
+    else: v = d.reg(r).astype(np.int64)
+    a = a + v
+  if p["ureg"] != 63:
+    u = p["ureg"]
+    uv = np.asarray(d.ureg(u)).astype(np.int64)
+    if wide and ".64" in o.shape and "{UR}" in shape and "{R}" not in shape:
+      uv = uv | (np.asarray(d.ureg(u + 1)).astype(np.int64) << 32)
+    a = a + uv
+  a = np.asarray(a, np.int64)
+  return np.broadcast_to(a, (d.n,)).copy() if a.ndim == 0 else a
+
+def _regs_in(d, n, words):
+  return [d.reg(n + k) if n != 255 else np.uint32(0) for k in range(words)]
+
+# ---------------------------------------------------------------- global loads/stores
+@handler("LDG", mods=("U8", "S8", "U16", "S16", "64", "128"))
+def op_ldg(st, op, d):
+  dst, m = op.ops
+  size, signed = _size(op)
+  a = address(st, op, d, m, True)
+  out = _load(st, op, a, size, signed, lambda va, sz: st.resolve(va, sz, False, op))
+  for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
+
+def _load(st, op, a, size, signed, resolve):
+  n = len(a)
+  words = max(1, size // 4)
+  out = np.zeros((words, n), np.uint32)
+  for lanes, view, off in resolve(a, size):
+    if size >= 4:
+      v32 = view[:len(view) // 4 * 4].view(np.uint32)
+      idx = off >> 2
+      for k in range(words): out[k, lanes] = v32[idx + k]
+    elif size == 2:
+      v = view[:len(view) // 2 * 2].view(np.int16 if signed else np.uint16)[off >> 1]
+      out[0, lanes] = v.astype(np.int32).view(np.uint32) if signed else v
+    else:
+      v = view[off]
+      out[0, lanes] = v.view(np.int8).astype(np.int32).view(np.uint32) if signed else v
+  return out
+
+def _store(st, op, a, size, vals, resolve):
+  for lanes, view, off in resolve(a, size):
+    if size >= 4:
+      v32 = view[:len(view) // 4 * 4].view(np.uint32)
+      idx = off >> 2
+      for k, v in enumerate(vals): v32[idx + k] = v if np.ndim(v) == 0 else v[lanes]
+    elif size == 2:
+      v = vals[0] if np.ndim(vals[0]) == 0 else vals[0][lanes]
+      view[:len(view) // 2 * 2].view(np.uint16)[off >> 1] = np.asarray(v).astype(np.uint16)
+    else:
+      v = vals[0] if np.ndim(vals[0]) == 0 else vals[0][lanes]
+      view[off] = np.asarray(v).astype(np.uint8)
+
+@handler("STG", mods=("U8", "S8", "U16", "S16", "64", "128"))
+def op_stg(st, op, d):
+  m, src = op.ops
+  size, _ = _size(op)
+  a = address(st, op, d, m, True)
+  _store(st, op, a, size, _regs_in(d, src.value, max(1, size // 4)), lambda va, sz: st.resolve(va, sz, True, op))
+
+# ---------------------------------------------------------------- shared memory
+def _sresolve(st, op, d):
+  flat = st.smem.reshape(-1)
+  def res(a, size):
+    return [(ALL, flat, st.sindex(a, size, d.ix, op))]
+  return res
+
+@handler("LDS", mods=("U8", "S8", "U16", "S16", "64", "128", "U"))
+def op_lds(st, op, d):
+  dst, m = op.ops
+  size, signed = _size(op)
+  out = _load(st, op, address(st, op, d, m, False), size, signed, _sresolve(st, op, d))
+  for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
+
+@handler("STS", mods=("U8", "S8", "U16", "S16", "64", "128"))
+def op_sts(st, op, d):
+  m, src = op.ops
+  size, _ = _size(op)
+  _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), _sresolve(st, op, d))
+
+# ---------------------------------------------------------------- atomics
+def rmw(arr, idx, vals, fn, cmp=None, int_add=False):
+  """Apply fn(old, val[, cmp]) at arr[idx] lane after lane (lanes hitting one address in lane order); returns the old values."""
+  n = len(idx)
+  old = np.empty(n, arr.dtype)
+  vals = np.broadcast_to(np.asarray(vals, arr.dtype), (n,))
+  if cmp is not None: cmp = np.broadcast_to(np.asarray(cmp, arr.dtype), (n,))
+  order = np.argsort(idx, kind="stable")
+  sidx = idx[order]
+  first = np.ones(n, bool); first[1:] = sidx[1:] != sidx[:-1]
+  if first.all():
+    o = arr[idx]; old[:] = o
+    arr[idx] = fn(o, vals) if cmp is None else fn(o, vals, cmp)
+    return old
+  start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+  if int_add:
+    sv = vals[order].astype(np.uint64)
+    cs = np.cumsum(sv, dtype=np.uint64)
+    excl = cs - sv - (cs[start] - sv[start])
+    base = arr[sidx].astype(np.uint64)
+    old[order] = (base + excl).astype(arr.dtype)
+    last = np.ones(n, bool); last[:-1] = sidx[1:] != sidx[:-1]
+    arr[sidx[last]] = (base[last] + excl[last] + sv[last]).astype(arr.dtype)
+    return old
+  rank = np.empty(n, np.int64); rank[order] = np.arange(n) - start
+  by_rank = np.argsort(rank, kind="stable")
+  bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
+  for r in range(len(bounds) - 1):
+    sel = by_rank[bounds[r]:bounds[r + 1]]
+    o = arr[idx[sel]]; old[sel] = o
+    arr[idx[sel]] = fn(o, vals[sel]) if cmp is None else fn(o, vals[sel], cmp[sel])
+  return old
+
+def _atom_fn(op, width):
+  m = op.mods
+  signed = "S32" in m or "S64" in m
+  kinds = [k for k in ("ADD", "MIN", "MAX", "INC", "DEC", "AND", "OR", "XOR", "EXCH", "CAS") if k in m]
+  if len(kinds) != 1: raise unimpl(op, "atomic operation")
+  k = kinds[0]
+  if "F32" in m:
+    if k != "ADD" or width != 4: raise unimpl(op, "float atomic")
+    ftz = "FTZ" in m
+    return "fadd", lambda o, v: F.fadd(o, v, "RN", ftz)
+  sd = np.int64 if width == 8 else np.int32
+  sv = (lambda x: x.view(sd)) if signed else (lambda x: x)
+  ud = np.uint64 if width == 8 else np.uint32
+  fns = {"ADD": lambda o, v: (o + v).astype(ud), "AND": lambda o, v: o & v, "OR": lambda o, v: o | v, "XOR": lambda o, v: o ^ v,
+         "EXCH": lambda o, v: v, "MIN": lambda o, v: np.minimum(sv(o), sv(v)).view(ud), "MAX": lambda o, v: np.maximum(sv(o), sv(v)).view(ud),
+         "INC": lambda o, v: np.where(o >= v, ud(0), o + ud(1)).astype(ud),
+         "DEC": lambda o, v: np.where((o == 0) | (o > v), v, o - ud(1)).astype(ud),
+         "CAS": lambda o, v, c: np.where(o == c, v, o)}
+  return k, fns[k]
+
+ATOM_MODS = ("ADD", "MIN", "MAX", "INC", "DEC", "AND", "OR", "XOR", "EXCH", "CAS", "S32", "U32", "64", "S64", "U64", "F32", "FTZ", "RN")
+
+def _atomic(st, op, d, a, width, srcs, resolve, want_old):
+  kind, fn = _atom_fn(op, width)
+  dt = np.uint64 if width == 8 else np.uint32
+  vals = [pair(op, d, s) if width == 8 else ival(op, d, s) for s in srcs]
+  if kind == "CAS": vals = vals[::-1]       # operands: compare, new value -> fn(old, new, compare)
+  old = np.zeros(d.n, dt)
+  for lanes, view, off in resolve(a, width):
+    arr = view[:len(view) // width * width].view(dt)
+    sub = lambda v: np.broadcast_to(np.asarray(v, dt), (d.n,))[lanes]
+    res = rmw(arr, off // width, sub(vals[0]), fn, sub(vals[1]) if kind == "CAS" else None, int_add=kind == "ADD")
+    old[lanes] = res
+  return old
+
+def _wresult(d, n, old, width):
+  if width == 8: wpair(d, n, old)
+  else: d.wreg(n, old.astype(np.uint32))
+
+@handler("ATOMG", mods=ATOM_MODS)
+def op_atomg(st, op, d):
+  pout, dst, m, *srcs = op.ops
+  if pout.type != "pred" or pout.value != 7: raise unimpl(op, "predicate output")
+  width = 8 if {"64", "S64", "U64"} & op.mods else 4
+  old = _atomic(st, op, d, address(st, op, d, m, True), width, srcs, lambda va, sz: st.resolve(va, sz, True, op), True)
+  _wresult(d, dst.value, old, width)
+
+@handler("REDG", mods=ATOM_MODS)
+def op_redg(st, op, d):
+  m, *srcs = op.ops
+  width = 8 if {"64", "S64", "U64"} & op.mods else 4
+  _atomic(st, op, d, address(st, op, d, m, True), width, srcs, lambda va, sz: st.resolve(va, sz, True, op), False)
+
+@handler("ATOMS", mods=ATOM_MODS + ("POPC", "32"))
+def op_atoms(st, op, d):
+  dst, m, *srcs = op.ops
+  a = address(st, op, d, m, False)
+  if "POPC" in op.mods:                         # ATOMS.POPC.INC.32: each lane adds one (the warp's count, aggregated)
+    if op.mods != {"POPC", "INC", "32"} or srcs: raise unimpl(op, "form")
+    flat = st.smem.reshape(-1).view(np.uint32)
+    old = rmw(flat, st.sindex(a, 4, d.ix, op) // 4, np.uint32(1), None, int_add=True)
+    d.wreg(dst.value, old); return
+  width = 8 if {"64", "S64", "U64"} & op.mods else 4
+  flat = st.smem.reshape(-1)
+  old = _atomic(st, op, d, a, width, srcs, lambda va, sz: [(ALL, flat, st.sindex(va, sz, d.ix, op))], True)
+  _wresult(d, dst.value, old, width)
+
+# ---------------------------------------------------------------- control flow
+@handler("BRA", mods=("U", "DIV", "CONV"))
+def op_bra(st, op, d):
+  if op.mods - {"U"}: raise unimpl(op, "BRA.DIV/CONV")
+  ix = d.ix
+  if len(op.ops) == 2:
+    p = pval(d, op.ops[0])
+    if np.ndim(p) == 0:
+      if not p: return
+    else:
+      sel = np.flatnonzero(p)
+      ix = sel if isinstance(ix, slice) else ix[sel]
+  st.pc[ix] = op.ops[-1].value
+
+@handler("EXIT")
+def op_exit(st, op, d):
+  if op.ops: raise unimpl(op, "operands")
+  st.pc[d.ix] = DEAD
+
+@handler("NOP", "BSSY", "BSYNC", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR",
+         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE"))
+def op_nop(st, op, d):
+  """Reconvergence (BSSY/BSYNC, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
+  one instruction at a time for every thread."""
+  if op.name == "WARPSYNC" and op.ops and op.ops[0].type not in ("imm", "reg", "ureg"): raise unimpl(op, "operand")
+
+@handler("BAR", mods=("SYNC", "DEFER_BLOCKING"))
+def op_bar(st, op, d):
+  """All live threads of the CTA are at this BAR (lowest-PC-first); a barrier with a thread count is not modelled."""
+  if "SYNC" not in op.mods or len(op.ops) != 1: raise unimpl(op, "barrier form")
+
+# ---------------------------------------------------------------- warp collectives (lanes = CTA-linear thread id // 32)
+def _tids(st, ix): return np.arange(st.N, dtype=np.int64) if isinstance(ix, slice) else np.asarray(ix, np.int64)
+
+@handler("SHFL", mods=("IDX", "UP", "DOWN", "BFLY"))
+def op_shfl(st, op, d):
+  pout, dst, a, b, c = op.ops
+  mode = [m for m in ("IDX", "UP", "DOWN", "BFLY") if m in op.mods][0]
+  lane = st.lane[d.ix].astype(np.int64)
+  bv = ival(op, d, b).astype(np.int64) & 0x1F
+  cv = ival(op, d, c).astype(np.int64)
+  seg = (cv >> 8) & 0x1F
+  maxl = (lane & seg) | (cv & 0x1F & ~seg)
+  minl = lane & seg
+  if mode == "UP": j = lane - bv; ok = j >= maxl
+  elif mode == "DOWN": j = lane + bv; ok = j <= maxl
+  elif mode == "BFLY": j = lane ^ bv; ok = j <= maxl
+  else: j = minl | (bv & ~seg); ok = j <= maxl
+  j = np.where(ok, j, lane)
+  t = _tids(st, d.ix)
+  src = t - lane + j
+  if a.type != "reg": raise unimpl(op, f"operand {a.shape}")
+  v = np.zeros(len(t), np.uint32) if a.value == 255 else st.R[a.value][src]
+  d.wreg(dst.value, v)
+  d.wpred(pout.value, np.broadcast_to(ok, (d.n,)))
+
+def _ballot(st, ix, bits):
+  v = np.zeros(st.N, bool); v[ix] = bits
+  return np.packbits(v.reshape(st.W, 32), axis=1, bitorder="little").view("<u4")[:, 0]
+
+def _active(st, ix): return _ballot(st, ix, True)
+
+@handler("VOTE", mods=("ANY", "ALL", "EQ"))
+def op_vote(st, op, d):
+  regs = [o for o in op.ops if o.type == "reg"]
+  preds = [o for o in op.ops if o.type == "pred"]
+  pin, pouts = preds[-1], preds[:-1]
+  bal = _ballot(st, d.ix, pval(d, pin))
+  act = _active(st, d.ix)
+  w = st.warp[d.ix]
+  res = {"ANY": bal != 0, "ALL": bal == act, "EQ": (bal == act) | (bal == 0)}[[m for m in ("ANY", "ALL", "EQ") if m in op.mods][0]]
+  for r in regs: d.wreg(r.value, bal[w])
+  for p in pouts: d.wpred(p.value, res[w])
+
+@handler("VOTEU", mods=("ANY", "ALL", "EQ"))
+def op_voteu(st, op, d):
+  from hwrt.sim.sass_exec import UDom
+  dst, pout, pin = op.ops
+  bal = _ballot(st, d.ix, pval(d, pin)); act = _active(st, d.ix)
+  res = {"ANY": bal != 0, "ALL": bal == act, "EQ": (bal == act) | (bal == 0)}[[m for m in ("ANY", "ALL", "EQ") if m in op.mods][0]]
+  ws = st.warps_of(d.ix)
+  u = UDom(st, ws)
+  if dst.type != "ureg" or pout.type != "upred": raise unimpl(op, "operands")
+  u.wreg(dst.value, bal[ws]); u.wpred(pout.value, res[ws])
+
+REDUX_OPS = {"AND": (np.bitwise_and, 0xFFFFFFFF), "OR": (np.bitwise_or, 0), "XOR": (np.bitwise_xor, 0), "SUM": (np.add, 0),
+             "MIN": (np.minimum, None), "MAX": (np.maximum, None)}
+
+@handler("REDUX", mods=tuple(REDUX_OPS) + ("S32", "U32"))
+def op_redux(st, op, d):
+  from hwrt.sim.sass_exec import UDom
+  dst, a = op.ops
+  k = [m for m in REDUX_OPS if m in op.mods] or ["AND"]
+  fn, ident = REDUX_OPS[k[0]]
+  signed = "S32" in op.mods
+  dt = np.int64
+  if ident is None:
+    ident = (-(1 << 31) if k[0] == "MAX" else (1 << 31) - 1) if signed else (0 if k[0] == "MAX" else 0xFFFFFFFF)
+  v = np.full(st.N, ident, dt)
+  x = ival(op, d, a)
+  v[d.ix] = np.asarray(x).view(np.int32).astype(dt) if signed else np.asarray(x).astype(dt)
+  r = fn.reduce(v.reshape(st.W, 32), axis=1)
+  ws = st.warps_of(d.ix)
+  UDom(st, ws).wreg(dst.value, (r[ws] & 0xFFFFFFFF).astype(np.uint32))

@@ -1,0 +1,13 @@
+// CUDA spellings for clang-19 -x cuda -nocudainc (no CUDA SDK): builtins instead of the CUDA headers
+#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
+#define tid_x __nvvm_read_ptx_sreg_tid_x()
+#define tid_y __nvvm_read_ptx_sreg_tid_y()
+#define ctaid_x __nvvm_read_ptx_sreg_ctaid_x()
+#define ctaid_y __nvvm_read_ptx_sreg_ctaid_y()
+#define ntid_x __nvvm_read_ptx_sreg_ntid_x()
+#define nctaid_x __nvvm_read_ptx_sreg_nctaid_x()
+#define laneid __nvvm_read_ptx_sreg_laneid()
+#define __syncthreads() __nvvm_bar_sync(0)
+#define GID (ctaid_x * ntid_x + tid_x)
