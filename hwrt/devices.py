@@ -86,6 +86,6 @@ def run(args) -> int:
     t = Table(title="GPUs" if real else "Simulated GPUs (hwrt's own, behind the same kernel interface)")
     for _, title in COLUMNS: t.add_column(title)
     for d in devs: t.add_row(*[_fmt(k, d.get(k)) for k, _ in COLUMNS])
-    Console(soft_wrap=True).print(t)
+    Console(width=None if sys.stdout.isatty() else 160).print(t)
   for n in notes: print(f"note: {n}", file=sys.stderr)
   return 0

@@ -131,6 +131,14 @@ def _decode(kind, request, data, path, nested, driver) -> dict:
         d.setdefault("nested", {})[fld] = {"struct": ct, "fields": decode_struct(ct, nested[fld])}
   return d
 
+def arg_size(kind: str | None, request: int, path: str | None = None, driver: str | None = None) -> int:
+  """bytes the argument of REQUEST occupies: the table's struct size (UVM requests carry no size bits), else _IOC_SIZE"""
+  try:
+    cands = _candidates(kind, request & 0xFFFFFFFF, path, driver)
+    if cands: return cands[0][1].size
+  except Exception: pass  # noqa: BLE001
+  return (request >> 16) & 0x3FFF
+
 def nested_pointers(kind: str | None, request: int, data: bytes, path: str | None = None, driver: str | None = None) -> list:
   """[(field, address, C type, size)] of parameter blocks the argument points to (what a tracer should read)"""
   return decode(kind, request, data, path=path, driver=driver).get("pointers", [])

@@ -37,12 +37,16 @@ class Syscalls:
   def read_text(self, path: str) -> str: raise NotImplementedError
   def listdir(self, path: str) -> list[str]: raise NotImplementedError
   def exists(self, path: str) -> bool: raise NotImplementedError
+  def read_kmsg(self) -> str:
+    """The kernel log as /dev/kmsg records ("prio,seq,usec,-;message" lines), without blocking; '' when not permitted."""
+    return ""
 
   # shared helpers
   def ioctl_error(self, fd: int, request: int, arg, err: int) -> IoctlError:
     path = self.paths.get(fd, f"fd {fd}")
-    from hwrt.ioctl.decode import decode, format_decoded
-    d = decode(device_kind(path), request, _arg_bytes(arg, (request >> 16) & 0x3FFF), path=path)
+    from hwrt.ioctl.decode import decode, format_decoded, arg_size
+    kind = device_kind(path)
+    d = decode(kind, request, _arg_bytes(arg, arg_size(kind, request, path)), path=path)
     return IoctlError(f"{d['name']} on {path}: {errno_mod.errorcode.get(err, err)} ({os.strerror(err)}) args {format_decoded(d)}",
                       errno=err, name=d["name"], path=path)
   def open_error(self, path: str, err: int):
@@ -84,5 +88,18 @@ class HostSyscalls(Syscalls):
     try: return sorted(os.listdir(path))
     except FileNotFoundError: return []
   def exists(self, path): return os.path.exists(path)
+  def read_kmsg(self):
+    try: fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    except OSError: return ""          # EPERM without CAP_SYSLOG / dmesg_restrict: the caller says what it could not read
+    out = []
+    try:
+      while True:
+        try: out.append(os.read(fd, 8192).decode(errors="replace"))
+        except BlockingIOError: break
+        except OSError as e:
+          if e.errno == errno_mod.EPIPE: continue    # records overwritten while reading: go on with the next
+          break
+    finally: os.close(fd)
+    return "".join(out)
 
 HOST = HostSyscalls()

@@ -64,6 +64,10 @@ class SimSyscalls(Syscalls):
       if t is None: raise FileNotFoundError(path)
       return t
     return HOST.read_text(path)
+  def read_kmsg(self):
+    try:
+      with open(kmsg.kmsg_path()) as f: return f.read()
+    except FileNotFoundError: return ""
   def listdir(self, path):
     if path.rstrip("/") == "/sys/fs/pstore": return sorted(os.listdir(kmsg.pstore_dir()))
     if self.machine.owns(path): return self.machine.listdir(path) or []

@@ -132,7 +132,7 @@ def op_f2i(st, op, d):
 @handler("F2F", mods=("F16", "BF16", "F32", "F64", "FTZ") + ROUND)
 def op_f2f(st, op, d):
   dst, a = op.ops
-  tys = [m for m in op.mods if m in ("F16", "BF16", "F32", "F64")]
+  tys = [m for m in op.ins.mods if m in ("F16", "BF16", "F32", "F64")]     # destination type first
   if len(tys) != 2: raise unimpl(op, "types")
   to, frm = tys
   mode = _mode(op)

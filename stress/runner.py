@@ -180,7 +180,7 @@ class Runner:
         if snap != last_snapshot and now - last_prog >= c.get("progress_interval", 0.25):
           self.j.write({"t": "progress", "elapsed": round(now - t_start, 3), "workers": json.loads(snap)}); last_prog, last_snapshot = now, snap
         if self.live: self.live.update(self, now - t_start)
-        time.sleep(0.05)
+        time.sleep(0.1)
     finally:
       for i in range(self.n): self.kill(i, signal.SIGTERM)
       t_kill = time.monotonic()

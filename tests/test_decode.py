@@ -150,3 +150,12 @@ def test_syscall_error_message_uses_the_decoder():
   msg = str(e)
   assert "NV_ESC_RM_CONTROL on /dev/nvidiactl" in msg and "EINVAL" in msg
   assert "cmd=0x2080014a(NV2080_CTRL_CMD_GPU_GET_GID_INFO)" in msg and "paramsSize=0x10c" in msg
+
+def test_syscall_error_reads_uvm_arguments_by_table_size():
+  """UVM requests are plain numbers without size bits: the argument size comes from the table"""
+  from hwrt.ioctl.syscalls import Syscalls
+  s = Syscalls()
+  s.paths[7] = "/dev/nvidia-uvm"
+  p = ffi.new("UVM_CREATE_EXTERNAL_RANGE_PARAMS *", dict(base=0x200000000, length=0x200000, rmStatus=nv.NV_ERR_INVALID_ADDRESS))
+  msg = str(s.ioctl_error(7, uvm.UVM_CREATE_EXTERNAL_RANGE, p, errno.EFAULT))
+  assert "UVM_CREATE_EXTERNAL_RANGE on /dev/nvidia-uvm" in msg and "base=0x200000000" in msg and "NV_ERR_INVALID_ADDRESS" in msg

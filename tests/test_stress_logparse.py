@@ -64,3 +64,13 @@ def test_xe_timedout_job_both_formats():
   b = parse_text("xe 0000:03:00.0: [drm] GT0: Timedout job: seqno=5, lrc_seqno=5, guc_id=7, flags=0x8 in llama-server [4242]")[0]
   assert (a["kind"], a["driver"], a["guc_id"], a.get("process")) == ("gpu_hang", "xe", 2, None)
   assert (b["process"], b["pid"], b["pci"], b["signature"]) == ("llama-server", 4242, "0000:03:00.0", "xe: GPU hang on ?")
+
+def test_code_bytes_disassemble_to_the_faulting_instruction():
+  # marazmista/radeon-profile#147: NULL dereference at 0xa8; the trapping instruction reads [rax+0xa8] with rax = 0
+  import capstone
+  case = next(c for c in CORPUS if c["id"] == "amd-oops-get-dpm-state")
+  e = parse_text(case["log"])[0]
+  code = bytes.fromhex(e["code_bytes"])[e["code_trap_offset"]:]
+  md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+  insn = next(md.disasm(code, 0))
+  assert (insn.mnemonic, insn.op_str) == ("mov", "rax, qword ptr [rax + 0xa8]") and int(e["address"], 16) == 0xa8

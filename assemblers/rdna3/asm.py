@@ -2,7 +2,7 @@
 import re, struct
 from hwrt.errors import AssemblerError
 from hwrt.assemblers.rdna3.decoder import ENCODINGS, BY_NAME, OPS, put_field
-from hwrt.assemblers.rdna3.disasm import SPECIAL, SPECIAL64, FLOAT_CONST, DELAY_ID, DELAY_SKIP, HWREG, SENDMSG
+from hwrt.assemblers.rdna3.disasm import SPECIAL, SPECIAL64, FLOAT_CONST, DELAY_ID, DELAY_SKIP, HWREG, SENDMSG, DEPCTR, DEPCTR_DEFAULT
 
 REGNUM = {**{v: k for k, v in SPECIAL.items()}, **{v: k for k, v in SPECIAL64.items()}, "scc": 253, "vccz": 251, "execz": 252}
 FLOATS = {v: k for k, v in FLOAT_CONST.items()} | {"0.15915494": 248, "0.15915494309189532": 248}
@@ -55,6 +55,14 @@ def parse_delay(t: str) -> int:
     if name == "instid0": v |= DELAY_ID.index(arg)
     elif name == "instskip": v |= DELAY_SKIP.index(arg) << 4
     elif name == "instid1": v |= DELAY_ID.index(arg) << 7
+  return v
+
+def parse_depctr(t: str) -> int:
+  if re.fullmatch(r"\d+|0x[0-9a-fA-F]+", t): return parse_int(t)
+  v, fields = DEPCTR_DEFAULT, {n: (lo, w) for n, lo, w in DEPCTR}
+  for name, n in re.findall(r"(\w+)\((\d+)\)", t):
+    if name not in fields: raise AssemblerError(f"unknown depctr field {name}")
+    lo, w = fields[name]; v = (v & ~(((1 << w) - 1) << lo)) | (int(n) & ((1 << w) - 1)) << lo
   return v
 
 def parse_hwreg(t: str) -> int:
@@ -156,16 +164,18 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
       elif kind == "delay": v = parse_delay(t)
       elif kind == "hwreg": v = parse_hwreg(t)
       elif kind == "sendmsg": v = parse_sendmsg(t)
+      elif kind == "depctr": v = parse_depctr(t)
       elif info.name in BRANCHES and t in labels: v = ((labels[t] - pc - 4) >> 2) & 0xffff
       else:
         try: v = parse_int(t) & 0xffff
         except AssemblerError: raise AssemblerError(f"unknown label or bad immediate {t!r}")
       f[fld] = v
   if info.name == "s_endpgm" and not ops: f["simm16"] = 0
-  lit = [x if isinstance(x, tuple) else (x, 32) for x in lit]
-  l32 = {v for v, n in lit if n == 32}
-  if len(l32) > 1 or len({v & 0xffff for v, _ in lit}) > 1: raise _Fail("only one literal per instruction")
-  lit = [max(lit, key=lambda x: x[1])[0]] if lit else []
+  lit = [x[0] if isinstance(x, tuple) else x for x in lit]          # one literal dword; 16-bit operands use its low half
+  if lit:
+    big = max(lit)
+    if any(v != big and not (v < 0x10000 and v == big & 0xffff) for v in lit): raise _Fail("only one literal per instruction")
+    lit = [big]
   # encoding-specific operands and modifiers
   left = list(mods)
   take = lambda k: (k in left) and (left.remove(k) or True)

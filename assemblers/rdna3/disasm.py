@@ -1,5 +1,5 @@
 """gfx1100 instruction text in LLVM's syntax (what llvm-objdump-19 -d --mcpu=gfx1100 prints)."""
-import struct
+import os, struct
 from hwrt.assemblers.rdna3.decoder import decode, decode_all, Instr, Operand
 
 SPECIAL = {106: "vcc_lo", 107: "vcc_hi", 124: "null", 125: "m0", 126: "exec_lo", 127: "exec_hi", 235: "src_shared_base",
@@ -11,14 +11,18 @@ FLOAT_CONST = {240: "0.5", 241: "-0.5", 242: "1.0", 243: "-1.0", 244: "2.0", 245
 DELAY_ID = ["NO_DEP", "VALU_DEP_1", "VALU_DEP_2", "VALU_DEP_3", "VALU_DEP_4", "TRANS32_DEP_1", "TRANS32_DEP_2", "TRANS32_DEP_3",
             "FMA_ACCUM_CYCLE_1", "SALU_CYCLE_1", "SALU_CYCLE_2", "SALU_CYCLE_3"]
 DELAY_SKIP = ["SAME", "NEXT", "SKIP_1", "SKIP_2", "SKIP_3", "SKIP_4"]
-HWREG = {1: "HW_REG_MODE", 2: "HW_REG_STATUS", 3: "HW_REG_TRAPSTS", 4: "HW_REG_HW_ID1", 5: "HW_REG_GPR_ALLOC", 6: "HW_REG_LDS_ALLOC",
-         7: "HW_REG_IB_STS", 15: "HW_REG_SH_MEM_BASES", 18: "HW_REG_PERF_SNAPSHOT_PC_LO", 19: "HW_REG_PERF_SNAPSHOT_PC_HI",
-         20: "HW_REG_FLAT_SCR_LO", 21: "HW_REG_FLAT_SCR_HI", 22: "HW_REG_XNACK_MASK", 23: "HW_REG_HW_ID2", 24: "HW_REG_POPS_PACKER",
-         25: "HW_REG_PERF_SNAPSHOT_DATA", 26: "HW_REG_SHADER_CYCLES", 29: "HW_REG_TMA_LO", 30: "HW_REG_TMA_HI",
-         31: "HW_REG_FLAT_SCR_LO", 32: "HW_REG_FLAT_SCR_HI"}
-SENDMSG = {1: "MSG_INTERRUPT", 2: "MSG_GS", 3: "MSG_DEALLOC_VGPRS", 9: "MSG_GS_ALLOC_REQ", 10: "MSG_GET_DOORBELL", 11: "MSG_GET_DDID",
-           128: "MSG_RTN_GET_DOORBELL", 129: "MSG_RTN_GET_DDID", 130: "MSG_RTN_GET_TMA", 131: "MSG_RTN_GET_REALTIME",
-           132: "MSG_RTN_SAVE_WAVE", 133: "MSG_RTN_GET_TBA"}
+def _load_names():
+  out = {"hwreg": {}, "sendmsg": {}, "sendmsg_rtn": {}}
+  with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gfx1100_names.tsv")) as f:
+    for ln in f:
+      if not ln.startswith("#"): k, v, n = ln.split(); out[k][int(v)] = n
+  return out
+_NAMES = _load_names()
+HWREG, SENDMSG, SENDMSG_RTN = _NAMES["hwreg"], _NAMES["sendmsg"], _NAMES["sendmsg_rtn"]   # learned from llvm-mc
+# s_waitcnt_depctr fields (name, lo bit, width), in LLVM's print order; a field at its maximum is the default
+DEPCTR = [("depctr_hold_cnt", 7, 1), ("depctr_sa_sdst", 0, 1), ("depctr_va_vdst", 12, 4), ("depctr_va_sdst", 9, 3),
+          ("depctr_va_ssrc", 8, 1), ("depctr_va_vcc", 1, 1), ("depctr_vm_vsrc", 2, 3)]
+DEPCTR_DEFAULT = sum(((1 << n) - 1) << lo for _, lo, n in DEPCTR)
 
 def reg_text(prefix: str, n: int, width: int) -> str:
   return f"{prefix}{n}" if width == 1 else f"{prefix}[{n}:{n + width - 1}]"
@@ -46,7 +50,7 @@ def waitcnt_text(v: int) -> str:
 
 def delay_text(v: int) -> str:
   id0, skip, id1 = v & 15, (v >> 4) & 7, (v >> 7) & 15
-  if id0 >= len(DELAY_ID) or id1 >= len(DELAY_ID) or skip >= len(DELAY_SKIP) or v >> 11: return f"0x{v:x}"
+  if id0 >= len(DELAY_ID) or id1 >= len(DELAY_ID) or skip >= len(DELAY_SKIP): return f"0x{v:x}"
   parts = [f"instid0({DELAY_ID[id0]})" if id0 else "", f"instskip({DELAY_SKIP[skip]})" if skip else "", f"instid1({DELAY_ID[id1]})" if id1 else ""]
   return " | ".join(p for p in parts if p) or "0"
 
@@ -55,8 +59,15 @@ def hwreg_text(v: int) -> str:
   name = HWREG.get(rid, str(rid))
   return f"hwreg({name})" if (off, size) == (0, 32) else f"hwreg({name}, {off}, {size})"
 
+def depctr_text(v: int) -> str:
+  if v & ~DEPCTR_DEFAULT & 0xffff: return f"0x{v:x}"
+  vals = [(n, (v >> lo) & ((1 << w) - 1), (1 << w) - 1) for n, lo, w in DEPCTR]
+  nondef = any(x != d for _, x, d in vals)
+  return " ".join(f"{n}({x})" for n, x, d in vals if x != d or not nondef)
+
 def sendmsg_text(v: int, rtn: bool = False) -> str:
-  if v in SENDMSG: return f"sendmsg({SENDMSG[v]})"
+  names = SENDMSG_RTN if rtn else SENDMSG
+  if v & 0xff in names: return f"sendmsg({names[v & 0xff]})"
   return f"sendmsg({v & 0xff}, 0, 0)" if rtn else str(v)
 
 def imm_text(style: str, v: int) -> str:
@@ -68,7 +79,7 @@ def imm_text(style: str, v: int) -> str:
   if style == "delay": return delay_text(v)
   if style == "hwreg": return hwreg_text(v)
   if style == "sendmsg": return sendmsg_text(v)
-  if style == "depctr": return f"0x{v:x}"
+  if style == "depctr": return depctr_text(v)
   return str(v)
 
 def dpp_text(d: dict) -> str:
@@ -149,7 +160,7 @@ def instr_text(ins: Instr) -> str:
     if f["offset"]: mods.append(f"offset:{f['offset']}")
     mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"] + ["tfe"] * f["tfe"]
   elif enc == "VOP3":
-    n = sum(1 for o in ins.operands if o.field.startswith("src"))
+    n = 3 if "_fmac_" in name else sum(1 for o in ins.operands if o.field.startswith("src"))   # fmac: src2 is tied
     if f["opsel"]: mods.append("op_sel:[" + ",".join(str((f["opsel"] >> i) & 1) for i in range(n)) + f",{f['opsel'] >> 3}]")
     if f["clamp"]: mods.append("clamp")
     if f["omod"]: mods.append(["", "mul:2", "mul:4", "div:2"][f["omod"]])

@@ -192,7 +192,7 @@ def write_cubin(kernels: list, sm: int = 90, toolkit: int = 0x87) -> bytes:
   ginfo = b""
   for k, ii, ti, ci, si, psize in per:
     ks = w.add_symbol(k.name, 0, len(k.code), E.STB_GLOBAL, E.STT_FUNC, STO_CUDA_ENTRY, ti)
-    w.sections[ti].info = ks
+    w.sections[ti].info = (k.regs << 24) | ks        # SHI_REGISTERS (classic cubins, rNdN); CUDA 13 reads REGCOUNT
     ginfo += nv_info_record(EIATTR["REGCOUNT"], struct.pack("<II", ks, k.regs))
     ginfo += nv_info_record(EIATTR["FRAME_SIZE"], struct.pack("<II", ks, k.local_size))
     ginfo += nv_info_record(EIATTR["MIN_STACK_SIZE"], struct.pack("<II", ks, k.local_size))

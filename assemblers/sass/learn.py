@@ -24,18 +24,23 @@ def _tool(name):
   if p is None: sys.exit(f"learn: {name} not found ({oracles.INSTALL_HINT.get(name)})")
   return p
 
+OPT_LEVELS = ("-O3", "-O0")          # ptxas's default and unoptimised code: different instruction forms
+
 def compile_corpus(cache_dir: str | None = None) -> dict:
-  """{ptx file name: cubin bytes}; cached by the PTX text's hash under cache_dir."""
+  """{"alu.ptx" (-O3) / "alu.ptx@O0": cubin bytes}; cached by the PTX text's hash under cache_dir."""
   ptxas = _tool("ptxas")
   cache_dir = cache_dir or tempfile.mkdtemp(prefix="hwrt-sass-")
+  os.makedirs(cache_dir, exist_ok=True)
   out = {}
   for p in sorted(glob.glob(os.path.join(CORPUS, "*.ptx"))):
     src = open(p, "rb").read()
-    c = os.path.join(cache_dir, hashlib.sha1(src).hexdigest()[:16] + ".cubin")
-    if not os.path.exists(c):
-      subprocess.run([ptxas, "-arch=sm_90", p, "-o", c + ".tmp"], check=True, capture_output=True)
-      os.replace(c + ".tmp", c)
-    out[os.path.basename(p)] = open(c, "rb").read()
+    for opt in OPT_LEVELS:
+      c = os.path.join(cache_dir, hashlib.sha1(src + opt.encode()).hexdigest()[:16] + ".cubin")
+      if not os.path.exists(c):
+        r = subprocess.run([ptxas, "-arch=sm_90", opt, p, "-o", c + ".tmp"], capture_output=True, text=True)
+        if r.returncode: raise RuntimeError(f"ptxas {opt} {p}: {r.stderr.strip()}")
+        os.replace(c + ".tmp", c)
+      out[os.path.basename(p) + ("" if opt == "-O3" else "@" + opt[1:])] = open(c, "rb").read()
   return out
 
 def kernel_code(cubin: bytes) -> list:
@@ -170,6 +175,10 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
       segs = [[lo, {16: 16, 32: 32, 64: 32}[T.float_width(ex.opcode)], 0]]
     f = T.Field([tuple(s) for s in segs], signed=any(s for _, _, s in bs))
     if pcrel[j]: f.pc = 0; f.pc = (v - ex_addr) - f.get(ex_word)
+    elif len(segs) == 1 and segs[0][2] > 0 and f.get(ex_word) != v:    # low value bits whose flips were refused
+      lo, w, k = segs[0]
+      g = T.Field([(lo - k, w + k, 0)], signed=f.signed)
+      if lo - k >= 0 and g.get(ex_word) == v: f = g
     fields.append(f)
   return fields, fixed, reuse
 
@@ -212,16 +221,16 @@ def learn(cache_dir=None, log=print):
       if f.sr and f.sr not in sr_tables: sr_tables[f.sr] = None; sr_jobs.append((f.sr, w, f))
   borrow_fields(forms, samples)
   alias_conditions(forms, samples)
-  for name, w, f in sr_jobs:                                     # enumerate special registers
+  vs = []                                                        # enumerate special registers (one batch)
+  for name, w, f in sr_jobs:
     lo, width, _ = f.segs[0]
-    vs = [(w & ~(((1 << width) - 1) << lo)) | (v << lo) for v in range(1 << width)]
-    ts = nvdisasm_raw(vs)
-    sr_tables[name] = {}
-    for v, t in enumerate(ts):
-      if t is None: continue
-      p = Parsed(t)
-      for kind, val in p.vals:
-        if kind == "SR": sr_tables[name][v] = val
+    vs += [(name, v, (w & ~(((1 << width) - 1) << lo)) | (v << lo)) for v in range(1 << width)]
+  ts = nvdisasm_raw([x[2] for x in vs])
+  for (name, v, _), t in zip(vs, ts):
+    sr_tables[name] = sr_tables[name] or {}
+    if t is None: continue
+    for kind, val in Parsed(t).vals:
+      if kind == "SR": sr_tables[name][v] = val
   return forms, sr_tables, samples
 
 def borrow_fields(forms, samples):

@@ -178,8 +178,8 @@ class NVDevice:
     self.compute.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, self.compute_cls)
                         + hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_SHADER_SHARED_MEMORY_WINDOW_A, SHARED_WINDOW >> 32, SHARED_WINDOW & 0xFFFFFFFF)
                         + hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_A, LOCAL_WINDOW >> 32, LOCAL_WINDOW & 0xFFFFFFFF)
-                        + self._local_memory_methods() + self._release(self.compute))
-    self.copy_ch.submit(hw.nvm(hw.SUBC_COPY, hw.CBC0_SET_OBJECT, self.dma_cls) + self._release(self.copy_ch))
+                        + self._local_memory_methods() + self._release())
+    self.copy_ch.submit(hw.nvm(hw.SUBC_COPY, hw.HOST_SET_OBJECT, self.dma_cls) + self._release())
     self.synchronize()
 
   def _local_memory_methods(self) -> list[int]:
@@ -197,7 +197,7 @@ class NVDevice:
     self.synchronize()
     if self.local_buffer: self.free(self.local_buffer)
     self.local_buffer, self.local_per_tpc, self.local_bytes_per_thread = self.alloc(size), per_tpc, bytes_per_thread
-    self.compute.submit(self._local_memory_methods() + self._release(self.compute))
+    self.compute.submit(self._local_memory_methods() + self._release())
     self.synchronize()
 
   # ---- memory
@@ -234,9 +234,9 @@ class NVDevice:
     finally: self.va.release(buf.va, buf.size, BIG_PAGE if buf.size >= BIG_PAGE else PAGE)
 
   # ---- submission and completion
-  def _release(self, ch: Channel, timestamp: bool = False) -> list[int]:
+  def _release(self) -> list[int]:
     self.timeline.value += 1
-    return hw.host_semaphore(self.timeline.va, self.timeline.value, wfi=True, timestamp=timestamp)
+    return hw.host_semaphore(self.timeline.va, self.timeline.value, wfi=True)
 
   def wait(self, value: int | None = None, timeout: float = 10.0, signal: Signal | None = None):
     """Wait for a timeline value; a GPU fault (error notifier) raises GPUFault, the deadline GPUTimeout. Both recover the channels."""
@@ -250,25 +250,25 @@ class NVDevice:
         self.recover()
         raise GPUTimeout(f"{self.name}: no completion within {timeout:g} s (timeline at {sig.current}, waiting for {value}); "
                          f"channels torn down and recreated", device=self.name, timeout=timeout)
-      spin += 1
-      if spin > 200: time.sleep(0.0002 if spin < 5000 else 0.002)
+      spin += 1     # sleep(0) yields the GIL at once (the simulated GPU is a thread of this process), then back off
+      time.sleep(0 if spin < 100 else 0.0001 if spin < 3000 else 0.001)
     if note[0] == hw.NOTIFICATION_STATUS_ERROR: self._fault()
 
   def synchronize(self, timeout: float = 10.0): self.wait(self.timeline.value, timeout)
 
   def _fault(self):
     xid = ffi.cast("uint32_t *", self.notifier.cpu + hw.NOTIFICATION_INFO32)[0]
-    line = self._last_xid_line()
+    line = self._last_xid_line(xid)
     self.recover()
     raise GPUFault(f"{self.name}: Xid {xid} ({XID_MEANING.get(xid, 'see the NVIDIA Xid catalog')})" + (f": {line}" if line else ""),
                    xid=xid, device=self.name, kmsg=line)
 
-  def _last_xid_line(self) -> str:
+  def _last_xid_line(self, xid: int) -> str:
     """The newest Xid line for our PCI address from the kernel log, when the log is readable (root / dmesg_restrict=0)."""
-    path = getattr(self.sys, "kmsg_path", None)
-    try: text = self.sys.read_text(path) if path else ""
+    try: text = self.sys.read_kmsg()
     except (OSError, HwrtError): return ""
-    lines = [l.split(";", 1)[-1] for l in text.splitlines()[-200:] if "Xid" in l]
+    pci = self.pci.rsplit(".", 1)[0]
+    lines = [l.split(";", 1)[-1] for l in text.splitlines()[-400:] if "Xid" in l and pci in l and f"): {xid}," in l]
     return lines[-1].strip() if lines else ""
 
   def recover(self):
@@ -280,13 +280,16 @@ class NVDevice:
     self._new_channels()
 
   # ---- the device-level API the CLI, stress workloads and tensor executor use
+  def compute_queue(self):
+    from hwrt.drivers.nv.queue import NVComputeQueue
+    return NVComputeQueue(self, self.compute)
+  def copy_queue(self):
+    from hwrt.drivers.nv.queue import NVCopyQueue
+    return NVCopyQueue(self, self.copy_ch)
+  def next_value(self) -> int: return self.timeline.value + 1
+
   def copy(self, dst: Buffer, src: Buffer, nbytes: int, dst_off: int = 0, src_off: int = 0, timeout: float = 10.0):
-    words, done = [], 0
-    while done < nbytes:
-      n = min(nbytes - done, 1 << 30)
-      words += hw.copy_linear(src.va + src_off + done, dst.va + dst_off + done, n)
-      done += n
-    self.copy_ch.submit(words + self._release(self.copy_ch))
+    self.copy_queue().copy(dst, src, nbytes, dst_off, src_off).signal(self.timeline, self.next_value()).submit()
     self.wait(timeout=timeout)
 
   def _staging(self, n: int) -> Buffer:
@@ -322,12 +325,10 @@ class NVDevice:
     return builtin(self, name)
 
   def launch(self, prog, args=(), grid=(1, 1, 1), block=(1, 1, 1), timeout: float = 10.0, wait: bool = True) -> float:
-    """Launch and (by default) wait; returns the GPU time in seconds between two timestamped releases."""
-    from hwrt.drivers.nv.program import exec_words
+    """Launch and (by default) wait; returns the GPU time in seconds between two timestamped releases around it."""
     start = self.signals[1]
-    start.value += 1
-    words = hw.host_semaphore(start.va, start.value, wfi=True, timestamp=True) + exec_words(self, prog, args, grid, block)
-    self.compute.submit(words + self._release(self.compute, timestamp=True))
+    q = self.compute_queue().signal(start, start.value + 1, timestamp=True).exec(prog, args, grid, block)
+    q.signal(self.timeline, self.next_value(), timestamp=True).submit()
     if not wait: return 0.0
     self.wait(self.timeline.value, timeout)
     return max(0, self.timeline.timestamp_ns - start.timestamp_ns) * 1e-9

@@ -34,7 +34,7 @@
 #endif
 
 #define FDMAX 65536
-#define PATHLEN 64
+#define PATHLEN 256
 enum { K_NONE, K_NV, K_UVM, K_KFD, K_DRM };
 enum { F_SIM = 0x80, F_KIND = 0x0f };
 enum { C_OPEN = 1, C_CLOSE, C_IOCTL, C_MMAP, C_MUNMAP, C_PROCESS, C_DUP };

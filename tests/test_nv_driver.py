@@ -1,0 +1,130 @@
+"""The NVIDIA driver (drivers/nv) end to end: written once, run against the simulated H100 (sim:nv) everywhere and against
+the real GPU (nv:0) where one is present. The simulator behind sim:nv is reached through exactly the ioctls, mmaps and
+memory writes the driver uses on hardware."""
+import os, subprocess, sys
+import numpy as np, pytest
+from hwrt.errors import GPUFault, GPUTimeout, BadArgument
+from hwrt.drivers.nv.device import NVDevice
+from hwrt.ioctl.syscalls import HOST
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "examples")
+DEVICES = ["sim:nv", pytest.param("nv:0", marks=pytest.mark.gpu)]
+
+def sim_machine(faults: str = "", **opts):
+  from hwrt.sim.kernel import new_machine
+  from hwrt.sim.faults import FaultPlan
+  return new_machine("nv", plan=FaultPlan.parse(faults, seed=1), **opts)
+
+@pytest.fixture(params=DEVICES)
+def dev(request):
+  if request.param == "sim:nv":
+    m = sim_machine()
+    d = NVDevice(m.syscalls, 0, "sim:nv")
+    yield d
+    d.close(); m.close()
+  else:
+    with NVDevice(HOST, 0, "nv:0") as d: yield d
+
+def own(name: str) -> bytes:
+  from hwrt.assemblers.sass import assemble_to_container
+  with open(os.path.join(EXAMPLES, f"{name}.sass.s")) as f: return assemble_to_container(f.read(), "sm_90")
+
+def run_vadd(d, prog, n=1000, c_ptr=None, seed=0):
+  rng = np.random.default_rng(seed)
+  a, b = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+  ba, bb, bc = d.alloc(a.nbytes), d.alloc(b.nbytes), d.alloc(a.nbytes)
+  try:
+    d.copyin(ba, a.tobytes()); d.copyin(bb, b.tobytes())
+    d.launch(prog, [ba, bb, c_ptr if c_ptr is not None else bc, np.uint32(n)], ((n + 255) // 256, 1, 1), (256, 1, 1), timeout=10)
+    return a, b, np.frombuffer(d.copyout(bc, a.nbytes), np.float32)
+  finally:
+    for x in (ba, bb, bc): d.free(x)
+
+def test_identity(dev):
+  assert dev.arch == "sm_90" and dev.chip.gen == "hopper" and dev.compute_cls == 0xCBC0 and dev.qmd_version == "V04_00"
+  assert "H100" in dev.gpu_name and len(dev.uuid) == 16
+
+def test_own_assembly_vadd_is_bit_exact(dev):
+  a, b, c = run_vadd(dev, dev.load(own("vadd")), n=3000)
+  assert np.array_equal(c, a + b)        # FADD is IEEE round-to-nearest: bit-exact vs numpy
+
+def test_own_assembly_saxpy(dev):
+  prog = dev.load(own("saxpy"))
+  n, alpha = 5000, np.float32(1.75)
+  rng = np.random.default_rng(1)
+  x, y = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+  bx, by = dev.alloc(x.nbytes), dev.alloc(y.nbytes)
+  dev.copyin(bx, x.tobytes()); dev.copyin(by, y.tobytes())
+  dev.launch(prog, [alpha, bx, by, np.uint32(n)], (8, 1, 1), (128, 1, 1))      # grid-stride loop: 1024 threads for 5000
+  out = np.frombuffer(dev.copyout(by, y.nbytes), np.float32)
+  want = (alpha.astype(np.float64) * x + y).astype(np.float32)                   # FFMA: one rounding of the exact a*x+y
+  assert np.array_equal(out, want)
+
+def test_copy_engine_roundtrip(dev):
+  data = np.random.default_rng(2).integers(0, 256, 3 << 20, dtype=np.uint8).tobytes()
+  s, t = dev.alloc(len(data)), dev.alloc(len(data))
+  dev.copyin(s, data); dev.copy(t, s, len(data))
+  assert dev.copyout(t, len(data)) == data
+  dev.free(s); dev.free(t)
+
+def test_no_vendor_userspace_mapped(dev):
+  dev.launch(dev.builtin_program("empty"))
+  maps = open("/proc/self/maps").read()
+  for lib in ("libcuda", "libnvidia-ptxjitcompiler", "libcudart", "libamdhip", "libhsa-runtime", "libze_"):
+    assert lib not in maps, f"{lib} is mapped into the process"
+
+def test_illegal_address_is_a_gpu_fault_and_the_device_recovers(dev):
+  prog = dev.load(own("vadd"))
+  with pytest.raises(GPUFault) as e:
+    run_vadd(dev, prog, c_ptr=0xDEAD0000000)
+  assert e.value.info.get("xid") == 31 and "Xid 31" in str(e.value)
+  a, b, c = run_vadd(dev, prog, n=512)
+  assert np.array_equal(c, a + b)
+
+def test_injected_hang_times_out_and_next_launch_works():
+  m = sim_machine("hang@launch=2")
+  with NVDevice(m.syscalls, 0, "sim:nv") as d:
+    empty = d.builtin_program("empty")
+    d.launch(empty, timeout=5)
+    with pytest.raises(GPUTimeout, match="no completion within 0.5 s"):
+      d.launch(empty, timeout=0.5)
+    a, b, c = run_vadd(d, d.load(own("vadd")), n=300)
+    assert np.array_equal(c, a + b)
+  m.close()
+
+def _rm_state(m):
+  return sum(len(c.objects) for c in m.rm.clients.values()), m.rm.vidmem_used
+
+def test_10000_alloc_launch_free_cycles_leave_rm_where_it_started():
+  m = sim_machine()
+  with NVDevice(m.syscalls, 0, "sim:nv") as d:
+    empty = d.builtin_program("empty")
+    d.launch(empty)
+    before = _rm_state(m)
+    for i in range(10_000):
+      b = d.alloc(4096 << (i % 5))
+      d.launch(empty, [], (1, 1, 1), (32, 1, 1))
+      d.free(b)
+    assert _rm_state(m) == before
+  assert _rm_state(m) == (0, 0)      # closing the device frees the client and everything under it
+  m.close()
+
+def test_bad_launch_arguments_are_bad_input(dev):
+  prog = dev.load(own("vadd"))
+  with pytest.raises(BadArgument, match="takes 4 parameters"): dev.launch(prog, [1, 2])
+  with pytest.raises(BadArgument, match="bad block"): dev.launch(prog, [0, 0, 0, 0], (1, 1, 1), (2048, 1, 1))
+  b = dev.alloc(4096); dev.free(b)
+  with pytest.raises(BadArgument, match="double free"): dev.free(b)
+
+def test_hwrt_launch_cli_on_sim(tmp_path):
+  """The CLI grammar end to end on sim:nv: a .s assembled on the fly, --check, --out, --json; exit codes 0 / 1 / 2."""
+  src = os.path.join(EXAMPLES, "vadd.sass.s")
+  base = [sys.executable, "-m", "hwrt", "launch", src, "--device", "sim:nv", "--grid", "4", "--block", "256",
+          "--arg", "a=f32[1000]:rand", "--arg", "b=f32[1000]:arange", "--arg", "c=f32[1000]:zeros", "--arg", "n=u32:1000"]
+  r = subprocess.run(base + ["--check", "c == a + b", "--out", f"c={tmp_path}/c.npy", "--json"], capture_output=True, text=True, timeout=120)
+  assert r.returncode == 0, r.stderr
+  assert '"check": true' in r.stdout and np.load(tmp_path / "c.npy").shape == (1000,)
+  r = subprocess.run(base + ["--check", "c == a - b"], capture_output=True, text=True, timeout=120)
+  assert r.returncode == 1 and "check failed" in r.stderr and "Traceback" not in r.stderr
+  r = subprocess.run(base[:-2] + ["--check", "c == a + b"], capture_output=True, text=True, timeout=120)
+  assert r.returncode == 2 and "takes 4 parameters" in r.stderr and "Traceback" not in r.stderr
