@@ -44,35 +44,44 @@ def hwrt_figures(device: str, small: bool) -> dict:
   return out
 
 def cuda_figures(small: bool) -> dict | str:
+  """The same figures through CUDA (cupy: an empty RawKernel, a copy RawKernel, cudaMemcpy); torch as a fallback."""
   try: import cupy as cp
-  except ImportError: cp = None
-  if cp is None:
-    try:
-      import torch
-      if not torch.cuda.is_available(): return "n/a (no CUDA device for torch)"
-    except ImportError: return "n/a (neither cupy nor torch importable)"
-    out, t = {}, torch
-    x = t.empty(1, device="cuda"); t.cuda.synchronize()
-    lat = []
-    for _ in range(50 if small else 1000):
-      t0 = time.perf_counter(); x.add_(0); t.cuda.synchronize(); lat.append(time.perf_counter() - t0)
-    out["empty_p50_us"], out["empty_p99_us"] = np.percentile(lat, 50) * 1e6, np.percentile(lat, 99) * 1e6
-    words = 1 << 26
-    a = t.empty(words, dtype=t.int32, device="cuda"); b = t.empty_like(a)
-    b.copy_(a); t.cuda.synchronize(); t0 = time.perf_counter(); b.copy_(a); t.cuda.synchronize()
-    out["copy_kernel_GBps"] = 2 * words * 4 / (time.perf_counter() - t0) / 1e9
-    h = t.empty(words, dtype=t.int32).pin_memory()
-    t0 = time.perf_counter(); a.copy_(h); t.cuda.synchronize(); out["h2d_GBps"] = words * 4 / (time.perf_counter() - t0) / 1e9
-    t0 = time.perf_counter(); h.copy_(a); t.cuda.synchronize(); out["d2h_GBps"] = words * 4 / (time.perf_counter() - t0) / 1e9
-    return out
-  return "cupy path not written yet"
+  except ImportError: return "n/a (cupy not importable)"
+  try:
+    mod = cp.RawModule(code=r"""extern "C" __global__ void empty() {}
+      extern "C" __global__ void copy(const unsigned *s, unsigned *d, unsigned n) {
+        unsigned i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) d[i] = s[i]; }""")
+    empty, copy = mod.get_function("empty"), mod.get_function("copy")
+  except Exception as e: return f"n/a (cupy: {type(e).__name__}: {str(e)[:80]})"
+  out, sync = {}, cp.cuda.runtime.deviceSynchronize
+  empty((1,), (1,), ()); sync()
+  lat = []
+  for _ in range(50 if small else 1000):
+    t0 = time.perf_counter(); empty((1,), (1,), ()); sync(); lat.append(time.perf_counter() - t0)
+  out["empty_p50_us"], out["empty_p99_us"] = np.percentile(lat, 50) * 1e6, np.percentile(lat, 99) * 1e6
+  n = 100 if small else 1000
+  c0, t0 = time.process_time(), time.perf_counter()
+  for _ in range(n): empty((1,), (32,), ())
+  cpu = time.process_time() - c0
+  sync()
+  out["b2b_us_per_kernel"], out["host_cpu_us_per_launch"] = (time.perf_counter() - t0) / n * 1e6, cpu / n * 1e6
+  words = (1 << 18) if small else (1 << 26)
+  a, b = cp.zeros(words, cp.uint32), cp.zeros(words, cp.uint32)
+  grid = ((words + 255) // 256,)
+  copy(grid, (256,), (a, b, cp.uint32(words))); sync()
+  t0 = time.perf_counter(); copy(grid, (256,), (a, b, cp.uint32(words))); sync()
+  out["copy_kernel_GBps"] = 2 * words * 4 / (time.perf_counter() - t0) / 1e9
+  h = cp.cuda.alloc_pinned_memory(words * 4)
+  t0 = time.perf_counter(); cp.cuda.runtime.memcpy(a.data.ptr, h.ptr, words * 4, 1); out["h2d_GBps"] = words * 4 / (time.perf_counter() - t0) / 1e9
+  t0 = time.perf_counter(); cp.cuda.runtime.memcpy(h.ptr, a.data.ptr, words * 4, 2); out["d2h_GBps"] = words * 4 / (time.perf_counter() - t0) / 1e9
+  return out
 
 def tinygrad_figures() -> dict | str:
   try:
     from tinygrad import Device
     Device["NV"]
   except Exception as e: return f"n/a ({type(e).__name__}: {str(e)[:80]})"
-  return "tinygrad NV opened; figures not collected yet"
+  return "opened; its figures are not collected by this script yet"
 
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

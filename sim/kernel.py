@@ -22,20 +22,33 @@ class SimSyscalls(Syscalls):
   def __init__(self, machine):
     super().__init__()
     self.machine = machine
+    self.reserved: set[int] = set()     # fd numbers held (os.open("/dev/null")) for open sim device files
+    self.stale: set[int] = set()        # sim fds the machine's close() already released
   def _mine(self, fd: int) -> bool: return fd in self.machine.fds
+  def release_all(self) -> None:
+    """The machine is closing: give back every reserved fd number (a later close() of one is a no-op)."""
+    for fd in list(self.reserved):
+      self.paths.pop(fd, None)
+      try: os.close(fd)
+      except OSError: pass
+      self.stale.add(fd)
+    self.reserved.clear()
   def open(self, path, flags=O_RDWR | O_CLOEXEC):
     if path not in _dev_nodes(self.machine):
-      fd = HOST.open(path, flags); self.paths[fd] = path; HOST.paths.pop(fd, None); return fd
+      fd = HOST.open(path, flags); self.paths[fd] = path; HOST.paths.pop(fd, None); self.stale.discard(fd); return fd
     fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     rc = self.machine.open(fd, path)
     if rc < 0:
       os.close(fd); raise self.open_error(path, -rc)
-    self.paths[fd] = path
+    self.paths[fd] = path; self.reserved.add(fd); self.stale.discard(fd)
     return fd
   def close(self, fd):
+    if fd in self.stale and fd not in self.paths: self.stale.discard(fd); return
     self.paths.pop(fd, None)
-    if self._mine(fd):
-      with self.machine.lock: self.machine.close_fd(fd)
+    if fd in self.reserved:
+      self.reserved.discard(fd)
+      if self._mine(fd):
+        with self.machine.lock: self.machine.close_fd(fd)
     os.close(fd)
   def ioctl(self, fd, request, arg=None):
     if not self._mine(fd): return HOST.ioctl(fd, request, arg)

@@ -247,7 +247,9 @@ class Batch:
       g = op.ins.guard
       if g is not None:
         p, neg = g
-        if p == 7: gv = None if not neg else np.bool_(False)
+        if p == 7:
+          if neg: continue                 # @!PT: never executes
+          gv = None
         elif op.gkind == "UP": gv = self.up_threads(p, ix)
         else: gv = self.P[p, ix]
         if gv is not None:

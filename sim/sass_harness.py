@@ -19,6 +19,11 @@ SMEM_RESERVED = 0x400
 SHARED_WINDOW, LOCAL_WINDOW = 0x00007F0000000000, 0x00007E0000000000   # generic-address windows (not used by the corpus)
 
 class Kernel:
+  @staticmethod
+  def raw(code: bytes, name: str = "raw", registers: int = 16, shared: int = SMEM_RESERVED, cbank0_size: int = 0x300) -> "Kernel":
+    k = Kernel.__new__(Kernel)
+    k.name, k.code, k.registers, k.shared, k.cbank0_size = name, bytes(code), registers, shared, cbank0_size
+    return k
   def __init__(self, cubin: bytes, name: str):
     e = read_elf(cubin)
     secs = {s.name: s for s in e.sections}
@@ -51,7 +56,8 @@ class Harness:
   def read(self, va: int, dtype, count: int) -> np.ndarray:
     return np.frombuffer(self.mem.read(va, np.dtype(dtype).itemsize * count), dtype).copy()
   def load(self, cubin: bytes, name: str) -> tuple[Kernel, int]:
-    k = Kernel(cubin, name)
+    return self.load_kernel(Kernel(cubin, name))
+  def load_kernel(self, k: Kernel) -> tuple[Kernel, int]:
     va = self.alloc(len(k.code) + 0x100, writable=False)
     self.mem.maps[self.mem.starts.index(va)].alloc.write(0, k.code)
     return k, va

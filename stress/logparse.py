@@ -252,6 +252,7 @@ def _xid(ev: dict):
     msg = msg[m.end():]
   if m := re.search(r"\b(?:Ch|Channel ID) (?P<ch>[0-9a-fA-F]{8})\b", msg): ev["channel"] = int(m["ch"], 16)
   if m := re.search(r"caused by previous Xid (\d+)", msg): ev["caused_by"] = int(m[1])
+  if m := re.search(r"Graphics SM (?:Warp|Global) Exception on \([^)]*\): (.+)", msg): ev["exception"] = m[1].strip()
   if m := re.search(r"MMU Fault: ENGINE (?P<engine>\w+) (?P<client>\w+) faulted @ (?P<addr>0x[0-9a-fA-F_]+)\. Fault is of type (?P<ft>\w+) (?P<at>\w+)", msg):
     hi, _, lo = m["addr"][2:].rpartition("_")
     ev.update(engine=m["engine"], client=m["client"], address=f"0x{(int(hi or '0', 16) << 32) | int(lo, 16):016x}", fault_type=m["ft"], access_type=m["at"])
@@ -261,7 +262,7 @@ def _xid(ev: dict):
 def signature(ev: dict) -> str:
   k, fn = ev["kind"], ev.get("function") or "?"
   if k == "xid":
-    extra = f" {ev['fault_type']} on {ev['engine']}" if ev.get("fault_type") else ""
+    extra = f" {ev['fault_type']} on {ev['engine']}" if ev.get("fault_type") else f": {ev['exception']}" if ev.get("exception") else ""
     return f"NVRM: Xid {ev['xid']}: {ev['meaning']}{extra}"
   if k == "ring_timeout": return f"amdgpu: ring {ev['ring']} timeout" + (" (soft recovered)" if ev.get("soft_recovered") else "")
   if k == "page_fault": return f"amdgpu: {ev.get('hub', '?')} page fault from {ev.get('client') or '?'}"

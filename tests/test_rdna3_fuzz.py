@@ -5,7 +5,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from conftest import oracle
-from hwrt.assemblers.rdna3.decoder import ENCODINGS, OPS, put_field, decode
+from hwrt.assemblers.rdna3.decoder import ENCODINGS, OPS, put_field, get_field, decode
 from hwrt.assemblers.rdna3.disasm import instr_text
 from hwrt.assemblers.rdna3.asm import assemble_instr
 
@@ -50,6 +50,15 @@ def random_word(info, r: random.Random) -> tuple[int, int]:
     w = put_field(w, e.fields["offset"], r.choice([0, r.randrange(1 << 20), r.randrange(256)]))
     w = put_field(w, e.fields["soffset"], r.choice([124, r.randrange(106)]))
   n = e.size // 8
+  if info.enc in ("VOP1", "VOP2", "VOPC", "VOP3") and any(t[0] == "src0" for t in info.operands) and r.random() < 0.25:
+    src = r.choice([250, 250, 233, 234])                                # DPP16 / DPP8 / DPP8 with fetch-inactive
+    w = put_field(w, e.fields["src0"], src)
+    for f in ("src1", "src2"):
+      if f in e.fields and get_field(w, e.fields[f]) == 255: w = put_field(w, e.fields[f], 256 + r.randrange(256))
+    if src == 250: d = r.randrange(256) | r.choice([r.randrange(256), 0x101 + r.randrange(15), 0x111 + r.randrange(15),
+                        0x121 + r.randrange(15), 0x140, 0x141, 0x150 + r.randrange(16), 0x160 + r.randrange(16)]) << 8 | r.randrange(1 << 15) << 17
+    else: d = r.randrange(1 << 32)
+    return w | d << (8 * n), n + 4
   if lit: w |= r.randrange(1 << 32) << (8 * n); n += 4
   return w, n
 

@@ -22,7 +22,7 @@ def display_alias(ins) -> bool:
   return False
 
 @pytest.mark.oracle("nvdisasm")
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate], database=None)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate], database=None)
 @given(st.data())
 def test_forms_against_nvdisasm(data):
   tab = T.load()

@@ -182,3 +182,24 @@ def test_branches(h, corpus):
   for k in range(7):
     fr = np.where(k < (v & 7), fr * np.float32(0.5) + np.float32(1), fr).astype(np.float32)
   assert same_bits(h.read(fl, np.float32, n), np.where(v > 50, fr, -fr))
+
+CHECKS = [test_vadd, test_saxpy, test_reduce_shared, test_reduce_shfl, test_atomics, test_matmul, test_fp16, test_branches]
+
+def test_every_corpus_form_is_executed(corpus):
+  """Running the corpus executes every SASS form (opcode with modifiers + operand shapes) its kernels contain, up to the
+  self-branch + NOP padding ptxas puts after the last instruction."""
+  from hwrt.sim import sass_exec, sass_ops
+  assert [f.__name__[5:] for f in CHECKS] == build.KERNELS
+  sass_ops.EXECUTED.clear()
+  for f in CHECKS:
+    x = Harness()
+    try: f(x, corpus)
+    finally: x.close()
+  tab = sass_exec.table()
+  want = {}
+  for k, (_, cub) in corpus.items():
+    for key, pc in build.forms_in(cub, k, tab).items(): want.setdefault(key, f"{k}+{pc:#x}")
+  missing = {k: v for k, v in want.items() if k not in sass_ops.EXECUTED}
+  assert not missing, f"forms never executed: {missing}"
+  assert len(want) > 100                      # the corpus is not trivially small
+  print(f"{len(want)} forms executed; forms learned beside sm90.tsv: {build.learn_missing_forms(corpus)}")

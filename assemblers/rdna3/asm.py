@@ -134,8 +134,11 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     if fld == "lit": lit.append(parse_int(t) & 0xffffffff); continue
     if kind in ("a", "s", "al", "ah", "sh", "alh"):
       if fld in ("saddr",) and t == "off": f[fld] = 0x7c; continue
-      if kind.startswith("al") and re.fullmatch(r"v\d+\.[lh]", t):
-        n, h = int(t[1:-2]), t[-1] == "h"; f[fld] = 256 + n + 128 * h; continue
+      m = re.fullmatch(r"(-|sext\(|neg\()?(\|)?v(\d+)\.([lh])\|?\)?", t) if kind.startswith("al") else None
+      if m:
+        f[fld] = 256 + int(m.group(3)) + 128 * (m.group(4) == "h")
+        if fld in ("src0", "src1", "src2"): negs |= bool(m.group(1)) << int(fld[3]); abss |= bool(m.group(2)) << int(fld[3])
+        continue
       if fld == "ssrc0" and t.startswith("sendmsg("): f[fld] = parse_sendmsg(t); continue
       v, l, neg, ab = parse_src(t)
       if kind.startswith("s") and (v >= 256 or (l is not None and fld not in ("ssrc0", "ssrc1"))): raise _Fail(f"{t} is not a scalar register")
@@ -154,6 +157,9 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
         if not m: raise _Fail(f"expected v<n>.l/.h, got {t}")
         f[fld] = int(m.group(1)) + 128 * (m.group(2) == "h"); continue
       if info.enc in ("GLOBAL", "SCRATCH", "MUBUF") and t == "off": f[fld] = 0; f["_off_" + fld] = 1; continue
+      if dpp and fld == "vsrc1":
+        _, _, neg, ab = parse_src(t); t = re.sub(r"^(-|sext\(|neg\()?\|?(v\d+)\|?\)?$", r"\2", t)
+        negs |= neg << 1; abss |= ab << 1
       r = parse_reg(t)
       if info.enc == "MUBUF" and fld == "vaddr" and r and r[2] == 2 and "idxen" in mods and "offen" in mods: f[fld] = r[1]; continue
       if not r or r[0] != "v": raise _Fail(f"{t} is not a VGPR")
@@ -220,7 +226,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     o = take_kv("op_sel")
     if o:
       b = [int(x) for x in o.split(":")[1].strip("[]").split(",")]
-      f["opsel"] = sum(x << i for i, x in enumerate(b[:-1])) | b[-1] << 3
+      f["opsel"] = b[0] | b[1] << 1 if info.name.startswith("v_permlane") else sum(x << i for i, x in enumerate(b[:-1])) | b[-1] << 3
     f["clamp"] = take("clamp")
     f["omod"] = 1 if take("mul:2") else 2 if take("mul:4") else 3 if take("div:2") else 0
     f["neg"], f["abs"] = negs, abss
@@ -265,6 +271,7 @@ def _candidates(name: str):
   dpp = False
   if name.endswith("_dpp"): name, dpp = name[:-4], True
   if name in BY_NAME: return [(i, dpp) for i in BY_NAME[name]]
+  if dpp and name.endswith("_e64") and name[:-4] in BY_NAME: return [(i, dpp) for i in BY_NAME[name[:-4]] if i.enc == "VOP3"]
   out = []
   for suf in ("_e32", "_e64"):
     if name + suf in BY_NAME and not (dpp and suf == "_e64"): out += [(i, dpp) for i in BY_NAME[name + suf]]
@@ -283,6 +290,8 @@ def assemble_instr(text: str, pc: int = 0, labels: dict = None) -> bytes:
   name, _, rest = text.partition(" ")
   rest = rest.strip()
   cands = _candidates(name)
+  if re.search(r" (dpp8:|quad_perm:|row_)", rest) and not name.endswith("_dpp"):   # VOPC DPP prints no _dpp suffix
+    cands = [(i, True) for i, _ in _candidates(name + "_dpp")]
   if not cands: raise AssemblerError(f"unknown instruction {name!r}")
   if name in ("s_waitcnt", "s_delay_alu") or name.startswith("s_waitcnt_depctr"): ops, mods = ([rest] if rest else []), []
   else: ops, mods = split_operands(rest)

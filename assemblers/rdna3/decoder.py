@@ -1,6 +1,6 @@
 """gfx1100 (RDNA3) instruction decoder, shared by disasm.py, asm.py and sim/. Encodings come from encodings.tsv, opcodes
 and operand templates from gfx1100.tsv (learned from llvm-mc by learn_tables.py, see there)."""
-import os
+import os, re
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -138,7 +138,7 @@ def decode(data, pc: int = 0) -> Instr:
       if enc != "VOP3": ins.dpp.update(neg=((d >> 20) & 1) | (((d >> 22) & 1) << 1), abs=((d >> 21) & 1) | (((d >> 23) & 1) << 1))
     else: ins.dpp = dict(src=d & 0xff, sel=[(d >> (8 + 3 * i)) & 7 for i in range(8)], fi=int(src0 == 234))
     fields["src0"] = 256 + ins.dpp["src"]
-    ins.name = info.name.replace("_e32", "") + "_dpp" if enc != "VOP3" else info.name + "_dpp"
+    ins.name = (info.name + "_dpp" if info.name.endswith("_e64") else info.name + "_e64_dpp") if enc == "VOP3" else info.name.replace("_e32", "") if enc == "VOPC" else info.name.replace("_e32", "") + "_dpp"
   needs_lit = any(fields.get(f) == 255 for f in SRC_FIELDS if any(t[0] == f for i in infos for t in i.operands)) \
       or any(t[0] == "lit" for i in infos for t in i.operands)
   if needs_lit: ins.literal = dw(n); n += 1
@@ -175,10 +175,12 @@ def decode(data, pc: int = 0) -> Instr:
           o.abs = bool(fields["abs"] & b and info.mods.get("abs", 0) & b)
         elif "_mix" in info.name: o.neg, o.abs = bool(fields["neg"] & b), bool(fields["neg_hi"] & b)   # mix: neg_hi is abs
   if ins.dpp and "neg" in ins.dpp:
+    is_float = re.search(r"_f(16|32|64)|bf16", info.name) is not None       # integer ops print the neg bit as sext()
     for o in ins.operands:
-      if o.field in ("src0", "src1"):
-        b = 1 << int(o.field[3])
-        o.neg, o.abs = o.neg or bool(ins.dpp["neg"] & b), o.abs or bool(ins.dpp["abs"] & b)
+      if o.field in ("src0", "vsrc1"):
+        b = 1 << (o.field == "vsrc1")
+        if is_float: o.neg, o.abs = o.neg or bool(ins.dpp["neg"] & b), o.abs or bool(ins.dpp["abs"] & b)
+        else: o.sext = bool(ins.dpp["neg"] & b)
   return ins
 
 def decode_all(code: bytes, base: int = 0) -> list:

@@ -161,7 +161,8 @@ def instr_text(ins: Instr) -> str:
     mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"] + ["tfe"] * f["tfe"]
   elif enc == "VOP3":
     n = 3 if "_fmac_" in name else sum(1 for o in ins.operands if o.field.startswith("src"))   # fmac: src2 is tied
-    if f["opsel"]: mods.append("op_sel:[" + ",".join(str((f["opsel"] >> i) & 1) for i in range(n)) + f",{f['opsel'] >> 3}]")
+    if f["opsel"] and name.startswith("v_permlane"): mods.append(f"op_sel:[{f['opsel'] & 1},{f['opsel'] >> 1 & 1}]")   # fi, bound_ctrl
+    elif f["opsel"]: mods.append("op_sel:[" + ",".join(str((f["opsel"] >> i) & 1) for i in range(n)) + f",{f['opsel'] >> 3}]")
     if f["clamp"]: mods.append("clamp")
     if f["omod"]: mods.append(["", "mul:2", "mul:4", "div:2"][f["omod"]])
   elif enc == "VOP3P":

@@ -34,6 +34,8 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
     filled = [re.sub(r"\[([^\[\]]*?(?<!\w)(?:R\d+|RZ)[^\[\]]*?)\]", lambda m: m.group(0) if re.search(r"0x[0-9a-f]+\]$", m.group(0))
                      else f"[{m.group(1)}+0x0]", o) for o in operands]
     if filled != operands: return encode(opcode, filled, guard, ctrl, pc, labels, tab)
+  if form is None and not operands and (opcode, ("{I}",)) in tab.by_key:      # `BPT.TRAP ;` = code 0
+    return encode(opcode, ["0x0"], guard, ctrl, pc, labels, tab)
   if form is None:
     near = sorted({"; ".join(f.shapes) for f in tab.forms if f.opcode == opcode})
     raise AssemblerError(f"no form {opcode} {', '.join(shapes)} in the sm_90 table"

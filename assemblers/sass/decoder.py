@@ -39,6 +39,7 @@ class Ctrl:
     return Ctrl(int(s), y == "Y", 7 if w == "-" else int(w), 7 if r == "-" else int(r),
                 sum(1 << i for i, ch in enumerate(b) if ch != "-"))
 
+OMIT_ZERO_OPERAND = {"BPT"}      # nvdisasm prints `BPT.TRAP ;` for code 0 (property test)
 TYPE_OF_HOLE = {"R": "reg", "UR": "ureg", "P": "pred", "UP": "upred", "SR": "sreg", "I": "imm", "F": "fimm"}
 
 @dataclass
@@ -105,6 +106,7 @@ class Instr:
       names = sr_tables.get(fl[0].sr) if sr_tables and fl and fl[0].sr else None
       s = syntax.fmt_operand(op.shape, op.values, self.form.fwidth if self.form else 32, names)
       ops.append(s + (".reuse" if op.reuse and self.ctrl.yield_ else ""))
+    if self.name in OMIT_ZERO_OPERAND and ops == ["0x0"]: ops = []
     return (g + self.opcode + (" " + ", ".join(ops) if ops else "")).strip()
   def __str__(self): return self.text(T.load().sr)
 

@@ -51,6 +51,9 @@ static int tracing, sim, trace_fd = -1, use_pvr = 1;
 static char trace_dir[512], sim_vendor[32], sim_root[512], also[1024];
 static char prefixes[32][128]; static int nprefix;
 static __thread int tls_tid, in_host;
+static __thread uintptr_t stack_top;      /* this thread's stack base (highest address) */
+static uintptr_t brk0;                    /* the program break when the shim started */
+static int my_pid;                        /* getpid(), refreshed after fork */
 static __thread char *rbuf; static __thread size_t rcap;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 struct mapping { uint64_t addr, len; int fd; unsigned char kind; char path[PATHLEN]; };
@@ -67,6 +70,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void after_fork_child(void) {
   if (trace_fd >= 0) { syscall(SYS_close, trace_fd); trace_fd = -1; }
   tls_tid = 0;
+  my_pid = (int)syscall(SYS_getpid);
 }
 #ifdef HWRT_PYTHON
 static void py_prefork(void), py_parent(void), py_child(void);
@@ -82,6 +86,8 @@ static void init_once(void) {
     for (char *s, *t = strtok_r(tmp, ";", &s); t && nprefix < 32; t = strtok_r(NULL, ";", &s))
       snprintf(prefixes[nprefix++], sizeof prefixes[0], "%s", t);
   }
+  my_pid = (int)syscall(SYS_getpid);
+  brk0 = (uintptr_t)sbrk(0);
   pthread_atfork(NULL, NULL, after_fork_child);
 }
 __attribute__((constructor)) static void ctor(void) { INIT(); }
@@ -244,11 +250,28 @@ static int64_t hcall(const char *fn, const char *fmt, ...) {
 #endif
 
 /* ---------------------------------------------------------------- trace records */
+/* Memory that is certainly mapped: this thread's stack between its stack pointer and its base, and the brk heap. Anything
+ * else is read with process_vm_readv, so a bad pointer costs the program an EFAULT (as the kernel gives it), never a crash. */
+static int surely_mapped(uint64_t a, size_t n) {
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+  if (!stack_top) {
+    pthread_attr_t at; void *lo; size_t sz;
+    if (!pthread_getattr_np(pthread_self(), &at)) {
+      if (!pthread_attr_getstack(&at, &lo, &sz)) stack_top = (uintptr_t)lo + sz;
+      pthread_attr_destroy(&at);
+    }
+    if (!stack_top) stack_top = 1;
+  }
+  if (a >= sp && a + n <= stack_top) return 1;
+  uintptr_t cur = (uintptr_t)sbrk(0);
+  return brk0 && a >= brk0 && a + n <= cur;
+}
 static int safe_read(void *dst, uint64_t src, size_t n) {
   if (!src || !n) return 0;
+  if (surely_mapped(src, n)) { memcpy(dst, (void *)(uintptr_t)src, n); return (int)n; }
   if (use_pvr) {
     struct iovec l = { dst, n }, r = { (void *)(uintptr_t)src, n };
-    ssize_t got = syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0);
+    ssize_t got = syscall(SYS_process_vm_readv, my_pid, &l, 1, &r, 1, 0);
     if (got >= 0) return (int)got;
     if (errno == EFAULT) return 0;
     use_pvr = 0;                    /* ENOSYS / EPERM (seccomp): plain copy from here on */
@@ -291,13 +314,13 @@ static size_t rec_start(int call, int fd, int kind) {
   if (!rb_reserve(sizeof(struct rec))) return 0;
   struct rec *r = (struct rec *)rbuf;
   memset(r, 0, sizeof *r);
-  r->call = call; r->pid = getpid(); r->tid = gettid_cached(); r->fd = fd; r->kind = kind & F_KIND;
+  r->call = call; r->pid = my_pid; r->tid = gettid_cached(); r->fd = fd; r->kind = kind & F_KIND;
   r->driver = (fd >= 0 && fd < FDMAX) ? fddrv[fd] : 0;
   r->t_wall = now(CLOCK_REALTIME);
   return sizeof(struct rec);
 }
 static void trace_open_file(void) {
-  char p[640]; int pid = getpid();
+  char p[640]; int pid = my_pid;
   snprintf(p, sizeof p, "%s/trace.%d.bin", trace_dir, pid);
   trace_fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (trace_fd < 0) return;

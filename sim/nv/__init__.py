@@ -253,6 +253,8 @@ class NVMachine:
       for fd in list(self.fds): self.close_fd(fd)
       for c in list(self.rm.clients.values()): self.rm.free_client(c)
     self.gpu.close()
+    sc = getattr(self, "syscalls", None)
+    if sc is not None: sc.release_all()
 
 def _comm() -> str:
   try:

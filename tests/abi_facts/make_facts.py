@@ -29,7 +29,7 @@ PRESETS = {
                         "clc6c0 clc7c0 clc9c0 clcbc0 clcdc0 clcec0 clc6b5 clc7b5 clc8b5 clc9b5 clcab5".split()]
                      + [f"ctrl/{c}.h" for c in "ctrl0000/ctrl0000gpu ctrl0000/ctrl0000system ctrl0080/ctrl0080gpu ctrl0080/ctrl0080fifo "
                         "ctrl0080/ctrl0080gr ctrl2080/ctrl2080gpu ctrl2080/ctrl2080gr ctrl2080/ctrl2080fb ctrl2080/ctrl2080mc ctrl2080/ctrl2080perf "
-                        "ctrl2080/ctrl2080rc ctrl2080/ctrl2080event ctrla06c ctrla06f/ctrla06fgpfifo ctrla06f/ctrla06finternal ctrlc36f ctrl906f "
+                        "ctrl2080/ctrl2080rc ctrl2080/ctrl2080event ctrl2080/ctrl2080bus ctrl2080/ctrl2080gsp ctrla06c ctrla06f/ctrla06fgpfifo ctrla06f/ctrla06finternal ctrlc36f ctrl906f "
                         "ctrl90f1 ctrl83de/ctrl83dedebug".split()],
              request="nr"),   # NV_ESC_* macros are the nr: request = _IOWR('F', nr, sizeof(arg)); UVM macros are the request
   "xe": dict(incs=["include/uapi/drm"], headers=["drm.h", "xe_drm.h"], request="full"),
