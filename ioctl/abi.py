@@ -10,6 +10,7 @@ File format (lines starting with '#' are comments, blank lines ignored):
   %% rm_classes              NAME ID PARAMS ALLOC GEN   (NVIDIA) ALLOC: req / opt / - ; GEN: all or a generation
   %% rm_controls             NAME CMD PARAMS            (NVIDIA)
   %% rm_chips                CHIP ARCH IMPL GEN COMPUTE DMA GPFIFO USERMODE   (NVIDIA)
+  %% pointers                OWNER.FIELD -> TARGET[COUNT] [min N]: FIELD of struct OWNER points at COUNT (a field of OWNER) TARGETs
 Every NAME becomes an attribute of the interface module (hwrt.ioctl.<name>): an ioctl's value is its request number."""
 from __future__ import annotations
 import re
@@ -19,7 +20,7 @@ from hwrt.ioctl.ffi import ffi
 from hwrt.ioctl import ioc
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("requires", "cdef", "ioctls", "constants", "rm_classes", "rm_controls", "rm_chips")
+SECTIONS = ("requires", "cdef", "ioctls", "constants", "rm_classes", "rm_controls", "rm_chips", "pointers")
 
 @dataclass
 class Ioctl:
@@ -63,6 +64,14 @@ class RmChip:
   usermode: str
 
 @dataclass
+class Pointer:
+  owner: str          # C type of the argument struct
+  field: str
+  target: str         # C type of one element
+  count: str          # field of the owner holding the element count
+  min: int = 1        # fewer elements than this: the field is not a pointer (a union with inline data)
+
+@dataclass
 class Interface:
   name: str
   path: Path
@@ -76,6 +85,7 @@ class Interface:
   rm_classes: dict[str, RmClass] = field(default_factory=dict)
   rm_controls: dict[str, RmControl] = field(default_factory=dict)
   rm_chips: dict[str, RmChip] = field(default_factory=dict)
+  pointers: dict[str, list[Pointer]] = field(default_factory=dict)   # owner C type -> its pointer fields
   ffi = ffi
 
   def names(self) -> dict[str, object]:
@@ -186,6 +196,10 @@ def load(name: str) -> Interface:
   for line in sections["rm_chips"]:
     chip, arch, impl, gen, comp, dma, gp, um = line.split()
     iface.rm_chips[chip] = RmChip(chip, _eval(arch, env), _eval(impl, env), gen, comp, dma, gp, um)
+  for line in sections["pointers"]:
+    m = re.fullmatch(r"(.+?)\.(\w+)\s*->\s*(.+?)\s*\[(\w+)\](?:\s+min\s+(\d+))?", line.strip())
+    if not m: raise ValueError(f"{path}: bad pointer row {line!r}")
+    iface.pointers.setdefault(m.group(1), []).append(Pointer(m.group(1), m.group(2), m.group(3), m.group(4), int(m.group(5) or 1)))
   _loaded[name] = iface
   return iface
 

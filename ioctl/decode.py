@@ -7,13 +7,14 @@ Used by error messages (syscalls.ioctl_error), DEBUG=3 logging, the tracer and t
     known     False for unknown requests (fields are then dir/type/nr/size)
     struct    the argument's C type; interface: which table matched
     symbols   {field path: symbolic name} for ids the tables know (RM class, RM control cmd, NV status, ...)
-    pointers  [(field, address, C type, size)] nested parameter blocks the argument points to (NVOS21 pAllocParms by
-              hClass, NVOS54 params by cmd); a tracer reads those bytes and passes them back as `nested`
+    pointers  [(field, address, C type, size)] user memory the argument points to: NVOS21 pAllocParms by hClass, NVOS54
+              params by cmd, and each table's `%% pointers` rows (i915 execbuffer objects, xe syncs, KFD device ids, ...);
+              a tracer reads those bytes and passes them back as `nested`
     nested    {field: decoded dict} for each pointer whose bytes were given in nested={field: bytes}
   kind: "nv" "uvm" "kfd" "drm" or None (None tries every table). For DRM driver ioctls (nr >= 0x40) the driver comes from
   `driver` ("amdgpu" "i915" "xe"), else from `path` (register_drm_driver(path, name), or /sys/class/drm/<node>/device/driver),
-  else any table whose request
-  number matches (candidates lists them when several do).
+  else any table whose request number matches (`candidates` lists them when several do).
+  Unknown requests: `near` names rows with the same type and nr (another size: usually another ABI version).
   format_decoded(d) -> '{a=1, b=0x10, sub={x=2}, arr=[1, 2, 0 x6]}'"""
 from __future__ import annotations
 import os, re
@@ -144,6 +145,8 @@ def nested_pointers(kind: str | None, request: int, data: bytes, path: str | Non
   return decode(kind, request, data, path=path, driver=driver).get("pointers", [])
 
 def _status_name(iface_nv: Interface, v: int) -> str | None:
+  """NV_ERR_*/NV_WARN_* name of a non-zero NV_STATUS (NV_OK is not annotated: it is the common case)"""
+  if not v: return None
   for n, val in iface_nv.constants.items():
     if val == v and (n.startswith("NV_ERR_") or n.startswith("NV_WARN_") or n == "NV_OK"): return n
   return None
@@ -152,6 +155,10 @@ def _annotate(iface: Interface, row: Ioctl, f) -> tuple[dict, list]:
   """symbolic names for known id fields, and nested pointer blocks"""
   sym, ptrs = {}, []
   if not isinstance(f, dict): return sym, ptrs
+  for p in iface.pointers.get(row.struct or "", []):
+    n, addr = f.get(p.count), f.get(p.field)
+    if isinstance(n, int) and isinstance(addr, int) and addr and n >= p.min and n * sizeof(p.target) <= 1 << 24:
+      ptrs.append((p.field, addr, f"{p.target}[{n}]", n * sizeof(p.target)))
   if iface.name in ("nv", "uvm"):
     nv = load("nv")
     for key in ("status", "Status", "rmStatus"):

@@ -21,7 +21,22 @@ def _preload(shim: str, env: dict) -> str:
   parts = [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split() if p and not os.path.basename(p).startswith("hwrt-shim-")]
   return " ".join([shim] + parts)
 
+def static_binary(cmd0: str) -> bool:
+  """whether CMD0 resolves to an ELF executable without a program interpreter (statically linked: LD_PRELOAD cannot reach it)"""
+  import struct
+  path = shutil.which(cmd0)
+  try:
+    with open(path or cmd0, "rb") as f: h = f.read(64)
+    if h[:4] != b"\x7fELF" or h[4] != 2: return False
+    phoff, = struct.unpack_from("<Q", h, 32); phentsize, phnum = struct.unpack_from("<HH", h, 54)
+    with open(path or cmd0, "rb") as f:
+      f.seek(phoff); ph = f.read(phentsize * phnum)
+    return not any(struct.unpack_from("<I", ph, i * phentsize)[0] == 3 for i in range(phnum))   # PT_INTERP
+  except (OSError, struct.error, TypeError): return False
+
 def _run(cmd: list[str], env: dict) -> int:
+  if static_binary(cmd[0]):
+    print(f"hwrt: warning: {cmd[0]} is statically linked: the LD_PRELOAD shim cannot see its calls", file=sys.stderr)
   try: p = subprocess.Popen(cmd, env=env)
   except FileNotFoundError: raise BadArgument(f"no such program: {cmd[0]}")
   except PermissionError: raise BadArgument(f"cannot execute {cmd[0]}: permission denied")

@@ -16,7 +16,8 @@ PAGE = 4096
 
 class MMUFault(GPUFault):
   """A GPU access to a VA with no valid mapping (or a write to a read-only one). `kind` names the fault as NVIDIA's
-  NV_PFAULT_FAULT_TYPE_* does (FAULT_PDE: nothing mapped there; FAULT_WRITE: read-only page)."""
+  NV_PFAULT_FAULT_TYPE_* does (hopper/gh100/dev_fault.h; FAULT_PDE: nothing mapped there; FAULT_RO_VIOLATION: a write
+  to a read-only mapping)."""
   what = "MMU fault"
   def __init__(self, va: int, write: bool = False, kind: str | None = None, msg: str = ""):
     self.va, self.write, self.kind = va, write, kind or ("FAULT_PDE")
@@ -90,7 +91,7 @@ class GPUMemory:
     """(base VA, uint8 view of the whole mapping containing va). Raises MMUFault(va, write)."""
     m = self.lookup(va)
     if m is None or m.alloc.freed: raise MMUFault(va, write)
-    if write and not m.writable: raise MMUFault(va, write, kind="FAULT_WRITE")
+    if write and not m.writable: raise MMUFault(va, write, kind="FAULT_RO_VIOLATION")
     t = self.tracking.get(threading.get_ident())
     if t is not None: t.setdefault(m.alloc.id, va)
     return m.va, m.alloc.view[m.offset:m.offset + m.size]

@@ -136,7 +136,7 @@ class Batch:
     self.warp = t // 32
     self.lane = (t % 32).astype(np.uint32)
     self.warp_cta = np.arange(self.W, dtype=np.int64) * 32 // tp
-    self.R = np.zeros((max(launch.register_count, 8), N), np.uint32)
+    self.R = np.zeros((max(launch.register_count, prescan(launch, mem, code), 8), N), np.uint32)
     self.P = np.zeros((8, N), bool); self.P[7] = True
     self.UR = np.zeros((64, self.W), np.uint32); self.urc = {}
     self.UP = np.zeros((8, self.W), bool); self.UP[7] = True
@@ -261,6 +261,30 @@ class Batch:
             if len(sel) == 0: continue
             ix = sel if isinstance(ix, slice) else ix[sel]
       op.fn(self, op, ix)
+
+def prescan(launch, mem, code: dict, limit: int = 1 << 16) -> int:
+  """Decode straight-line from the entry up to ptxas' final self-branch (filling the decode cache) and return the register
+  file size the code needs (highest register named + 4 for pairs and quads); REGISTER_COUNT may understate it."""
+  if "regs" in code: return code["regs"]
+  from hwrt.sim import sass_ops
+  hi, pc = 0, launch.code_address
+  try: base, view = mem.region(pc)
+  except MMUFault: code["regs"] = 0; return 0
+  tab = table()
+  for _ in range(limit):
+    o = pc - base
+    if o + 16 > len(view): break
+    word = int.from_bytes(view[o:o + 16].tobytes(), "little")
+    try: ins = decoder.decode(word, pc, tab)
+    except InvalidKernelBinary: break
+    code.setdefault(pc, sass_ops.bind(ins, pc))
+    for op in ins.operands:
+      for kind, v in op.values:
+        if kind == "R" and v != 255: hi = max(hi, v)
+    if ins.name == "BRA" and ins.guard is None and ins.operands and ins.operands[-1].value == pc: break
+    pc += 16
+  code["regs"] = min(hi + 4, 256)
+  return code["regs"]
 
 def _batches(launch):
   gx, gy, gz = launch.grid

@@ -60,12 +60,17 @@ def _in(bits, ftz):
   bits = np.asarray(bits, np.uint32)
   return f32(ftz32(bits) if ftz else bits)
 
+def _rm_zero(s, x, y):
+  """IEEE 754 §6.3: rounding down, an exact zero sum of x and y is -0 unless both are +0 (float64 RN gave +0)."""
+  return np.where((s == 0) & ~((x == 0) & (y == 0) & ~np.signbit(x) & ~np.signbit(y)), -0.0, s)
+
 def fadd(a, b, mode="RN", ftz=False):
   """a, b: fp32 bit patterns (uint32) -> bit pattern of the correctly rounded sum."""
   x, y = _in(a, ftz), _in(b, ftz)
   with np.errstate(all="ignore"):
     if mode == "RN": return _fin(x + y, ftz)
     s, e = two_sum(x.astype(np.float64), y.astype(np.float64))
+    if mode == "RM": s = _rm_zero(s, x, y)
     return _fin(round_f64(to_odd(s, e), mode), ftz)
 
 def fmul(a, b, mode="RN", ftz=False):
@@ -80,6 +85,7 @@ def ffma(a, b, c, mode="RN", ftz=False):
   with np.errstate(all="ignore"):
     p = x.astype(np.float64) * y
     s, e = two_sum(p, z.astype(np.float64))
+    if mode == "RM": s = _rm_zero(s, p, z)
     return _fin(round_f64(to_odd(s, e), mode), ftz)
 
 def f16(bits16): return np.asarray(bits16, np.uint16).view(np.float16)
@@ -113,23 +119,23 @@ def hfma(a16, b16, c16, mode="RN"):
     s, e = two_sum(p, f16(c16).astype(np.float64))
     return to_f16(to_odd(s, e), mode)
 
-def int_to_f32(v64, mode="RN"):
-  """int64 array (exact integer values up to 2^63) -> fp32 bits with the rounding mode."""
-  v = np.asarray(v64, np.int64)
-  hi = np.abs(v) >= (1 << 53)
-  x = v.astype(np.float64)
-  if np.any(hi):     # not exact in float64: keep a sticky bit by round-to-odd from the low part
-    e = (v - x.astype(np.int64)).astype(np.float64)
-    x = to_odd(x, e)
-  return bits32(round_f64(x, mode))
+def int_to_f32(hi, lo, mode="RN"):
+  """The integer hi * 2^32 + lo (hi int64; lo an integer array with |lo| < 2^32) -> fp32 bits, one rounding."""
+  h = np.asarray(hi, np.int64).astype(np.float64) * 4294967296.0      # exact: |hi| < 2^32 significant bits
+  l = np.asarray(lo).astype(np.float64)                                # exact: |lo| < 2^32
+  s, e = two_sum(h, l)
+  return bits32(round_f64(to_odd(s, e), mode))
 
 def f32_to_int(bits, signed: bool, width: int, mode="TRUNC", ftz=False):
-  """fp32 -> integer with saturation (NaN -> 0), PTX cvt.rzi/.rni/... semantics; returns int64 values."""
+  """fp32 -> integer, PTX cvt.rzi/.rmi/.rpi/.rni semantics: saturating, NaN -> 0. Returns uint64 two's-complement bits."""
   x = _in(bits, ftz).astype(np.float64)
   with np.errstate(invalid="ignore"):
     r = {"TRUNC": np.trunc, "FLOOR": np.floor, "CEIL": np.ceil, "RN": np.rint}[mode](x)
-  lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
-  r = np.where(np.isnan(r), 0, np.clip(r, lo, hi))
-  if width == 64 and not signed:
-    return np.where(r >= 2.0 ** 63, (r - 2.0 ** 63).astype(np.int64) ^ np.int64(-(1 << 63)), r.astype(np.int64))
-  return np.where(r >= 2.0 ** 63, np.int64((1 << 63) - 1), r).astype(np.int64)
+    lo, top = (-(2.0 ** (width - 1)), 2.0 ** (width - 1)) if signed else (0.0, 2.0 ** width)
+    nan, under, over = np.isnan(r), r < lo, r >= top
+    r = np.where(nan | under | over, 0.0, r)
+  big = r >= 2.0 ** 63
+  v = np.where(big, (r - 2.0 ** 63).astype(np.int64).astype(np.uint64) + np.uint64(1 << 63), r.astype(np.int64).astype(np.uint64))
+  mx = np.uint64((1 << (width - 1)) - 1 if signed else (1 << width) - 1)
+  mn = np.uint64((-(1 << (width - 1))) & 0xFFFFFFFFFFFFFFFF if signed else 0)
+  return np.where(over, mx, np.where(under, mn, v)).astype(np.uint64)

@@ -31,6 +31,11 @@ class Kernel:
       raise BadArgument(f"no kernel {name!r} in the cubin (has {[s[6:] for s in secs if s.startswith('.text.')]})")
     t = secs[f".text.{name}"]
     self.name, self.code, self.registers = name, bytes(t.data), t.info >> 24
+    try:                                           # the assembler's cubin reader knows where REGCOUNT lives
+      from hwrt.assemblers.sass.cubin import read_cubin
+      k = read_cubin(cubin).kernels[name]
+      self.registers = getattr(k, "regs", None) or getattr(k, "registers", None) or self.registers
+    except Exception: pass
     sh = secs.get(f".nv.shared.{name}")
     size = lambda s: s.size if s.size is not None else len(s.data)
     self.shared = (size(sh) if sh is not None else 0) + SMEM_RESERVED

@@ -197,7 +197,7 @@ def op_viadd(st, op, d):
 @handler("IMAD", mods=("MOV", "U32", "IADD", "SHL", "HI", "WIDE", "X"))
 def op_imad(st, op, d):
   dst, pouts, rest = split(op.ops)
-  if pouts: raise unimpl(op, "carry output")
+  if pouts and "WIDE" not in op.mods and "HI" not in op.mods: raise unimpl(op, "carry output")
   a, b, c = rest[:3]
   pins = rest[3:]
   m = op.mods
@@ -207,16 +207,29 @@ def op_imad(st, op, d):
     if signed: prod = (np.asarray(s32(va)).astype(np.int64) * np.asarray(s32(vb)).astype(np.int64)).astype(np.uint64)
     else: prod = va.astype(np.uint64) * vb.astype(np.uint64)
     prod = np.asarray(prod, np.uint64)
-    if "X" in m: raise unimpl(op, "IMAD.WIDE/HI.X")
     if "WIDE" in m:
       cv = pair(op, d, c)
-      if c.shape.startswith("-"): raise unimpl(op, "negated 64-bit addend")
-      wpair(d, dst.value, prod + cv)
+      if c.shape.startswith("-") or c.shape.startswith("~"): raise unimpl(op, "negated 64-bit addend")
+      cin = np.uint64(0)
+      if "X" in m:                                  # IMAD.WIDE.U32.X: + the carry-in predicate (high half of a 128-bit product)
+        for p in pins: cin = cin + pval(d, p).astype(np.uint64)
+      elif pins: raise unimpl(op, "predicate operand")
+      s1 = prod + cv
+      s2 = s1 + cin
+      wpair(d, dst.value, s2)
+      for p in pouts: d.wpred(p.value, (s1 < prod) | (s2 < s1))      # carry out of the 64-bit sum
     else:
       # IMAD.HI adds a 64-bit addend, the register pair c:c+1, before taking the high word (ptxas zeroes c and puts
       # the value to add in c+1, e.g. the Newton step of its integer division: IMAD.HI.U32 R6, R7, R11, R6 with R6 = 0)
       if c.shape.startswith("-") or c.type not in ("reg", "ureg"): raise unimpl(op, f"IMAD.HI addend {c.shape}")
-      d.wreg(dst.value, (((prod + pair(op, d, c)) >> np.uint64(32)) & M32).astype(np.uint32))
+      cin = np.uint64(0)
+      if "X" in m:
+        for p in pins: cin = cin + pval(d, p).astype(np.uint64)
+      elif pins: raise unimpl(op, "predicate operand")
+      s1 = prod + pair(op, d, c)
+      s2 = s1 + (cin << np.uint64(32))
+      d.wreg(dst.value, ((s2 >> np.uint64(32)) & M32).astype(np.uint32))
+      for p in pouts: d.wpred(p.value, (s1 < prod) | (s2 < s1))      # carry out of the 64-bit sum
     return
   r = (ival(op, d, a) * ival(op, d, b) + ival(op, d, c)).astype(np.uint32)
   if "X" in m:

@@ -87,14 +87,16 @@ INT_TYPES = {"U8": (False, 8), "S8": (True, 8), "U16": (False, 16), "S16": (True
              "U64": (False, 64), "S64": (True, 64)}
 
 def _int_in(op, d, o, ty):
+  """-> (hi, lo): the integer operand as hi * 2^32 + lo (hi int64 carries the sign)."""
   signed, w = INT_TYPES[ty]
   if w == 64:
-    v = pair(op, d, o)
-    return np.asarray(v).view(np.int64) if signed else np.asarray(v)
-  v = ival(op, d, o).astype(np.uint64) & np.uint64((1 << w) - 1)
-  v = v.astype(np.int64)
+    v = np.asarray(pair(op, d, o), np.uint64)
+    hi = (v >> np.uint64(32)).astype(np.int64)
+    if signed: hi = np.where(hi >= 1 << 31, hi - (1 << 32), hi)
+    return hi, (v & np.uint64(0xFFFFFFFF))
+  v = (ival(op, d, o).astype(np.uint64) & np.uint64((1 << w) - 1)).astype(np.int64)
   if signed: v = np.where(v >= (1 << (w - 1)), v - (1 << w), v)
-  return v
+  return np.zeros_like(v), v     # |v| < 2^32: hi 0, lo the (possibly negative) value, exact in float64
 
 @handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16"))
 def op_i2f(st, op, d):
@@ -102,20 +104,16 @@ def op_i2f(st, op, d):
   if "F64" in op.mods or "F16" in op.mods: raise unimpl(op, "destination type")
   if core_suffix(a): raise unimpl(op, f"operand {a.shape}")
   ty = [m for m in op.mods if m in INT_TYPES]
-  v = _int_in(op, d, a, ty[0] if ty else "S32")
-  if np.asarray(v).dtype == np.uint64:     # U64 beyond int64
-    big = v >= np.uint64(1 << 63)
-    if np.any(big): raise unimpl(op, "U64 values >= 2^63")
-    v = v.astype(np.int64)
-  d.wreg(dst.value, F.int_to_f32(v, _mode(op)))
+  hi, lo = _int_in(op, d, a, ty[0] if ty else "S32")
+  d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
 def core_suffix(o): return o.shape not in ("{R}", "{UR}", "{I}", "-{R}", "|{R}|") and not o.shape.startswith("c[")
 
 @handler("I2FP", mods=("F32", "S32", "U32") + ROUND)
 def op_i2fp(st, op, d):
   dst, a = op.ops
-  v = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
-  d.wreg(dst.value, F.int_to_f32(v, _mode(op)))
+  hi, lo = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
+  d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
 @handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32") + tuple(INT_TYPES))
 def op_f2i(st, op, d):
@@ -126,8 +124,16 @@ def op_f2i(st, op, d):
   signed, w = INT_TYPES[ty]
   mode = [m for m in op.mods if m in ("TRUNC", "FLOOR", "CEIL")]
   r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
-  if w == 64: wpair(d, dst.value, r.astype(np.uint64))
-  else: d.wreg(dst.value, r.astype(np.uint32))
+  if w == 64: wpair(d, dst.value, r)
+  else: d.wreg(dst.value, (r & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+@handler("FCHK")
+def op_fchk(st, op, d):
+  """FCHK P, a, b flags a division a/b the fast reciprocal path may not round correctly. The exact rule is not
+  documented; here it always flags, so ptxas' always-correct slow path computes every quotient."""
+  pd = op.ops[0]
+  if len(op.ops) != 3 or pd.type != "pred": raise unimpl(op, "operands")
+  d.wpred(pd.value, np.ones(d.n, bool))
 
 @handler("F2F", mods=("F16", "BF16", "F32", "F64", "FTZ") + ROUND)
 def op_f2f(st, op, d):

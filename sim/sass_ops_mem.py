@@ -223,6 +223,21 @@ def op_bra(st, op, d):
       ix = sel if isinstance(ix, slice) else ix[sel]
   st.pc[ix] = op.ops[-1].value
 
+@handler("CALL", mods=("REL", "NOINC"))
+def op_call(st, op, d):
+  """CALL.REL.NOINC: the caller has put the return offset in a register (MOV R8, 0x390); no hardware call stack."""
+  if op.mods != {"REL", "NOINC"} or len(op.ops) != 1: raise unimpl(op, "call form")
+  st.pc[d.ix] = op.ops[0].value
+
+@handler("RET", mods=("REL", "NODEC"))
+def op_ret(st, op, d):
+  """RET.REL.NODEC Rn `(function): return to the function's start + the 64-bit offset in Rn:Rn+1 (per thread)."""
+  o = op.ops[0] if len(op.ops) == 1 else None
+  if op.mods != {"REL", "NODEC"} or o is None or o.shape != "{R} {I}": raise unimpl(op, "return form")
+  r, base = o.values[0][1], o.values[1][1]
+  off = d.reg(r).astype(np.int64) | (d.reg(r + 1).astype(np.int64) << 32)
+  st.pc[d.ix] = base + off
+
 @handler("EXIT")
 def op_exit(st, op, d):
   if op.ops: raise unimpl(op, "operands")

@@ -61,9 +61,13 @@ def cmd_run(args) -> int:
   seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
   jpath = args.journal or f"hwrt-stress-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
   if os.path.exists(jpath) and os.path.getsize(jpath): raise BadArgument(f"journal {jpath} already exists; pick another --journal")
+  # the workers' fault-injection environment, whether given with --env or inherited, is part of what makes a run reproducible
+  given = {kv.split("=", 1)[0] for kv in args.env}
+  env = args.env + [f"{k}={os.environ[k]}" for k in ("HWRT_SIM_FAULTS", "HWRT_SIM_SEED", "HWRT_SIM_BUGS") if k in os.environ and k not in given]
   cfg = {"cmd": args.cmd, "workload": args.workload, "procs": args.procs, "duration": args.duration, "iterations": args.iterations,
-         "deadline": args.deadline, "device": args.device, "seed": seed, "journal": os.path.abspath(jpath), "env": args.env, "ops": args.ops,
-         "kmsg_file": args.kmsg_file, "no_kmsg": args.no_kmsg, "argv": sys.argv}
+         "deadline": args.deadline, "device": args.device, "seed": seed, "journal": os.path.abspath(jpath), "env": env, "ops": args.ops,
+         "kmsg_file": args.kmsg_file, "no_kmsg": args.no_kmsg, "argv": sys.argv, "op_timeout": args.deadline / 2,
+         "environment": {k: v for k, v in os.environ.items() if k.startswith(("HWRT_", "HSA_", "HIP_", "CUDA_", "ROCR_", "AMD_", "NVIDIA_", "__GL", "__NV"))}}
   view = make_view(force_plain=args.plain)
   r = Runner(cfg, live=view)
   rc = r.run()

@@ -84,6 +84,7 @@ PATTERNS = [
   (None, None, C, GENERIC, r"^Modules linked in:(?P<modules>.*)"),
   (None, None, C, GENERIC, r"^Call [Tt]race:"),
   (None, None, C, GENERIC, r"^---\[ end (?:trace|Kernel panic)"),
+  (None, None, C, GENERIC, r"^(?:(?:[A-Z]{2,4}|R\d{1,2}|[A-Z]S|CR\d|DR\d|PKRU):\s+[0-9a-f]|#PF: |PGD [0-9a-f]|invalid opcode: )"),   # registers, page walk: kept in `lines`
 ]
 PATTERNS = [(k, v, m, kinds, re.compile(rx)) for k, v, m, kinds, rx in PATTERNS]
 # every start pattern contains one of these: lines without any (and no event open) skip the table -- most of a kernel log
@@ -109,10 +110,11 @@ def split_line(raw: str) -> tuple[dict, str, str]:
   meta, s = {}, raw.rstrip("\r\n")
   if m := _KMSG.match(s): meta = {"prio": int(m["prio"]) & 7, "seq": int(m["seq"]), "ts": int(m["usec"]) / 1e6}; s = m["msg"]
   if m := _LEVEL.match(s): meta.setdefault("prio", int(m["prio"])); s = s[m.end():]
-  if m := _SYSLOG.match(s): s = s[m.end():]
-  if m := _TS.match(s):
-    if m["ts"]: meta.setdefault("ts", float(m["ts"]))
-    s = s[m.end():]
+  for _ in range(2):                                     # "host kernel: [ 1.2] msg" and "[ 1.2] host kernel: msg" (short-monotonic)
+    if m := _SYSLOG.match(s): s = s[m.end():]
+    if m := _TS.match(s):
+      if m["ts"]: meta.setdefault("ts", float(m["ts"]))
+      s = s[m.end():]
   body = s.strip()
   if m := _DEV.match(body):
     meta["driver"] = "amdgpu" if m["driver"] == "kfd" else m["driver"]
@@ -148,7 +150,9 @@ class LogParser:
     meta, msg, body = split_line(raw)
     self.n += 1
     self.recent = (self.recent + [body])[-6:]
-    for ev in self.open: ev["_lines"].append(raw.rstrip("\n")) if len(ev["_lines"]) < 200 else None
+    self.raw = raw.rstrip("\r\n")
+    for ev in self.open:
+      if len(ev["_lines"]) < 200: ev["_lines"].append(self.raw)
     if body and (self.open or TRIGGERS.search(body)): self._match(meta, msg, body)
     done = [e for e in self.open if e.get("_closed") or self.n - e["_last"] > WINDOW[e["kind"]]]
     return self._finish(done)
@@ -186,7 +190,7 @@ class LogParser:
 
   def _start(self, kind, vendor, meta, msg, body, fields):
     ev = {"kind": kind, "vendor": vendor, **{k: v for k, v in meta.items() if k in ("driver", "pci", "seq", "ts", "prio")},
-          "line": msg.strip(), "_start": self.n, "_last": self.n, "_lines": [msg.rstrip()]}
+          "line": msg.strip(), "_start": self.n, "_last": self.n, "_lines": [self.raw]}
     if self.source: ev["source"] = self.source
     if kind in GENERIC: ev.update(call_trace=[], modules=[])
     for k, v in fields.items(): ev.setdefault(k, v)

@@ -93,6 +93,7 @@ class Runner:
     self.stop_reason, self.failures = None, 0
     self.lock = threading.Lock()
     self.pids: dict[int, tuple[int, int]] = {}           # pid -> (worker, iteration) seen running
+    self.readers: list[threading.Thread] = []
 
   def note(self, msg: str):
     self.j.write({"t": "note", "note": msg})
@@ -104,11 +105,12 @@ class Runner:
     elif ev.get("pid") and (w := self.pids.get(ev["pid"]) or self._slot_of(ev["pid"])) is not None:
       ev["worker"], ev["iteration"], ev["attributed_by_pid"] = w[0], w[1], True
     with self.lock:
+      if self.j.fd < 0: return                            # a late line from a reader thread after the end record
       self.j.write({"t": "event", "event": ev})
       s = self.sigs.setdefault(ev["signature"], {"signature": ev["signature"], "kind": ev["kind"], "severity": ev.get("severity", "error"), "count": 0,
                                                   "workers": set(), "first": time.monotonic(), "line": ev.get("line")})
       s["count"] += 1
-      if worker is not None: s["workers"].add(worker)
+      if ev.get("worker") is not None: s["workers"].add(ev["worker"])
       if ev.get("severity", "error") == "error": self.failures += 1
     if self.live: self.live.event(ev, s)
     if ev["kind"] == "panic" and not self.stop_reason: self.stop_reason = "kernel panic"
@@ -122,15 +124,16 @@ class Runner:
 
   def spawn(self, i: int):
     c = self.cfg
-    spec = {"index": i, "nslots": self.n, "status": self.status_path, "start": self.start_at[i], "iterations": c.get("iterations"),
+    spec = {"index": i, "parent": os.getpid(), "nslots": self.n, "status": self.status_path, "start": self.start_at[i], "iterations": c.get("iterations"),
             "deadline": c["deadline"], "cmd": c.get("cmd"), "workload": c.get("workload"), "device": c.get("device"), "seed": c["seed"],
             "ops": c.get("ops", 16), "op_timeout": c.get("op_timeout") or c["deadline"] / 2, "out": os.path.join(self.rundir, f"w{i}.out")}
     env = {**os.environ, **dict(kv.split("=", 1) for kv in c.get("env", [])), "HWRT_STRESS_WORKER": str(i)}
     self.status.set(i, self.start_at[i], -1, 0.0)
-    self.procs[i] = subprocess.Popen([sys.executable, "-m", "hwrt.stress.worker", json.dumps(spec)], stdout=subprocess.PIPE,
-                                     stderr=open(os.path.join(self.rundir, f"w{i}.err"), "ab"), stdin=subprocess.DEVNULL,
-                                     start_new_session=True, env=env)
-    threading.Thread(target=self._reader, args=(i, self.procs[i]), daemon=True).start()
+    with open(os.path.join(self.rundir, f"w{i}.err"), "ab") as err:
+      self.procs[i] = subprocess.Popen([sys.executable, "-m", "hwrt.stress.worker", json.dumps(spec)], stdout=subprocess.PIPE,
+                                       stderr=err, stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    t = threading.Thread(target=self._reader, args=(i, self.procs[i]), daemon=True)
+    t.start(); self.readers.append(t)
 
   @property
   def status_path(self): return os.path.join(self.rundir, "status")
@@ -193,6 +196,8 @@ class Runner:
         except subprocess.TimeoutExpired:                  # stuck in the kernel (D state): SIGKILL cannot take it; say so, don't wait
           self.event({"kind": "hang", "vendor": None, "severity": "error", "signature": "worker unkillable (stuck in the kernel)",
                       **proc_state(p.pid), "line": f"worker {i} (pid {p.pid}) did not die 5 s after SIGKILL"}, i)
+      dl = Deadline(2.0)
+      for t in self.readers: t.join(dl.remaining())       # the dead workers' last events
       for ev in w.poll(force_flush=True): self.event(ev)
       for s, h in old.items(): signal.signal(s, h)
       wall = time.monotonic() - t_start

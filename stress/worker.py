@@ -21,9 +21,14 @@ class Status:
 def _self_cpu() -> float:
   r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime + r.ru_stime
 
-def _die_with_parent():
-  try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG: no orphans if the runner is killed
-  except (OSError, AttributeError): pass
+try: _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError): _PRCTL = None
+
+def _die_with_parent(parent: int | None = None):
+  """PR_SET_PDEATHSIG = SIGTERM: when the runner dies, on_term below takes this worker and its command down (no orphans); if
+  the parent is already gone (killed while this process was starting), exit now."""
+  if _PRCTL is not None: _PRCTL(1, signal.SIGTERM)
+  if parent is not None and os.getppid() != parent: os._exit(1)
 
 def emit(ev: dict):
   sys.stdout.write(json.dumps({"event": ev}, default=str) + "\n"); sys.stdout.flush()
@@ -87,12 +92,14 @@ def run_workload(spec, st, idx):
 
 def main(argv=None) -> int:
   spec = json.loads((argv or sys.argv[1:])[0])
-  _die_with_parent()
   st, idx = Status(spec["status"], spec["nslots"]), spec["index"]
-  def on_term(*_):
+  def on_term(*_):                                       # the runner stopping the run, or dying (PDEATHSIG)
     d, *_rest = st.get(idx)
-    st.set(idx, d, -1, 0.0, -1, _self_cpu()); os._exit(0)
+    st.set(idx, d, -1, 0.0, -1, _self_cpu())
+    try: os.killpg(0, signal.SIGKILL)                    # this worker's process group: itself and the command it runs
+    finally: os._exit(0)
   signal.signal(signal.SIGTERM, on_term)
+  _die_with_parent(spec.get("parent"))
   try:
     (run_cmd if spec.get("cmd") else run_workload)(spec, st, idx)
   except Exception as e:                                 # the runner sees the exit status; say why on stdout

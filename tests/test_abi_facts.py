@@ -122,6 +122,23 @@ def test_nv_spot_values_from_fact_sheet():
   assert (nv.HOPPER_COMPUTE_A, nv.HOPPER_DMA_COPY_A, nv.HOPPER_CHANNEL_GPFIFO_A, nv.HOPPER_USERMODE_A) == (0xCBC0, 0xC8B5, 0xC86F, 0xC661)
   assert nv.NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN == 0xC36F0108 and nv.NV_ERR_INVALID_OBJECT_HANDLE == 0x33
 
+def test_nv_chip_table_against_the_driver_class_lists():
+  """each rm_chips row: MC arch/implementation as ctrl2080mc.h says, and compute/dma/gpfifo/usermode are the newest class of
+  that kind in the chip's list in g_gpu_class_list.c (580.142)"""
+  from hwrt.ioctl import nv
+  _, rows = read_facts("nv_580.tsv")
+  lists = {r["name"]: r for r in rows if r["kind"] == "rm_chip"}
+  kinds = {"compute": "_COMPUTE_", "dma": "_DMA_COPY_", "gpfifo": "_CHANNEL_GPFIFO_", "usermode": "_USERMODE_"}
+  for chip in nv.iface.rm_chips.values():
+    r = lists[chip.chip]
+    assert (chip.arch, chip.impl) == (int(r["value"], 16), int(r["size"])), chip.chip
+    listed = r["field"].split(",")
+    for attr, infix in kinds.items():
+      of_kind = [c for c in listed if infix in c]
+      assert all(c in nv.iface.rm_classes for c in of_kind), (chip.chip, of_kind)
+      newest = max(of_kind, key=lambda c: nv.iface.rm_classes[c].id)
+      assert getattr(chip, attr) == newest, (chip.chip, attr, getattr(chip, attr), newest)
+
 def test_nv_generation_table():
   from hwrt.ioctl import nv
   for chip in nv.iface.rm_chips.values():

@@ -86,3 +86,58 @@ def test_c_vadd_on_raw_ioctls_runs_and_is_traced(tmp_path, vadd_code):
   assert opens[:2] == ["/dev/nvidiactl", "/dev/nvidia-uvm"] and "/dev/nvidia0" in opens
   listing = hwrt("trace", "show", str(out)).stdout
   assert "hClass=0xc86f(HOPPER_CHANNEL_GPFIFO_A)" in listing and "pAllocParms->NV_CHANNEL_ALLOC_PARAMS{" in listing
+
+def test_fork_after_the_simulator_started(tmp_path):
+  """the parent's simulator is running (its interpreter owned by the shim) when it forks: children and their threads make
+  their own calls on their copy, the parent goes on with its own; nothing deadlocks, every call is traced and attributed"""
+  shim()
+  out = tmp_path / "t.jsonl"
+  r = hwrt("trace", "-q", "-o", str(out), "--", sys.executable, "-m", "hwrt", "sim-run", "--device", "sim:nv", "--",
+           fixture_binary("forky"), "/dev/nvidiactl", "-3", "4", cwd=tmp_path, timeout=120)
+  assert r.returncode == 7, r.stderr
+  did = sorted(tuple(map(int, l.split()[1:])) for l in r.stdout.splitlines() if l.startswith("CALL "))
+  assert len(did) == 4 * 2 + 3 * 2 * 4 and all(ret == 0 for *_, ret, _ in did)
+  io = [x for x in load(out) if x["call"] == "ioctl"]
+  assert sorted((x["pid"], x["tid"], x["fd"], x["before"]["hObject"], x["ret"], 0) for x in io) == did
+  assert len({x["pid"] for x in io}) == 4
+  assert all("status" in x["symbols"] for x in io)                  # the simulated RM answered each one
+
+class _SysfsStandIn:
+  """A simulator's Syscalls as an AMD one would present its sysfs (directories, files, symlinks): what rocminfo, libdrm and
+  Intel's runtime walk. No AMD simulator exists yet; this checks the shadow tree and the shim's path handling for it."""
+  class machine:
+    @staticmethod
+    def files(): return {"/sys/devices/pci0000:00/0000:03:00.0/vendor": "0x1002\n"}
+    @staticmethod
+    def owns(p): return True
+    @staticmethod
+    def close(): pass
+  dev = "/sys/devices/pci0000:00/0000:03:00.0"
+  tree = {"/sys/class/drm": ["renderD128"], dev: ["vendor", "driver", "drm"], dev + "/drm": ["renderD128"],
+          dev + "/drm/renderD128": ["device"], "/dev/dri": ["renderD128"], "/sys/dev/char": ["226:128", "4:0"]}
+  links = {"/sys/class/drm/renderD128": "../../devices/pci0000:00/0000:03:00.0/drm/renderD128",
+           dev + "/drm/renderD128/device": "../../../0000:03:00.0", dev + "/driver": "/sys/bus/pci/drivers/amdgpu",
+           "/sys/dev/char/226:128": "../../devices/pci0000:00/0000:03:00.0/drm/renderD128"}
+  def readlink(self, p): return self.links.get(p)
+  def listdir(self, p): return self.tree.get(p, [])
+  def exists(self, p): return p in self.tree or p in self.links or p in ("/sys/bus/pci/drivers/amdgpu", "/dev/dri/renderD128")
+  def read_text(self, p):
+    if p.endswith("vendor"): return "0x1002\n"
+    raise FileNotFoundError(p)
+
+def test_shadow_tree_serves_a_sysfs_with_symlinks(tmp_path, monkeypatch):
+  so, _, _ = shim()
+  from hwrt.sim.bridge import host
+  monkeypatch.setattr(host, "_new_syscalls", lambda vendor, shared=True: _SysfsStandIn())
+  root = str(tmp_path / "root")
+  prefixes = host.build_shadow("amd", root)
+  assert _SysfsStandIn.dev in prefixes                                   # symlink targets become the simulator's paths too
+  env = dict(os.environ, LD_PRELOAD=so, HWRT_SIM="amd", HWRT_SIM_ROOT=root, HWRT_SIM_PREFIXES=";".join(prefixes))
+  script = ("readlink /sys/class/drm/renderD128; cat /sys/class/drm/renderD128/device/vendor;"
+            "basename $(readlink -f /sys/dev/char/226:128/device/driver); readlink -f /sys/dev/char/226:128/device;"
+            "ls /sys/class/drm /dev/dri; stat -c '%F %t:%T' /dev/dri/renderD128; ls /sys/dev/char/4:0 >/dev/null && echo host-char")
+  r = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+  assert r.returncode == 0, r.stderr
+  assert r.stdout.splitlines() == ["../../devices/pci0000:00/0000:03:00.0/drm/renderD128", "0x1002", "amdgpu", _SysfsStandIn.dev,
+                                   "/dev/dri:", "renderD128", "", "/sys/class/drm:", "renderD128",
+                                   "character special file e2:80", "host-char"]

@@ -120,3 +120,31 @@ def test_generated_header_layouts_match_the_tables(tmp_path):
   for n, line in zip(names, got):
     assert line == f"{ffi.sizeof(n)} {ffi.alignof(n)}", n
   assert len(names) > 50
+
+def test_exec_keeps_one_file_per_pid(tmp_path, fakedev):
+  """a process that execs another image keeps its pid: both images' records are kept, in order"""
+  shim()
+  out = tmp_path / "t.jsonl"
+  forky = fixture_binary("forky")
+  prog = (f"import os, fcntl\nfd = os.open({fakedev!r}, os.O_RDWR)\n"
+          f"try: fcntl.ioctl(fd, 0xc020462a, bytes(32))\nexcept OSError: pass\n"
+          f"os.execv({forky!r}, [{forky!r}, {fakedev!r}, '0', '0'])\n")
+  r = hwrt("trace", "-q", "-o", str(out), "--also", f"{fakedev}=nv", "--", sys.executable, "-c", prog)
+  assert r.returncode == 7, r.stderr
+  recs = load(out)
+  assert len({x["pid"] for x in recs}) == 1
+  assert [x["call"] for x in recs] == ["process", "open", "ioctl", "process", "open", "ioctl", "ioctl", "close"]
+  assert recs[0]["exe"] == os.path.realpath(sys.executable) and recs[3]["exe"] == forky
+  assert recs[2]["name"] == "NV_ESC_RM_CONTROL" and recs[2]["errno"] == "ENOTTY"
+
+def test_subprocess_children_do_not_disturb_the_parent(tmp_path, fakedev):
+  """Python's subprocess closes fds with close_range in a vfork child that shares the parent's memory: the parent's device
+  fds must stay known (every later call traced)"""
+  shim()
+  out = tmp_path / "t.jsonl"
+  prog = (f"import os, fcntl, subprocess\nfd = os.open({fakedev!r}, os.O_RDWR)\n"
+          "for i in range(3):\n  subprocess.run(['true'], check=True)\n"
+          "  try: fcntl.ioctl(fd, 0xc020462a, bytes(32))\n  except OSError: pass\nos.close(fd)\n")
+  r = hwrt("trace", "-q", "-o", str(out), "--also", f"{fakedev}=nv", "--", sys.executable, "-c", prog)
+  assert r.returncode == 0, r.stderr
+  assert [x["call"] for x in load(out)] == ["process", "open", "ioctl", "ioctl", "ioctl", "close"]

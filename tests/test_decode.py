@@ -159,3 +159,34 @@ def test_syscall_error_reads_uvm_arguments_by_table_size():
   p = ffi.new("UVM_CREATE_EXTERNAL_RANGE_PARAMS *", dict(base=0x200000000, length=0x200000, rmStatus=nv.NV_ERR_INVALID_ADDRESS))
   msg = str(s.ioctl_error(7, uvm.UVM_CREATE_EXTERNAL_RANGE, p, errno.EFAULT))
   assert "UVM_CREATE_EXTERNAL_RANGE on /dev/nvidia-uvm" in msg and "base=0x200000000" in msg and "NV_ERR_INVALID_ADDRESS" in msg
+
+def test_pointer_rows_name_real_fields_and_types():
+  n = 0
+  for name, iface in load_all().items():
+    for owner, rows in iface.pointers.items():
+      fields = dict(ffi.typeof(owner).fields)
+      for p in rows:
+        assert p.field in fields and p.count in fields, (name, owner, p)
+        assert fields[p.field].type.kind == "primitive" and ffi.sizeof(fields[p.field].type) == 8, (owner, p.field)  # a __u64 user pointer
+        assert ffi.sizeof(p.target) > 0
+        n += 1
+  assert n >= 10
+
+def test_driver_argument_pointers_and_their_arrays():
+  e = ffi.new("struct drm_i915_gem_execbuffer2 *", dict(buffers_ptr=0x1000, buffer_count=2, batch_len=64))
+  objs = ffi.new("struct drm_i915_gem_exec_object2[2]")
+  objs[0].handle, objs[1].handle, objs[1].offset = 5, 6, 0x10000
+  d = decode("drm", i915.DRM_IOCTL_I915_GEM_EXECBUFFER2, raw(e), driver="i915", nested={"buffers_ptr": raw(objs)})
+  assert d["pointers"] == [("buffers_ptr", 0x1000, "struct drm_i915_gem_exec_object2[2]", 2 * ffi.sizeof("struct drm_i915_gem_exec_object2"))]
+  assert [o["handle"] for o in d["nested"]["buffers_ptr"]["fields"]] == [5, 6]
+  assert "buffers_ptr->struct drm_i915_gem_exec_object2[2][{handle=5," in format_decoded(d)
+  # xe: vector_of_binds is only a pointer with more than one bind op (else it overlaps the inline op)
+  b = ffi.new("struct drm_xe_vm_bind *", dict(num_binds=1, num_syncs=1, syncs=0x3000))
+  b.vector_of_binds = 0x4000
+  assert [p[0] for p in decode("drm", xe.DRM_IOCTL_XE_VM_BIND, raw(b), driver="xe")["pointers"]] == ["syncs"]
+  b.num_binds = 3
+  assert ("vector_of_binds", 0x4000, "struct drm_xe_vm_bind_op[3]", 3 * ffi.sizeof("struct drm_xe_vm_bind_op")) in \
+    decode("drm", xe.DRM_IOCTL_XE_VM_BIND, raw(b), driver="xe")["pointers"]
+  m = ffi.new("struct kfd_ioctl_map_memory_to_gpu_args *", dict(handle=1, device_ids_array_ptr=0x5000, n_devices=2))
+  d = decode("kfd", kfd.AMDKFD_IOC_MAP_MEMORY_TO_GPU, raw(m), nested={"device_ids_array_ptr": bytes([1, 0, 0, 0, 2, 0, 0, 0])})
+  assert d["nested"]["device_ids_array_ptr"]["fields"] == [1, 2]

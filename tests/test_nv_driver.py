@@ -43,6 +43,7 @@ def run_vadd(d, prog, n=1000, c_ptr=None, seed=0):
 def test_identity(dev):
   assert dev.arch == "sm_90" and dev.chip.gen == "hopper" and dev.compute_cls == 0xCBC0 and dev.qmd_version == "V04_00"
   assert "H100" in dev.gpu_name and len(dev.uuid) == 16
+  assert dev.sm_count == 132 and 80 << 30 <= dev.vram_bytes <= 96 << 30     # H100 SXM5: 132 SMs enabled of the die's 144
 
 def test_own_assembly_vadd_is_bit_exact(dev):
   a, b, c = run_vadd(dev, dev.load(own("vadd")), n=3000)

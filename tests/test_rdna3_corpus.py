@@ -38,7 +38,8 @@ def test_corpus_is_big_enough(corpus):
   print(f"\nrdna3 corpus: {len(corpus)} files, {n} instructions, {len(names)} distinct mnemonics")
   assert len(corpus) >= 9 and n > 1500 and len(names) > 150
   for must in ("v_wmma_f32_16x16x16_f16", "v_add_nc_u32_dpp", "ds_swizzle_b32", "global_atomic_cmpswap_b64", "v_dual_mov_b32",
-               "s_cbranch_execz", "v_cvt_f16_f32_e32", "ds_load_2addr_b32", "v_fmac_f32_e32", "v_permlanex16_b32"):
+               "s_cbranch_execz", "v_cvt_f16_f32_e32", "ds_load_2addr_b32", "v_fmac_f32_e32", "v_permlanex16_b32",
+               "scratch_store_b128", "scratch_load_b32", "global_atomic_cmpswap_b32"):
     assert must in names, must
 
 def test_disassembly_matches_llvm_objdump(corpus):

@@ -68,7 +68,7 @@ def test_labels_and_branches():
   done:
     s_endpgm
   """)
-  assert labels == {"top": 0, "loop": 4, "done": 32}
+  assert labels == {"top": 0, "loop": 4, "done": 28}
   texts = [instr_text(decode(code, pc)) for pc in (12, 16)]
   assert texts == ["s_cbranch_scc1 65533", "s_branch 2"]
   with pytest.raises(AssemblerError, match="line 2"): assemble("s_nop 0\ns_branch nowhere\n")

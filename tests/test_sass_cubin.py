@@ -88,7 +88,8 @@ def test_reassemble_ptxas_cubins_gives_same_code():
     for k, rk in ref.kernels.items():
       ok = ours.kernels[k]
       assert ok.code == rk.code, k
-      assert (ok.params, ok.regs, ok.shared_size, ok.exit_offsets) == (rk.params, rk.regs, rk.shared_size, rk.exit_offsets)
+      assert (ok.params, ok.regs, ok.shared_size, ok.exit_offsets, ok.local_size, ok.min_stack_size) == \
+             (rk.params, rk.regs, rk.shared_size, rk.exit_offsets, rk.local_size, rk.min_stack_size)
       n += len(rk.code) // 16
   assert n > 1500
 

@@ -2,10 +2,9 @@
 constant-bank offsets, branch offsets, guard predicates) and check, in batches against nvdisasm, that our disassembly is
 nvdisasm's text and that our assembler turns nvdisasm's text back into the same 128 bits.
 
-Known display rules of nvdisasm that the table does not model are skipped and counted (they change the printed opcode or
-operand for some values, not the encoding): the IMAD display aliases (IMAD.MOV when a factor is zero, IMAD.SHL for a
-power-of-two multiplier, IMAD.IADD for a multiplier of 1), NaN float immediates (the text drops the payload), and an
-address `[RZ+imm]`, which nvdisasm prints as an absolute `[imm]`."""
+Known display rules of nvdisasm that we do not model are skipped and counted (they change the printed operand for some
+values, not the encoding): NaN float immediates (the text drops the payload). Modelled display rules: the IMAD aliases
+IMAD.MOV/SHL/IADD (decoder.imad_display_name), an RZ address base (`[0x10]`, `c[0x3][0x10]`), a zero offset (`[R2]`)."""
 import re
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck, Phase
@@ -15,10 +14,8 @@ from hwrt.assemblers.sass.decoder import decode, Ctrl
 from hwrt.assemblers.sass.asm import encode_line
 
 def display_alias(ins) -> bool:
-  if ins.name == "IMAD": return True
   for op in ins.operands:
     if op.type == "fimm" and "NAN" in syntax.fmt_float(op.value, ins.form.fwidth): return True
-    if op.type == "mem" and op.parts()["reg"] == 255 and op.parts()["ureg"] == 63 and "{I}" in op.shape: return True
   return False
 
 @pytest.mark.oracle("nvdisasm")
@@ -45,4 +42,4 @@ def test_forms_against_nvdisasm(data):
     checked += 1
   print(f"\nproperty batch: {checked} checked, {skipped} display aliases skipped, {rejected} rejected by nvdisasm, {len(bad)} bad")
   assert not bad, bad[:5]
-  assert checked >= 0.85 * len(words)
+  assert checked >= 0.97 * len(words)

@@ -126,6 +126,11 @@ def test_mmu_fault_writes_error_notifier_and_xid_31(simdir):
     assert "NVRM: Xid (PCI:0000:01:00): 31, pid=" in log
     assert "MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_0 faulted @ 0x7f8c_a0000000. Fault is of type FAULT_PDE ACCESS_TYPE_VIRT_READ" in log
     assert s["sem"].u64(0) == 0                                         # the grid never completed
+    # the debugger object reads the fault back (fact sheet §7.4; hopper/gh100/dev_fault.h: FAULT_PDE 0, VIRT_READ 0)
+    from hwrt.ioctl import nv
+    dbg = b.alloc(b.device, nv.GT200_DEBUGGER, "NV83DE_ALLOC_PARAMETERS", hAppClient=b.client, hClass3dObject=b.compute)
+    fi = b.control(dbg, "NV83DE_CTRL_CMD_DEBUG_READ_MMU_FAULT_INFO")
+    assert fi.count == 1 and fi.mmuFaultInfoList[0].faultAddress == 0x7F8CA0000000 and fi.mmuFaultInfoList[0].faultType == 0
     # an RC'd channel takes no more work (fact sheet §7.5)
     b.submit(hw.host_semaphore(s["sem"].va, 9)); import time; time.sleep(0.05)
     assert s["sem"].u64(0) == 0
@@ -173,3 +178,61 @@ def test_engine_thread_stops_on_close():
   m.close()
   t.join(2)
   assert not t.is_alive()
+
+def test_dependent_qmd_chain_runs_after_the_first_grid():
+  m = make_machine()
+  try:
+    b = Bench(m.syscalls)
+    s = setup_vadd(b)
+    q1 = s["qmd"].read(0, 384)
+    sem2 = b.buffer(0x1000)
+    d = hw.qmd_decode("V04_00", q1)
+    d.update(release_semaphore0_addr_lower=sem2.va & 0xFFFFFFFF, release_semaphore0_addr_upper=sem2.va >> 32)
+    q2 = hw.qmd_encode("V04_00", **d)
+    s["qmd"].write(0x200, q2)                                            # the second QMD, 256-B aligned after the first
+    d1 = hw.qmd_decode("V04_00", q1)
+    d1.update(dependent_qmd_enable_0=1, dependent_qmd_action_0=1, dependent_qmd0_pointer=(s["qmd"].va + 0x200) >> 8)
+    s["qmd"].write(0, hw.qmd_encode("V04_00", **d1))
+    vadd.seen.clear()
+    b.submit(launch_words(s["qmd"].va))
+    b.wait_u64(sem2, 0, 0x0123456789ABCDEF)
+    assert [L.qmd_address for L in vadd.seen] == [s["qmd"].va, s["qmd"].va + 0x200]
+  finally: m.close()
+
+def test_unscheduled_channel_does_not_run_until_scheduled():
+  m = make_machine()
+  try:
+    b = Bench(m.syscalls)
+    b.idle()
+    sem = b.buffer(0x1000)
+    b.control(b.tsg, "NVA06C_CTRL_CMD_GPFIFO_SCHEDULE", bEnable=0)
+    b.submit(hw.host_semaphore(sem.va, 3))
+    import time; time.sleep(0.05)
+    assert sem.u64(0) == 0
+    b.control(b.tsg, "NVA06C_CTRL_CMD_GPFIFO_SCHEDULE", bEnable=1)
+    b.wait_u64(sem, 0, 3)
+  finally: m.close()
+
+def test_real_sass_interpreter_through_the_engine():
+  """End to end with the real executor (hwrt.sim.sass_exec) on hand-written SASS assembled by hwrt's own assembler."""
+  import pathlib
+  from hwrt.assemblers.sass import assemble
+  k = assemble((pathlib.Path(__file__).parent / "examples" / "vadd.sass.s").read_text())[0]
+  m = new_machine("nv", plan=FaultPlan())                               # no executor override: the SASS interpreter runs
+  try:
+    b = Bench(m.syscalls)
+    n = 300
+    s = setup_vadd(b, n=n)
+    s["code"].write(0, k.code)
+    cb = bytearray(s["cb"].read(0, hw.CB0_PARAMS_SM90 + 32))
+    struct.pack_into("<III", cb, hw.CB0_GRID_DIM, 3, 1, 1)
+    struct.pack_into("<I", cb, hw.CB0_STACK, hw.CB0_STACK_INIT)
+    s["cb"].write(0, bytes(cb))
+    d = hw.qmd_decode("V04_00", s["qmd"].read(0, 384))
+    d.update(grid_width=3, register_count=max(k.registers if hasattr(k, "registers") else k.regs, 16))
+    s["qmd"].write(0, hw.qmd_encode("V04_00", **d))
+    b.submit(launch_words(s["qmd"].va))
+    b.wait(lambda: s["sem"].u64(0) == 0x0123456789ABCDEF or b.notifier.read(14, 2) == b"\xff\xff", seconds=60, what="launch")
+    assert b.notifier.read(14, 2) == b"\0\0", m.gpu.errors
+    assert np.array_equal(np.frombuffer(s["C"].read(0, 4 * n), np.float32), s["x"] + s["y"])
+  finally: m.close()

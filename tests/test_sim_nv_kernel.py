@@ -58,6 +58,14 @@ def test_bring_up_tree_and_identity_h100(m):
   # the enabled SMs: popcount of each GPC's TPC mask x SMs per TPC = 132 on an H100 SXM (the litter values say 8 x 9 x 2 = 144)
   tpcs = sum(bin(c("NV2080_CTRL_CMD_GR_GET_TPC_MASK", gpcId=g).tpcMask).count("1") for g in range(8))
   assert tpcs * 2 == 132 and c("NV2080_CTRL_CMD_GR_GET_GPC_MASK").gpcMask == 0xFF
+  pci = c("NV2080_CTRL_CMD_BUS_GET_PCI_INFO")
+  assert pci.pciDeviceId == 0x233010DE and pci.pciExtDeviceId == 0x2330
+  eng = c("NV2080_CTRL_CMD_GPU_GET_ENGINES_V2")
+  assert list(eng.engineList[0:eng.engineCount])[:2] == [1, 9]
+  n = c("NV2080_CTRL_CMD_GPU_GET_ENGINE_CLASSLIST", engineType=1).numClasses
+  arr = ffi.new("NvU32[]", n)
+  c("NV2080_CTRL_CMD_GPU_GET_ENGINE_CLASSLIST", engineType=1, numClasses=n, classList=ffi.cast("NvP64", arr))
+  assert list(arr) == [0xCBC0]
   cl = b.control(b.device, "NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2")
   classes = set(cl.classList[0:cl.numClasses])
   assert {0xCBC0, 0xC8B5, 0xC86F, 0xC661, 0x90F1, 0xA06C} <= classes and 0xC6C0 not in classes
@@ -123,3 +131,24 @@ def test_per_process_machine_is_shared():
   a = machine("nv")
   assert machine("nv") is a and a.syscalls.machine is a
   with pytest.raises(BadArgument): machine("amd")
+
+def test_rm_managed_gpu_mapping_map_memory_dma(m):
+  b = Bench(m.syscalls)
+  virt = b.alloc(b.device, nv.NV01_MEMORY_VIRTUAL, "NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS", offset=0x40000000, limit=0x7FFFFFFFFF, hVASpace=b.vaspace)
+  dst = b.alloc(b.device, nv.NV01_MEMORY_SYSTEM, "NV_MEMORY_ALLOCATION_PARAMS", owner=b.client, size=0x2000)
+  cpu = b.cpu_map(dst, 0x2000)
+  p = ffi.new("NVOS46_PARAMETERS *")
+  p.hClient, p.hDevice, p.hDma, p.hMemory, p.length, p.flags, p.dmaOffset = b.client, b.device, virt, dst, 0x2000, 1 << 15, 0x60000000
+  m.syscalls.ioctl(b.ctl, nv.iface.request("NV_ESC_RM_MAP_MEMORY_DMA"), p)
+  assert p.status == 0 and p.dmaOffset == 0x60000000
+  src, sem = b.buffer(0x1000), b.buffer(0x1000)
+  src.write(0, b"through an RM-managed mapping")
+  b.submit(hw.copy_linear(src.va, 0x60000000, 29) + hw.copy_semaphore(sem.va, 1))
+  b.wait_u64(sem, 0, 1)
+  assert bytes(ffi.buffer(ffi.cast("char *", cpu), 29)) == b"through an RM-managed mapping"
+  q = ffi.new("NVOS47_PARAMETERS *")
+  q.hClient, q.hDevice, q.hDma, q.hMemory, q.dmaOffset = b.client, b.device, virt, dst, 0x60000000
+  m.syscalls.ioctl(b.ctl, nv.iface.request("NV_ESC_RM_UNMAP_MEMORY_DMA"), q)
+  assert q.status == 0 and m.gpu.channels[b.token].vas.lookup(0x60000000) is None
+  m.syscalls.ioctl(b.ctl, nv.iface.request("NV_ESC_RM_UNMAP_MEMORY_DMA"), q)
+  assert q.status != 0

@@ -174,6 +174,10 @@ def test_uvm_mm_initialize_rules(bench):
   assert uvm_fd_status(bench, fd, "UVM_MM_INITIALIZE", uvmFd=bench.uvm) == nv.NV_OK
   fd2 = bench.sc.open("/dev/nvidia-uvm")
   assert uvm_fd_status(bench, fd2, "UVM_MM_INITIALIZE", uvmFd=bench.uvm) == nv.NV_ERR_INVALID_STATE
+  # uvm_va_space_mm.c uvm_va_space_mm_enabled: false in multi-process sharing mode -> NV_WARN_NOTHING_TO_DO
+  shared = bench.sc.open("/dev/nvidia-uvm")
+  assert uvm_fd_status(bench, shared, "UVM_INITIALIZE", flags=uvm.UVM_INIT_FLAGS_MULTI_PROCESS_SHARING_MODE) == nv.NV_OK
+  assert uvm_fd_status(bench, bench.sc.open("/dev/nvidia-uvm"), "UVM_MM_INITIALIZE", uvmFd=shared) == nv.NV_WARN_NOTHING_TO_DO
 
 def test_uvm_register_gpu_twice(bench):
   # kernel-open/nvidia-uvm/uvm_va_space.c uvm_va_space_register_gpu: already in registered_gpus -> NV_ERR_INVALID_DEVICE

@@ -18,9 +18,38 @@ def corpus():
   build.learn_missing_forms(c)
   return c
 
-@pytest.fixture
-def h():
-  x = Harness(); yield x; x.close()
+class DriverPath:
+  """The same calls as the Harness, through the full path: hwrt.devices.open_device("sim:nv") -> NVIDIA driver (RM
+  ioctls, GPFIFO, QMD, constant bank 0 written by drivers/nv) -> simulated H100 -> this interpreter."""
+  def __init__(self, dev): self.dev, self.bufs = dev, []
+  def alloc(self, n):
+    b = self.dev.alloc(n); self.bufs.append(b); return b.va
+  def buffer(self, arr):
+    arr = np.ascontiguousarray(arr); va = self.alloc(arr.nbytes)
+    self.dev.copyin(self.bufs[-1], arr.tobytes()); return va
+  def read(self, va, dtype, count):
+    b = next(b for b in self.bufs if b.va <= va < b.va + b.size)
+    off, n = va - b.va, np.dtype(dtype).itemsize * count
+    return np.frombuffer(self.dev.copyout(b, off + n)[off:], dtype).copy()
+  def load(self, cubin, name): return self.dev.load(cubin, name)
+  def launch(self, prog, args, grid, block):
+    conv = [a if isinstance(a, int) else np.array(a[0], {"<i": np.int32, "<f": np.float32, "<I": np.uint32}[a[1]])[()] for a in args]
+    self.dev.launch(prog, conv, grid, block)
+    self.dev.synchronize()
+  def close(self):
+    for b in self.bufs: self.dev.free(b)
+
+@pytest.fixture(scope="module")
+def device():
+  from hwrt.devices import open_device
+  d = open_device("sim:nv")
+  yield d
+  d.close()
+
+@pytest.fixture(params=["driver", "harness"])
+def h(request):
+  x = DriverPath(request.getfixturevalue("device")) if request.param == "driver" else Harness()
+  yield x; x.close()
 
 def run(h, corpus, name, args, grid, block):
   prog = h.load(corpus[name][1], name)
@@ -28,6 +57,7 @@ def run(h, corpus, name, args, grid, block):
 
 def f32_exact(q: Fraction) -> np.float32:
   """q rounded to the nearest float32, ties to even (an independent reference for fused operations)."""
+  if abs(q) >= 2**128 - 2**103: return np.float32(np.inf if q > 0 else -np.inf)    # past FLT_MAX + half an ulp
   r = np.float32(float(q))
   best = None
   for c in (np.nextafter(r, np.float32(-np.inf)), r, np.nextafter(r, np.float32(np.inf))):
@@ -174,16 +204,122 @@ def test_branches(h, corpus):
     elif k == 2: c = min(c, 100)
     else: c = max(c, -7)
     return c
-  assert list(h.read(cls, np.int32, n)) == [cls_ref(int(x)) for x in v]
+  c = np.array([cls_ref(int(x)) for x in v], np.int64)
+  assert np.array_equal(h.read(cls, np.int32, n), c)
   u = (v * 2654435761) & 0xFFFFFFFF
-  want = (u // 7 + u % 13 + ((v ^ 0x5A5A) // (v % 17 + 1))) & 0xFFFFFFFF
+  sel = (u & (c & 0xFFFFFFFF)) | (~u & 0xFFFFFFFF & ((v * 3) & 0xFFFFFFFF))
+  want = (u // 7 + u % 13 + ((v ^ 0x5A5A) // (v % 17 + 1)) + sel) & 0xFFFFFFFF
   assert np.array_equal(h.read(divs, np.uint32, n), want.astype(np.uint32))
   fr = v.astype(np.float32)
   for k in range(7):
     fr = np.where(k < (v & 7), fr * np.float32(0.5) + np.float32(1), fr).astype(np.float32)
   assert same_bits(h.read(fl, np.float32, n), np.where(v > 50, fr, -fr))
 
-CHECKS = [test_vadd, test_saxpy, test_reduce_shared, test_reduce_shfl, test_atomics, test_matmul, test_fp16, test_branches]
+def f32_round(q: Fraction, mode: str) -> np.float32:
+  """q rounded to float32 with RN (ties to even), RZ, RM or RP; finite results only (the tests stay in range)."""
+  if mode == "RN": return f32_exact(q)
+  r = np.float32(float(q))
+  cands = [np.nextafter(r, np.float32(-np.inf)), r, np.nextafter(r, np.float32(np.inf))]
+  exact = [c for c in cands if Fraction(float(c)) == q]
+  if exact: return exact[0]
+  lo = max((c for c in cands if Fraction(float(c)) < q), key=lambda c: Fraction(float(c)))
+  hi = min((c for c in cands if Fraction(float(c)) > q), key=lambda c: Fraction(float(c)))
+  if mode == "RM": return lo
+  if mode == "RP": return hi
+  return hi if q < 0 else lo                              # RZ
+
+def ftz(v): return np.float32(np.copysign(0.0, v)) if v != 0 and abs(v) < np.float32(2.0 ** -126) else np.float32(v)
+def frac(v): return Fraction(float(v))
+
+def _zero(neg): return np.float32(-0.0) if neg else np.float32(0.0)
+def mul_r(a, b, mode):
+  q = frac(a) * frac(b)
+  return _zero(np.signbit(a) != np.signbit(b)) if q == 0 else f32_round(q, mode)
+def _sum(q, sp, sc, zp, zc, mode):
+  """IEEE 754 §6.3: an exact zero sum is -0 when both terms are -0 (or either, rounding down); +0 after cancellation
+  except when rounding down."""
+  if q != 0: return f32_round(q, mode)
+  if zp and zc: return _zero(sp and sc if mode != "RM" else sp or sc)
+  return _zero(mode == "RM")
+def add_r(a, b, mode): return _sum(frac(a) + frac(b), np.signbit(a), np.signbit(b), a == 0, b == 0, mode)
+def fma_r(a, b, c, mode):
+  p = frac(a) * frac(b)
+  return _sum(p + frac(c), np.signbit(a) != np.signbit(b), np.signbit(c), p == 0, c == 0, mode)
+
+def test_fpmodes(h, corpus):
+  """Directed rounding, flush-to-zero, min/max, IEEE division/sqrt (ptxas' slow path subroutine: CALL/RET),
+  int<->float conversions with rounding modes: each against an exactly rounded reference."""
+  n = 300
+  rng = np.random.default_rng(9)
+  sc = lambda: np.exp2(rng.integers(-12, 12, n)).astype(np.float32)
+  x, y, z = [(rng.standard_normal(n) * sc()).astype(np.float32) for _ in range(3)]
+  x[:9] = [-0.0, 1e-40, 3.0, 1.0, -2.5e-39, 1.5, np.nan, 3.0, -np.inf]; y[:9] = [0.0, 0.5, 2.0 ** -24, 1e-39, 1.0, -0.0, 2.0, np.inf, 0.5]
+  z[:9] = [0.0, -1e-40, 1.0, 2.0 ** -30, 0.0, 7.0, 1.0, 1.0, 1.0]      # NaN / inf operands take ptxas' slow paths
+  o, oi = h.alloc(4 * 16 * n), h.alloc(4 * 8 * n)
+  run(h, corpus, "fpmodes", [o, oi, h.buffer(x), h.buffer(y), h.buffer(z), (n, "<i")], (2, 1, 1), (256, 1, 1))
+  r = h.read(o, np.float32, 16 * n).reshape(n, 16); ri = h.read(oi, np.int32, 8 * n).reshape(n, 8)
+  def sat_int(v, lo, hi): return 0 if v != v else int(min(max(v, lo), hi))
+  # clang-19 lowers __nvvm_i2f_rz to cvt.rn.f32.s32 (sic); check what the PTX asks for
+  i2f_rz_mode = "RN" if "cvt.rn.f32.s32" in open(corpus["fpmodes"][0]).read() else "RZ"
+  bad = []
+  for i in range(n):
+    a, b, c = x[i], y[i], z[i]
+    fa, fb, fc = ftz(a), ftz(b), ftz(c)
+    if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(c)):     # IEEE infinities/NaN: float64 is exact here
+      A, B, C = np.float64(a), np.float64(b), np.float64(c)
+      F = lambda v: np.float32(v)
+      want = [F(A * B + C)] * 3 + [F(A + B)] * 2 + [F(A * B)] * 2 + [F(A * B + C), F(A + B), F(np.fmin(A, B)), F(np.fmax(A, B)),
+              F(A / B) if b != 0 else None, F(np.sqrt(np.abs(A))),
+              F(sat_int(np.trunc(np.float64(a * np.float32(1e6))), -2**31, 2**31 - 1)),
+              f32_round(Fraction(sat_int(np.trunc(np.float64(b * np.float32(3e9))), 0, 2**32 - 1)), "RP"), F(A * B)]
+    else: want = [fma_r(a, b, c, "RZ"), fma_r(a, b, c, "RM"), fma_r(a, b, c, "RP"), add_r(a, b, "RZ"), add_r(a, b, "RM"),
+            mul_r(a, b, "RP"), mul_r(a, b, "RZ"), ftz(fma_r(fa, fb, fc, "RN")), ftz(add_r(fa, fb, "RN")),
+            min(a, b) if a != b else (a if np.signbit(a) else b), max(a, b) if a != b else (b if np.signbit(a) else a),
+            f32_exact(frac(a) / frac(b)) if b != 0 else None, np.sqrt(np.abs(a)),
+            f32_round(Fraction(sat_int(np.trunc(np.float64(a * np.float32(1e6))), -2**31, 2**31 - 1)), i2f_rz_mode),
+            f32_round(Fraction(sat_int(np.trunc(np.float64(b * np.float32(3e9))), 0, 2**32 - 1)), "RP"),
+            ftz(mul_r(fa, fb, "RN"))]
+    for j, w in enumerate(want):
+      if w is None or (np.isnan(w) and np.isnan(r[i, j])): continue      # a NaN's payload is not checked
+      if not same_bits(r[i, j], w): bad.append((i, j, r[i, j], w))
+    s100, s1e9 = np.float64(a * np.float32(100)), np.float64(b * np.float32(1e9))
+    wi = [sat_int(np.rint(s100), -2**31, 2**31 - 1), sat_int(np.floor(s100), -2**31, 2**31 - 1), sat_int(np.ceil(s100), -2**31, 2**31 - 1),
+          sat_int(np.trunc(s100), -2**31, 2**31 - 1), sat_int(np.trunc(s1e9), 0, 2**32 - 1), int(a < b), int(a != a or b >= c),
+          sat_int(np.trunc(np.float64(a * np.float32(1e12))), -2**63, 2**63 - 1)]
+    for j, w in enumerate(wi):
+      w = (w + 2**31) % 2**32 - 2**31
+      if ri[i, j] != w: bad.append((i, f"i{j}", ri[i, j], w))
+  assert not bad, bad[:10]
+
+def test_int64(h, corpus):
+  """64-bit integer code: carry chains (IADD3 with two carry outputs, IADD3.X, IMAD.X), wide multiplies, 64-bit shifts
+  (SHF.*.U64/S64), comparisons (ISETP.*.EX), ptxas' 64-bit division subroutine."""
+  n = 400
+  rng = np.random.default_rng(10)
+  a = rng.integers(0, 2**64, n, dtype=np.uint64); b = rng.integers(0, 2**64, n, dtype=np.uint64)
+  small = rng.integers(0, 2**20, n, dtype=np.uint64)
+  b[::4] = small[::4]; a[1::8] = b[1::8]; b[2::9] = 0; a[3::10] = small[3::10]
+  a[:4] = [2**64 - 1, 2**63, 0, 5]; b[:4] = [1, 2**63 - 1, 2**64 - 1, 5]
+  o = h.alloc(8 * 12 * n)
+  run(h, corpus, "int64", [o, h.buffer(a), h.buffer(b), (n, "<i")], (2, 1, 1), (256, 1, 1))
+  got = h.read(o, np.uint64, 12 * n).reshape(n, 12)
+  M = 2**64
+  s64 = lambda v: v - M if v >= 2**63 else v
+  s32 = lambda v: (v & 0xFFFFFFFF) - 2**32 if v & 0x80000000 else v & 0xFFFFFFFF
+  bad = []
+  for i in range(n):
+    x, y = int(a[i]), int(b[i]); sx, sy = s64(x), s64(y); k = y & 63
+    want = [(x + y) % M, (x - y) % M, (x * y) % M, (x * y) >> 64, (x << k) % M, x >> k, (sx >> k) % M,
+            int(x < y) | int(sx < sy) << 1 | int(x == y) << 2 | int(sx >= sy) << 3 | int(x > y) << 4,
+            x // y if y else 0, x % y if y else 0, (x + y + int(x < y) - sy * 3) % M,
+            ((s32(x) * s32(y)) >> 32) % M + bin(x).count("1") + (64 - y.bit_length())]
+    want[11] %= M
+    for j, w in enumerate(want):
+      if int(got[i, j]) != w: bad.append((i, j, hex(x), hex(y), hex(int(got[i, j])), hex(w)))
+  assert not bad, bad[:10]
+
+CHECKS = [test_vadd, test_saxpy, test_reduce_shared, test_reduce_shfl, test_atomics, test_matmul, test_fp16, test_branches,
+          test_fpmodes, test_int64]
 
 def test_every_corpus_form_is_executed(corpus):
   """Running the corpus executes every SASS form (opcode with modifiers + operand shapes) its kernels contain, up to the

@@ -37,6 +37,10 @@ def test_kmsg_record_prefix_and_continuations():
   meta, msg, body = split_line("3,1234,56789,-;amdgpu 0000:01:00.0: amdgpu: GPU reset begin!")
   assert meta == {"prio": 3, "seq": 1234, "ts": 0.056789, "driver": "amdgpu", "pci": "0000:01:00.0"} and body == "GPU reset begin!"
 
+def test_journalctl_short_monotonic_prefix():
+  meta, msg, body = split_line("[  629.844077] rustyspork kernel: BUG: kernel NULL pointer dereference, address: 0000000000000008")
+  assert meta["ts"] == 629.844077 and body.startswith("BUG: kernel NULL")
+
 def test_code_line_forms():
   assert parse_code_line("0f 0b <cc> 90") == {"code_bytes": "0f0bcc90", "code_trap_offset": 2, "code_arch": "x86"}
   assert parse_code_line("d503201f (d4210000)") == {"code_bytes": "1f2003d5000021d4", "code_trap_offset": 4, "code_arch": "arm64"}

@@ -95,6 +95,31 @@ def test_harness_sigkill_mid_run_leaves_a_readable_journal(tmp_path):
     while any(_alive(p) for p in pids) and time.time() < deadline: time.sleep(0.05)
     assert not any(_alive(p) for p in pids), "workers outlived the harness"
 
+def _group(pgid):
+  out = []
+  for d in os.listdir("/proc"):
+    if d.isdigit():
+      try: st = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+      except OSError: continue
+      if int(st[2]) == pgid and st[0] != "Z": out.append(int(d))
+  return out
+
+def test_harness_sigkill_takes_a_hung_command_down_too(tmp_path):
+  j = tmp_path / "h.jsonl"
+  proc = subprocess.Popen([sys.executable, "-m", "hwrt", "stress", "run", "--cmd", "sleep 30", "--procs", "2", "--journal", str(j),
+                           "--no-kmsg", "--plain"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + 20
+  while time.time() < deadline:                       # wait until both workers run their command
+    recs = J.read(str(j))[0] if j.exists() and j.stat().st_size else []
+    pids = [st["pid"] for r in recs if r["t"] == "progress" for st in r["workers"].values() if st["pid"] and st["current"] is not None]
+    if len(set(pids)) == 2 and all(len(_group(p)) >= 2 for p in set(pids)): break
+    time.sleep(0.1)
+  assert len(set(pids)) == 2
+  proc.kill(); proc.wait()
+  deadline = time.time() + 5
+  while any(_group(p) for p in set(pids)) and time.time() < deadline: time.sleep(0.05)
+  assert not any(_group(p) for p in set(pids)), "a worker or its command outlived the harness"
+
 def test_cli_grammar_and_bad_input(tmp_path):
   assert hwrt("run", "--procs", "2").returncode == 2                                   # neither --cmd nor --workload
   assert hwrt("run", "--cmd", "true", "--workload", "mix").returncode == 2

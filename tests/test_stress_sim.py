@@ -5,10 +5,10 @@ import pytest
 from hwrt.stress import journal as J
 
 def _sim_not_ready() -> str | None:
-  """None when sim:nv opens and launches the built-in empty kernel; else why not (the lead builds the simulated GPU)."""
+  """None when sim:nv opens; else why not. Only a simulator that is not there skips: one that opens but cannot launch fails."""
   env = {**os.environ, "HWRT_SIM_FAULTS": ""}
-  code = ("from hwrt.devices import open_device\nd = open_device('sim:nv')\nd.launch(d.builtin_program('empty'), timeout=20)\nd.close()")
-  p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+  p = subprocess.run([sys.executable, "-c", "from hwrt.devices import open_device\nopen_device('sim:nv').close()"], env=env,
+                     capture_output=True, text=True, timeout=120)
   return None if p.returncode == 0 else (p.stderr.strip().splitlines() or ["?"])[-1]
 
 _WHY = _sim_not_ready()

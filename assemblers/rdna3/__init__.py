@@ -33,6 +33,8 @@ def assemble_to_container(text: str, arch: str = "gfx1100") -> bytes:
     if k["name"] not in labels: raise AssemblerError(f".amdhsa_kernel {k['name']}: no label {k['name']}: in the code")
     off = labels[k["name"]]
     end = min([s for s in starts if s > off] + [len(code)])
+    for req in ("next_free_vgpr", "next_free_sgpr"):
+      if req not in k["fields"]: raise AssemblerError(f".amdhsa_kernel {k['name']}: .amdhsa_{req} directive is required")
     f = kernel_descriptor_fields(k["fields"])
     f.update({x: v for x, v in k["meta"].items() if x in KD_OVERRIDES})           # .hwrt_<descriptor field> overrides
     if "code_size" in k["meta"]: end = off + k["meta"]["code_size"]

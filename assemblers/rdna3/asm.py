@@ -37,6 +37,32 @@ def parse_src(t: str):
   if not -(1 << 31) <= v < (1 << 32): raise AssemblerError(f"literal {t} does not fit 32 bits")
   return 255, v & 0xffffffff, neg, ab
 
+# a literal whose bits equal an inline constant is encoded as that constant (as llvm-mc does): any 32-bit operand takes the
+# f32 patterns, 16-bit operands of f16 type the f16 ones, f64 operands a high dword of an inline double (AMD RDNA3 ISA guide,
+# "Inline constants"; LLVM AMDGPU::isInlinableLiteral32/16/64)
+F32_INLINE = {0x3f000000: 240, 0xbf000000: 241, 0x3f800000: 242, 0xbf800000: 243, 0x40000000: 244, 0xc0000000: 245,
+              0x40800000: 246, 0xc0800000: 247, 0x3e22f983: 248}
+F16_INLINE = {0x3800: 240, 0xb800: 241, 0x3c00: 242, 0xbc00: 243, 0x4000: 244, 0xc000: 245, 0x4400: 246, 0xc400: 247, 0x3118: 248}
+F64_INLINE_HI = {0x3fe00000: 240, 0xbfe00000: 241, 0x3ff00000: 242, 0xbff00000: 243, 0x40000000: 244, 0xc0000000: 245,
+                 0x40100000: 246, 0xc0100000: 247}
+
+def _last_type(name: str) -> str:
+  ts = re.findall(r"_([fiub]f?\d+)", name.replace("_e32", "").replace("_e64", ""))
+  return ts[-1] if ts else ""
+
+def inline_for_literal(l: int, width: int, is16: bool, name: str):
+  if is16:
+    if l > 0xffff: return None
+    s16 = l - 0x10000 if l & 0x8000 else l
+    if -16 <= s16 <= 64: return 128 + s16 if s16 >= 0 else 192 - s16
+    return F16_INLINE.get(l) if _last_type(name) == "f16" else None
+  if width == 1:
+    s32 = l - (1 << 32) if l & 0x80000000 else l
+    if -16 <= s32 <= 64: return 128 + s32 if s32 >= 0 else 192 - s32
+    return F32_INLINE.get(l)
+  if width == 2 and _last_type(name) == "f64": return F64_INLINE_HI.get(l)
+  return None
+
 def parse_waitcnt(t: str) -> int:
   if re.fullmatch(r"-?\d+|0x[0-9a-fA-F]+", t): return parse_int(t) & 0xffff
   v = 0xfff7
@@ -121,6 +147,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
   f, lit, negs, abss = {}, [], 0, 0
   toks = [t for t in info.operands if not (info.enc == "SMEM" and t[0] == "offset")]
   if info.name == "s_endpgm" and not ops: toks = []
+  if not toks and ops: mods, ops = [m for o in ops for m in o.split()] + mods, []     # e.g. "ds_nop offset:4", "buffer_gl0_inv dlc"
   if info.enc in ("FLAT", "GLOBAL", "SCRATCH", "MUBUF") and "_atomic_" in info.name and len(ops) == len(toks) + 1:
     r = parse_reg(ops[0]); f["vdst"] = r[1] if r else 0; ops = ops[1:]
     if "glc" not in mods: raise _Fail("returning atomic needs glc")
@@ -143,6 +170,9 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
       v, l, neg, ab = parse_src(t)
       if kind.startswith("s") and (v >= 256 or (l is not None and fld not in ("ssrc0", "ssrc1"))): raise _Fail(f"{t} is not a scalar register")
       if fld in ("ssrc0", "ssrc1") and v >= 256: raise _Fail(f"{t}: SOP sources are scalar")
+      if l is not None:
+        inl = inline_for_literal(l, width, kind.endswith("h") or info.enc == "VOP3P", info.name)   # packed: 16-bit rules
+        if inl is not None: v, l = inl, None
       if l is not None: lit.append((l & 0xffff, 16) if kind.endswith("h") else (l, 32))
       if fld == "sbase": v //= 2
       if fld == "srsrc": v //= 4
@@ -230,6 +260,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     f["clamp"] = take("clamp")
     f["omod"] = 1 if take("mul:2") else 2 if take("mul:4") else 3 if take("div:2") else 0
     f["neg"], f["abs"] = negs, abss
+    if info.mods.get("vdst") == 126: f["vdst"] = 126                    # v_cmpx_*_e64 encode EXEC_LO as their destination
     if "sdst" in f: f["abs"], f["opsel"] = f["sdst"] & 7, f["sdst"] >> 3
   elif info.enc == "VOP3P":
     nsrc = sum(1 for t in toks if t[0].startswith("src"))
@@ -284,7 +315,7 @@ def split_operands(rest: str):
   return ops, mods
 
 def assemble_instr(text: str, pc: int = 0, labels: dict = None) -> bytes:
-  labels = labels or {}
+  labels = {} if labels is None else labels
   text = text.strip()
   if " :: " in text: return _assemble_vopd(text)
   name, _, rest = text.partition(" ")

@@ -175,7 +175,7 @@ def decode(data, pc: int = 0) -> Instr:
           o.abs = bool(fields["abs"] & b and info.mods.get("abs", 0) & b)
         elif "_mix" in info.name: o.neg, o.abs = bool(fields["neg"] & b), bool(fields["neg_hi"] & b)   # mix: neg_hi is abs
   if ins.dpp and "neg" in ins.dpp:
-    is_float = re.search(r"_f(16|32|64)|bf16", info.name) is not None       # integer ops print the neg bit as sext()
+    is_float = re.search(r"_f(16|32|64)|bf16|cndmask", info.name) is not None       # integer ops print the neg bit as sext()
     for o in ins.operands:
       if o.field in ("src0", "vsrc1"):
         b = 1 << (o.field == "vsrc1")

@@ -68,7 +68,7 @@ def depctr_text(v: int) -> str:
 def sendmsg_text(v: int, rtn: bool = False) -> str:
   names = SENDMSG_RTN if rtn else SENDMSG
   if v & 0xff in names: return f"sendmsg({names[v & 0xff]})"
-  return f"sendmsg({v & 0xff}, 0, 0)" if rtn else str(v)
+  return f"sendmsg({v & 0xff}, 0, 0)" if rtn or v < 256 else str(v)
 
 def imm_text(style: str, v: int) -> str:
   if style == "dec": return str(v)
@@ -147,7 +147,7 @@ def instr_text(ins: Instr) -> str:
       ops.insert(0, operand_text(Operand("vdst", "vgpr", f["vdst"], dw // 2 if "cmpswap" in name else dw)))
       ins = Instr(ins.name, ins.enc, ins.op, ins.size, ins.pc, f, [Operand("vdst", "vgpr", 0)] + ins.operands, ins.info)
     if enc == "GLOBAL" and f["saddr"] == 0x7c:      # no scalar base: 64-bit vaddr, saddr printed as off
-      ops = [("v[%d:%d]" % (f["addr"], f["addr"] + 1)) if o == f"v{f['addr']}" and i == [x.field for x in ins.operands].index("addr") else o for i, o in enumerate(ops)]
+      ops = [reg_text("v", f["addr"], 2) if x.field == "addr" else o for x, o in zip(ins.operands, ops)]
       ops = [("off" if x.field == "saddr" else o) for x, o in zip(ins.operands, ops)]
     if enc == "SCRATCH":
       ops = [("off" if (x.field == "saddr" and f["saddr"] == 0x7c) or (x.field == "addr" and not f["sve"]) else o) for x, o in zip(ins.operands, ops)]

@@ -73,6 +73,7 @@ class Kernel:
   descriptor: dict                 # decode_kd() of the 64-byte descriptor
   code: bytes                      # the kernel's machine code (its FUNC symbol's extent in .text)
   entry: int                       # virtual address of the first instruction
+  entry_offset: int                # ... and its offset in .text
   args: list
   kernarg_size: int
   group_segment_size: int
@@ -131,7 +132,8 @@ def read_hsaco(data: bytes) -> CodeObject:
       entry = kd_addr + kd["kernel_code_entry_byte_offset"]
       fsz = syms[name][1] if name in syms else len(tdata) - (entry - taddr)
       args = [Arg(a.get(".name", ""), a[".offset"], a[".size"], a[".value_kind"], a) for a in km.get(".args", [])]
-      kernels.append(Kernel(name, kd, tdata[entry - taddr:entry - taddr + fsz], entry, args, km.get(".kernarg_segment_size", 0),
+      if not 0 <= entry - taddr < len(tdata): raise InvalidKernelBinary(f"kernel {name}: entry {entry:#x} is outside .text")
+      kernels.append(Kernel(name, kd, tdata[entry - taddr:entry - taddr + fsz], entry, entry - taddr, args, km.get(".kernarg_segment_size", 0),
                             km.get(".group_segment_fixed_size", 0), km.get(".private_segment_fixed_size", 0),
                             km.get(".wavefront_size", 64), km.get(".sgpr_count", 0), km.get(".vgpr_count", 0), kd_addr, km))
     return CodeObject(arch, kernels, meta, tdata, taddr, {k: v[:2] for k, v in syms.items()})
@@ -139,14 +141,6 @@ def read_hsaco(data: bytes) -> CodeObject:
     raise InvalidKernelBinary(f"malformed HSA code object: {e}")
 
 # ---------------------------------------------------------------- writer
-
-def rsrc_from_counts(d: dict, next_free_vgpr: int, next_free_sgpr: int, wave32: bool, group_size: int) -> dict:
-  """Fill the granulated counts (gfx10+: VGPR granule 8 in wave32, 4 in wave64; the SGPR field must be 0) and LDS size."""
-  g = 8 if wave32 else 4
-  d["granulated_workitem_vgpr_count"] = max(0, (max(next_free_vgpr, 1) + g - 1) // g - 1)
-  d["granulated_wavefront_sgpr_count"] = 0
-  d["wavefront_size32"] = int(wave32)
-  return d
 
 def write_hsaco(arch: str, text: bytes, kernels: list, labels: dict = None) -> bytes:
   """kernels: [{name, offset (of its code in text), size, kd (dict for encode_kd), meta (msgpack map for the kernel)}]."""

@@ -25,7 +25,7 @@ CANDIDATES = {
   "data1": [64, 0], "vdata": [16, 0], "vaddr": [32, 0], "srsrc": [6, 0], "offen": [1, 0], "saddr": [24, 0x7c],
   "sve": [1, 0], "srcx0": [V + 32, S + 32], "vsrcx1": [48, 0], "srcy0": [V + 64, S + 64], "vsrcy1": [80, 0], "vdstx": [16],
   "vdsty": [12], "opsel_hi": [3], "opsel_hi2": [1]}
-NEEDS_LITERAL_TRY = {"VOP2", "VOPD", "SOPK", "VOP3", "VOP1"}
+NEEDS_LITERAL_TRY = {"VOP2", "VOPD", "SOPK"}                          # forms with a mandatory literal (fmaak/fmamk, setreg_imm32)
 
 def variants(enc: str, op: int):
   """(word, size in bytes, field values) candidates for one opcode, most informative first."""
@@ -34,7 +34,7 @@ def variants(enc: str, op: int):
   names = [f for f in e.fields if f in CANDIDATES]
   if enc == "FLAT": names.remove("saddr")
   combos = [{}]
-  for f in names: combos = [dict(c, **{f: v}) for c in combos for v in CANDIDATES[f]]
+  for f in names: combos = [dict(c, **{f: v}) for c in combos for v in CANDIDATES[f] if not (f == "vdst" and v == 126 and (enc != "VOP3" or op >= 256))]
   combos.sort(key=lambda c: sum(1 for v in c.values() if v == 0))     # stable: fewer unused fields first
   for lit in ([None, 0x12345678] if enc in NEEDS_LITERAL_TRY else [None]):
     for c in combos:
@@ -60,6 +60,11 @@ def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD) -> list:
   mc = oracles.find("llvm-mc-19")
   if mc is None: sys.exit("llvm-mc-19 is needed (apt-get install llvm-19)")
   hexb = lambda v, n: ",".join(f"0x{b:02x}" for b in v.to_bytes(n, "little"))
+  if len(probes) > 4000:                                             # two llvm-mc processes at once
+    from concurrent.futures import ThreadPoolExecutor
+    h = len(probes) // 2
+    with ThreadPoolExecutor(2) as ex: a, b = ex.map(lambda p: llvm_disasm(p, pad), [probes[:h], probes[h:]])
+    return a + b
   lines = []
   for i, (v, n) in enumerate(probes): lines += [hexb(v, n), hexb(pad, 4) + "," + hexb(pad, 4) + "," + hexb(pad, 4), hexb(CARRIER | (i & 0xffff), 4)]
   out = subprocess.run([mc, "--disassemble", "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx1100", "--show-encoding"],
@@ -190,6 +195,7 @@ def learn(out=sys.stdout):
           e2, o2 = ("VOPDX", op >> 5) if hi == 0 else ("VOPDY", op & 31)
           rows.append((e2, o2, mn, " ".join(toks), "")); continue
         fl = {k: v for k, v in mflags.get(op, {}).items() if not ("sdst:s1" in toks and k in ("abs", "opsel"))}   # VOP3SD: bits 14:8 are sdst
+        if enc == "VOP3" and c.get("vdst") == 126 and not any(t.startswith("vdst:") for t in toks): fl["vdst"] = 126   # v_cmpx_*_e64: EXEC_LO
         rows.append((enc, op, mn, " ".join(toks), " ".join(f"{k}={v}" for k, v in fl.items())))
   seen, uniq = set(), []
   for r in rows:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from hwrt.errors import AssemblerError
 from hwrt.assemblers.sass import syntax, table as T
-from hwrt.assemblers.sass.decoder import Ctrl, _fields_by_operand
+from hwrt.assemblers.sass.decoder import Ctrl, _fields_by_operand, IMAD_FAMILY, decode
 
 LABEL_REF = re.compile(r"^`?\(?([A-Za-z_.$][\w.$]*)\)?$")
 
@@ -33,9 +33,25 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
   if form is None and any("[" in o for o in operands):         # `[R2.64]` for a form learned as `[R2.64+0x10]`
     filled = [re.sub(r"\[([^\[\]]*?(?<!\w)(?:R\d+|RZ)[^\[\]]*?)\]", lambda m: m.group(0) if re.search(r"0x[0-9a-f]+\]$", m.group(0))
                      else f"[{m.group(1)}+0x0]", o) for o in operands]
+    # `[0x10]` / `c[0x3][0x10]` for forms learned with a base register: nvdisasm's way of printing an RZ base
+    filled = [re.sub(r"^(c\[0x[0-9a-f]+\])?\[(-?0x[0-9a-f]+)\]$", lambda m: f"{m.group(1) or ''}[RZ+{m.group(2)}]", o) for o in filled]
     if filled != operands: return encode(opcode, filled, guard, ctrl, pc, labels, tab)
   if form is None and not operands and (opcode, ("{I}",)) in tab.by_key:      # `BPT.TRAP ;` = code 0
     return encode(opcode, ["0x0"], guard, ctrl, pc, labels, tab)
+  if form is None and opcode in IMAD_FAMILY:                       # display aliases share one encoding
+    u = opcode.endswith(".U32")
+    for alt in sorted(IMAD_FAMILY - {opcode}):
+      if alt.endswith(".U32") != u or (alt, tuple(shapes)) not in tab.by_key: continue
+      try: w = encode(alt, operands, guard, ctrl, pc, labels, tab)
+      except AssemblerError: continue
+      if decode(w, pc, tab).text(tab.sr).split(" ")[1 if guard else 0] == opcode: return w
+  if form is None:                                              # an operand nvdisasm omits when it is RZ/PT
+    for f in tab.forms:
+      if f.opcode != opcode or len(f.shapes) != len(operands) + 1: continue
+      for i in f.omit:
+        if f.shapes[:i] + f.shapes[i + 1:] == shapes:
+          zero = syntax.REG_NAME[syntax.HOLE.search(f.shapes[i]).group(1)]
+          return encode(opcode, operands[:i] + [zero] + operands[i:], guard, ctrl, pc, labels, tab)
   if form is None:
     near = sorted({"; ".join(f.shapes) for f in tab.forms if f.opcode == opcode})
     raise AssemblerError(f"no form {opcode} {', '.join(shapes)} in the sm_90 table"

@@ -40,6 +40,22 @@ class Ctrl:
                 sum(1 << i for i, ch in enumerate(b) if ch != "-"))
 
 OMIT_ZERO_OPERAND = {"BPT"}      # nvdisasm prints `BPT.TRAP ;` for code 0 (property test)
+# nvdisasm names one IMAD encoding by its operand values (probed: tests/test_sass_property.py): a zero factor (RZ or 0x0)
+# -> IMAD.MOV, a factor 0x1 -> IMAD.MOV (addend RZ) or IMAD.IADD, a power-of-two factor with addend RZ -> IMAD.SHL,
+# else IMAD -- only when b and c are registers or immediates; `.U32` follows the encoding's unsigned bit. All are IMAD d = a * b + c for an executor.
+IMAD_FAMILY = {"IMAD" + k + u for k in ("", ".MOV", ".SHL", ".IADD") for u in ("", ".U32")}
+
+def imad_display_name(opcode: str, ops) -> str:
+  if opcode not in IMAD_FAMILY or len(ops) != 4: return opcode
+  u = ".U32" if opcode.endswith(".U32") else ""
+  def zero(o): return o.type == "reg" and o.value == 255 or o.type == "imm" and o.value == 0
+  a, b, c = ops[1], ops[2], ops[3]
+  if any(o.type not in ("reg", "imm") for o in (b, c)): return "IMAD" + u     # no alias with a uniform / cbank operand
+  bi = b.value if b.type == "imm" else None
+  if zero(a) or zero(b): return "IMAD.MOV" + u
+  if bi == 1: return ("IMAD.MOV" if zero(c) else "IMAD.IADD") + u
+  if bi is not None and 0 < bi < 2 ** 31 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u
+  return "IMAD" + u
 TYPE_OF_HOLE = {"R": "reg", "UR": "ureg", "P": "pred", "UP": "upred", "SR": "sreg", "I": "imm", "F": "fimm"}
 
 @dataclass
@@ -100,14 +116,20 @@ class Instr:
       p, neg = self.guard
       g = "@" + ("!" if neg else "") + syntax.fmt_value(self.form.gkind if self.form else "P", p) + " "
     ops = []
-    for op, fl in zip(self.operands, _fields_by_operand(self.form) if self.form else [[]] * len(self.operands)):
+    omit = self.form.omit if self.form else ()
+    for i, (op, fl) in enumerate(zip(self.operands, _fields_by_operand(self.form) if self.form else [[]] * len(self.operands))):
+      if i in omit and op.value == syntax.ZERO_REG.get(op.values[0][0]): continue
       if label_of is not None and fl and fl[0].pc is not None and op.shape == "{I}" and op.value in label_of:
         ops.append(f"`({label_of[op.value]})"); continue
       names = sr_tables.get(fl[0].sr) if sr_tables and fl and fl[0].sr else None
       s = syntax.fmt_operand(op.shape, op.values, self.form.fwidth if self.form else 32, names)
+      if op.shape in ("[{R}+{I}]", "c[{I}][{R}+{I}]") and op.values[-2][1] == 255:   # nvdisasm drops an RZ base:
+        v = op.values[-1][1]                                                      # [imm] unsigned, c[b][imm] signed
+        s = f"[{v & ((1 << fl[-1].nbits()) - 1):#x}]" if op.shape[0] == "[" else \
+            f"c[{op.values[0][1]:#x}][{syntax.fmt_value('I', v)}]"
       ops.append(s + (".reuse" if op.reuse and self.ctrl.yield_ else ""))
     if self.name in OMIT_ZERO_OPERAND and ops == ["0x0"]: ops = []
-    return (g + self.opcode + (" " + ", ".join(ops) if ops else "")).strip()
+    return (g + imad_display_name(self.opcode, self.operands) + (" " + ", ".join(ops) if ops else "")).strip()
   def __str__(self): return self.text(T.load().sr)
 
 def _fields_by_operand(form):

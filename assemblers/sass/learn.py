@@ -202,6 +202,16 @@ def learn(cache_dir=None, log=print):
     wr = (w & ~(0x1F << 105) & ~(15 << 122)) | (0x11 << 105)    # stall 1 + yield bit: nvdisasm shows .reuse only then
     batch += [w if b in PROBE_SKIP else (wr | 1 << b if 122 <= b <= 125 else w ^ (1 << b)) for b in range(128)]
     batch.append((w & ~T.GUARD_MASK) | (6 << 12))               # guard P6 / UP6: tells the guard's register file
+  # omission probes: a bare register/predicate operand set to RZ/URZ/PT/UPT (all ones); nvdisasm may leave it out
+  omit_probes = []
+  for k in keys:
+    w, _, ex, _ = samples[k][0]
+    j = 0
+    for i, sh in enumerate(ex.shapes):
+      holes = syntax.HOLE.findall(sh)
+      if sh in ("{R}", "{UR}", "{P}", "{UP}") and ex.vals[j][1] != syntax.ZERO_REG[holes[0]]:
+        omit_probes.append((k, i, j))
+      j += len(holes)
   ptexts = nvdisasm_raw(batch)
   forms, sr_tables, sr_jobs = [], {}, []
   for k in keys:
@@ -221,6 +231,16 @@ def learn(cache_dir=None, log=print):
       if f.sr and f.sr not in sr_tables: sr_tables[f.sr] = None; sr_jobs.append((f.sr, w, f))
   borrow_fields(forms, samples)
   alias_conditions(forms, samples)
+  by_key = {f.key: f for f in forms}
+  probe_words = []
+  for k, i, j in omit_probes:
+    f = by_key[k]; w = samples[k][0][0]
+    probe_words.append(w | f.fields[j].bits() if f.fields[j].const is None else None)
+  otexts = nvdisasm_raw([w or 0 for w in probe_words])
+  for (k, i, j), w, t in zip(omit_probes, probe_words, otexts):
+    if w is None or t is None: continue
+    ex, p = samples[k][0][2], Parsed(t)
+    if p.opcode == ex.opcode and p.shapes == ex.shapes[:i] + ex.shapes[i + 1:]: by_key[k].omit.append(i)
   vs = []                                                        # enumerate special registers (one batch)
   for name, w, f in sr_jobs:
     lo, width, _ = f.segs[0]

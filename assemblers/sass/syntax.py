@@ -9,7 +9,7 @@ import re, struct
 import numpy as np
 
 HOLE = re.compile(r"\{(R|UR|P|UP|SR|I|F)\}")
-TOKEN = re.compile(r"(?P<UR>\bUR(?:\d+|Z)\b)|(?P<UP>\bUP(?:\d|T)\b)|(?P<SR>\bSR(?:_[A-Za-z0-9_.]+|Z|\d+)\b)|(?P<R>\bR(?:\d+|Z)\b)"
+TOKEN = re.compile(r"(?P<UR>\bUR(?:\d+|Z)\b)|(?P<UP>\bUP(?:\d|T)\b)|(?P<SR>\b(?:SR(?:_[A-Za-z0-9_.]+|Z|\d+)|SM_[A-Za-z0-9_.]+|__[A-Za-z0-9_]+)\b)|(?P<R>\bR(?:\d+|Z)\b)"
                    r"|(?P<P>\bP(?:\d|T)\b)|(?P<I>-?0x[0-9a-f]+\b)"
                    r"|(?P<F>(?<![\w.])[-+]?(?:INF|QNAN|SNAN|NAN|\d+(?:\.\d+)?(?:e[-+]\d+)?)(?![\w.]))")
 ZERO_REG = {"R": 255, "UR": 63, "P": 7, "UP": 7}
@@ -42,7 +42,7 @@ def float_bits(text: str, width: int) -> int:
 def _fmt_double(v: float) -> str:
   if v != v: return "QNAN"
   if v in (float("inf"), float("-inf")): return "+INF" if v > 0 else "-INF"
-  if v == int(v) and abs(v) < 2 ** 31: return "%d" % v if v or str(v)[0] != "-" else "-0.0"  # nvdisasm: small integers plain,
+  if v == int(v) and abs(v) < 1e9: return "%d" % v if v or str(v)[0] != "-" else "-0.0"  # nvdisasm: small integers plain,
   return "%.20e" % v if v == int(v) else "%.20g" % v                                      # larger ones in e-form
 
 def fmt_float(bits: int, width: int) -> str:

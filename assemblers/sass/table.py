@@ -35,7 +35,7 @@ class Field:
       return 0
     if self.pc is not None: v -= pc + self.pc
     n = self.nbits()
-    lo_ok = -(1 << (n - 1)) if self.signed else 0
+    lo_ok = -(1 << (n - 1)) if self.signed else 0       # signed fields also take their unsigned spelling ([0xfff0])
     if not (lo_ok <= v < (1 << n)): raise ValueError(f"value {v:#x} does not fit {n} bits")
     v &= (1 << n) - 1
     word = 0
@@ -84,6 +84,7 @@ class Form:
   count: int = 0             # corpus instances (informational)
   gkind: str = "P"           # guard predicate file: P, or UP on the uniform datapath
   when: dict = field(default_factory=dict)   # alias condition {hole index: value} (IMAD.MOV = IMAD with RZ, RZ)
+  omit: list = field(default_factory=list)   # operand indices nvdisasm leaves out when they hold RZ/URZ/PT/UPT
   @property
   def key(self): return (self.opcode, tuple(self.shapes))
   @property
@@ -91,16 +92,18 @@ class Form:
   def row(self) -> str:
     return "\t".join([self.opcode, "; ".join(self.shapes) or "-", f"{self.mask:032x}", f"{self.value:032x}",
                       " ".join(f.spec() for f in self.fields) or "-", ",".join("-" if r is None else str(r) for r in self.reuse),
-                      self.gkind, ",".join(f"{j}={v}" for j, v in sorted(self.when.items())) or "-", str(self.count)])
+                      self.gkind, ",".join(f"{j}={v}" for j, v in sorted(self.when.items())) or "-",
+                      ",".join(map(str, self.omit)) or "-", str(self.count)])
   @staticmethod
   def from_row(line: str) -> "Form":
-    op, shapes, mask, value, fields, reuse, gkind, when, count = line.rstrip("\n").split("\t")
+    op, shapes, mask, value, fields, reuse, gkind, when, omit, count = line.rstrip("\n").split("\t")
     return Form(op, [] if shapes == "-" else shapes.split("; "), int(mask, 16), int(value, 16),
                 [] if fields == "-" else [Field.from_spec(s) for s in fields.split(" ")],
                 [None if r == "-" else int(r) for r in reuse.split(",")], int(count), gkind,
-                {} if when == "-" else {int(a): int(b) for a, b in (x.split("=") for x in when.split(","))})
+                {} if when == "-" else {int(a): int(b) for a, b in (x.split("=") for x in when.split(","))},
+                [] if omit == "-" else [int(x) for x in omit.split(",")])
 
-HEADER = "# opcode\toperand shapes\tfixed mask (128-bit hex)\tfixed value\tfield per hole\treuse operand per bit 122..125\tguard\talias condition\tcorpus count"
+HEADER = "# opcode\toperand shapes\tfixed mask (128-bit hex)\tfixed value\tfield per hole\treuse operand per bit 122..125\tguard\talias condition\tomitted when zero\tcorpus count"
 
 def table_path(arch: str = "sm_90") -> str: return os.path.join(HERE, f"{arch.replace('_', '')}.tsv")
 def sr_path(arch: str = "sm_90") -> str: return os.path.join(HERE, f"{arch.replace('_', '')}_sr.tsv")

@@ -4,7 +4,7 @@ signals. The same code runs on the real kernel driver (HostSyscalls) and on hwrt
 
 Bring-up order: shared/research/nvidia_rm_abi.md §3.4 (tinygrad's sequence with Hopper classes)."""
 from __future__ import annotations
-import os, time
+import os, re, time
 from dataclasses import dataclass
 from hwrt.errors import GPUFault, GPUTimeout, HwrtError, BadArgument, DriverNotPresent, RMError
 from hwrt.helpers import Deadline, round_up, DEBUG
@@ -107,8 +107,9 @@ class NVDevice:
   def _open(self):
     sys = self.sys
     if not sys.exists("/dev/nvidiactl"): raise DriverNotPresent("/dev/nvidiactl does not exist: the NVIDIA kernel driver is not loaded")
-    self.driver_version = sys.read_text("/proc/driver/nvidia/version").split("Kernel Module")[-1].split()[0] \
-      if sys.exists("/proc/driver/nvidia/version") else "?"
+    m = re.search(r"Kernel Module\D*?(\d+\.\d+(?:\.\d+)?)", sys.read_text("/proc/driver/nvidia/version")) \
+      if sys.exists("/proc/driver/nvidia/version") else None
+    self.driver_version = m.group(1) if m else "?"
     self.rm = rm = RM(sys)
     v = new("nv_ioctl_rm_api_version_t", cmd=nv.NV_RM_API_VERSION_CMD_QUERY)
     sys.ioctl(rm.fd_ctl, nv.NV_ESC_CHECK_VERSION_STR, v)
@@ -163,7 +164,14 @@ class NVDevice:
     self.gr = {k: lst[i].data for i, k in enumerate(idx)}
     v = self.gr["sm_version"]
     self.arch = f"sm_{(v >> 8) & 0xff}{v & 0xf}"
-    self.sm_count = self.gr["gpcs"] * self.gr["tpc_per_gpc"] * self.gr["sm_per_tpc"]
+    # litter values describe the full die (GH100: 8 x 9 x 2 = 144); the enabled SMs are the TPC masks' popcount x SM/TPC
+    gpcs = self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_GPC_MASK, new("NV2080_CTRL_GR_GET_GPC_MASK_PARAMS"), "GR_GET_GPC_MASK").gpcMask
+    tpcs = sum(bin(self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_TPC_MASK, new("NV2080_CTRL_GR_GET_TPC_MASK_PARAMS", gpcId=g),
+                                   "GR_GET_TPC_MASK").tpcMask).count("1") for g in range(32) if gpcs >> g & 1)
+    self.sm_count = tpcs * self.gr["sm_per_tpc"]
+    fb = new("NV2080_CTRL_FB_GET_INFO_V2_PARAMS", fbInfoListSize=1)
+    fb.fbInfoList[0].index = nv.NV2080_CTRL_FB_INFO_INDEX_TOTAL_RAM_SIZE
+    self.vram_bytes = self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_FB_GET_INFO_V2, fb, "FB_GET_INFO_V2").fbInfoList[0].data << 10
 
   def _new_channels(self):
     rm = self.rm
@@ -376,7 +384,7 @@ def enumerate_gpus(sys: Syscalls) -> list[dict]:
   for i in range(n):
     with NVDevice(sys, i, f"nv:{i}") as d:
       out.append({"vendor": "nv", "index": i, "name": d.gpu_name, "arch": d.arch, "pci": d.pci, "driver": f"nvidia {d.driver_version}",
-                  "compute_units": d.sm_count, "vram_bytes": None, "compute_class": d.compute_cls, "gpu_id": d.gpu_id,
+                  "compute_units": d.sm_count, "vram_bytes": d.vram_bytes, "compute_class": d.compute_cls, "gpu_id": d.gpu_id,
                   "generation": d.chip.gen})
   return out
 

@@ -12,6 +12,7 @@ else, so the host's real GPUs stay hidden). A simulator can list symlinks by giv
 from __future__ import annotations
 import builtins, errno as E, os, sys, traceback
 from hwrt.errors import HwrtError
+from hwrt.ioctl.syscalls import device_kind
 
 # path prefixes a GPU userspace stack reads (libcuda, ROCm's thunk/rocminfo, libdrm, Intel's compute runtime)
 PREFIXES = ["/proc/driver/nvidia", "/proc/driver/nvidia-uvm", "/sys/module/nvidia", "/sys/module/nvidia_uvm", "/sys/class/kfd",
@@ -98,16 +99,24 @@ def build_shadow(vendor: str, root: str) -> list[str]:
   def put_file(p: str, text: str):
     os.makedirs(os.path.dirname(root + p), exist_ok=True)
     with builtins.open(root + p, "w") as f: f.write(text)
+  seen: set = set()
+  def covered(p: str) -> bool: return any(p == q or p.startswith(q.rstrip("/") + "/") for q in prefixes)
   def walk(p: str, depth: int = 0):
-    if n[0] > MAX_FILES or depth > 12 or not _owns(sysc, p): return
-    n[0] += 1
+    if n[0] > MAX_FILES or depth > 12 or p in seen or not _owns(sysc, p): return
+    n[0] += 1; seen.add(p)
+    if device_kind(p):                             # a device node: an empty file (the shim answers stat and open)
+      put_file(p, ""); return
     link = getattr(sysc, "readlink", None)
     if link:
       try:
         t = link(p)
         if t:
           os.makedirs(os.path.dirname(root + p), exist_ok=True)
-          os.symlink(root + t if t.startswith("/") else t, root + p)
+          t_abs = os.path.normpath(os.path.join(os.path.dirname(p), t))
+          # relative, as sysfs writes them: readlink answers in the program's namespace, and the target resolves in ROOT
+          os.symlink(os.path.relpath(t_abs, os.path.dirname(p)), root + p)
+          if not covered(t_abs): prefixes.append(t_abs)     # the target is the simulator's too (a /sys/devices/... dir)
+          walk(t_abs, depth + 1)
           return
       except (OSError, HwrtError): pass
     try: kids = sysc.listdir(p)
@@ -133,7 +142,7 @@ def build_shadow(vendor: str, root: str) -> list[str]:
       prefixes.append(f"/sys/bus/pci/devices/{dev}")
       walk(f"/sys/bus/pci/devices/{dev}")
     for node in DEVICE_NODES:
-      if _owns(sysc, node) and sysc.exists(node): put_file(node, "")
+      if _owns(sysc, node) and sysc.exists(node) and not os.path.exists(root + node): put_file(node, "")
     os.makedirs(root + "/dev", exist_ok=True)
     if not os.path.lexists(root + "/dev/kmsg"): os.symlink(kmsg.kmsg_path(), root + "/dev/kmsg")
   finally:

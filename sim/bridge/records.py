@@ -13,7 +13,7 @@ data padded to 8 bytes). JSON Lines record (one per call, sorted by time):
   ret errno  return value and errno name (null on success); dur_us: the call's duration in microseconds
   open: flags; mmap: addr length prot flags offset; munmap: addr length (mapping: the mapping it hits); dup: newfd"""
 from __future__ import annotations
-import errno as errno_mod, glob, json, os, struct
+import errno as errno_mod, functools, glob, json, os, struct
 from datetime import datetime
 from hwrt.ioctl.decode import decode, decode_struct, format_decoded, _fmt
 from hwrt.sim.bridge import nest_rows, built_nest_rows, DRIVERS
@@ -24,12 +24,19 @@ CALLS = {1: "open", 2: "close", 3: "ioctl", 4: "mmap", 5: "munmap", 6: "process"
 KINDS = {0: None, 1: "nv", 2: "uvm", 3: "kfd", 4: "drm"}
 B_PATH, B_BEFORE, B_AFTER, B_NEST_BEFORE, B_NEST_AFTER, B_EXE = 1, 2, 3, 4, 5, 6
 
+HDR = struct.Struct("<4Q")              # magic, next free offset, file size, dropped records (struct trace_hdr in shim.c)
+MAGIC, HDR_SIZE = 0x3143525454525748, 64
+
 def read_raw(path: str) -> list[dict]:
+  """the records of one per-process trace file; a record whose writer died mid-copy ends it"""
   data = open(path, "rb").read()
-  out, pos = [], 0
-  while pos + REC.size <= len(data):
+  if len(data) < HDR_SIZE: return []
+  magic, end, _, dropped = HDR.unpack_from(data, 0)
+  if magic != MAGIC: return []
+  out, pos, end = [], HDR_SIZE, min(end, len(data))
+  while pos + REC.size <= end:
     ln, call, nblob, pid, tid, fd, err, ret, t_wall, dur, a0, a1, a2, a3, kind, driver = REC.unpack_from(data, pos)
-    if ln < REC.size or pos + ln > len(data): break          # a record cut short (the process was killed mid-write)
+    if ln < REC.size or pos + ln > end: break                  # a record cut short (its writer was killed mid-copy)
     r = {"call": CALLS.get(call, str(call)), "pid": pid, "tid": tid, "fd": fd, "err": err, "ret": ret, "t_wall": t_wall,
          "dur": dur, "a": [a0, a1, a2, a3], "kind": KINDS.get(kind), "driver": DRIVERS[driver] if driver < len(DRIVERS) else None,
          "blobs": []}
@@ -41,6 +48,7 @@ def read_raw(path: str) -> list[dict]:
       p += (blen + 7) & ~7
     out.append(r)
     pos += ln
+  if dropped and out: out[-1]["dropped"] = dropped
   return out
 
 def _blob(r, tag):
@@ -56,6 +64,11 @@ def _nested_value(row: dict, data: bytes):
     try: return decode_struct(f"{elem}[{len(data) // row['elem_size']}]", data)
     except Exception: pass
   return {"hex": _hex(data)}
+
+@functools.lru_cache(maxsize=8192)
+def _decode(kind, req, data: bytes, path, nested: tuple, driver) -> dict:
+  """hwrt.ioctl.decode.decode, memoized: tight loops repeat the same arguments (the result is shared: never mutate it)"""
+  return decode(kind, req, data, path=path, nested=dict(nested), driver=driver)
 
 def decode_record(r: dict, drivers: dict, rows=None) -> dict:
   path = (_blob(r, B_PATH) or (0, 0, 0, b""))[3].decode(errors="replace") or None
@@ -79,8 +92,8 @@ def decode_record(r: dict, drivers: dict, rows=None) -> dict:
     na = {b[1]: b for b in r["blobs"] if b[0] == B_NEST_AFTER}
     by_field_b = {rows[i]["field"]: b[3] for i, b in nb.items() if i < len(rows)}
     by_field_a = {rows[i]["field"]: b[3] for i, b in na.items() if i < len(rows)}
-    db = decode(kind, req, before[3] if before else b"", path=path, nested=by_field_b, driver=driver)
-    da = decode(kind, req, after[3] if after else b"", path=path, nested=by_field_a, driver=driver)
+    db = _decode(kind, req, before[3] if before else b"", path, tuple(sorted(by_field_b.items())), driver)
+    da = _decode(kind, req, after[3] if after else b"", path, tuple(sorted(by_field_a.items())), driver)
     out.update(request=f"{req:#x}", name=db["name"], struct=db.get("struct"), arg=a[1])
     if db.get("known", True) and db.get("struct"):
       # an argument the shim could not read (a bad pointer: the kernel answers EFAULT) is null, not zeros
@@ -113,12 +126,13 @@ def decode_record(r: dict, drivers: dict, rows=None) -> dict:
 def collect(raw_dir: str, shim: str | None = None) -> list[dict]:
   """every raw record under raw_dir (written by the shim SHIM), decoded, sorted by start time"""
   rows = built_nest_rows(shim) if shim else nest_rows()
-  raws = [r for f in sorted(glob.glob(os.path.join(raw_dir, "trace.*.bin"))) for r in read_raw(f)]
-  first: dict = {}
-  for r in raws: first[r["pid"]] = min(first.get(r["pid"], r["t_wall"]), r["t_wall"])
-  for r in raws:                                   # a process record is written with the process's first call: put it first
-    if r["call"] == "process": r["t_wall"] = first[r["pid"]] - 1
-  raws.sort(key=lambda r: (r["t_wall"], r["pid"], r["tid"]))
+  raws = []
+  for f in sorted(glob.glob(os.path.join(raw_dir, "trace.*.bin"))):
+    rs = read_raw(f)
+    for i, r in enumerate(rs):                     # a process record is written with its image's first call: put it first
+      if r["call"] == "process" and i + 1 < len(rs): r["t_wall"] = min(r["t_wall"], rs[i + 1]["t_wall"] - 1)
+    raws += rs
+  raws = [r for _, r in sorted(enumerate(raws), key=lambda x: (x[1]["t_wall"], x[1]["pid"], x[1]["tid"], x[0]))]
   drivers = {}
   for r in raws:
     if r["call"] == "open" and r["driver"]:

@@ -51,11 +51,11 @@ static int tracing, sim, trace_fd = -1, use_pvr = 1;
 static char trace_dir[512], sim_vendor[32], sim_root[512], also[1024];
 static char prefixes[32][128]; static int nprefix;
 static __thread int tls_tid, in_host;
-static __thread uintptr_t stack_top;      /* this thread's stack base (highest address) */
+static __thread uintptr_t stack_top, stack_lo;   /* this thread's stack: base (highest address) and lowest address */
 static uintptr_t brk0;                    /* the program break when the shim started */
 static int my_pid;                        /* getpid(), refreshed after fork */
 static __thread char *rbuf; static __thread size_t rcap;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER, trace_lock = PTHREAD_MUTEX_INITIALIZER;
 struct mapping { uint64_t addr, len; int fd; unsigned char kind; char path[PATHLEN]; };
 static struct mapping maps[4096]; static int nmaps;
 
@@ -67,8 +67,10 @@ static void init_once(void);
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define INIT() pthread_once(&once, init_once)
 
+static void trace_drop_inherited(void);
 static void after_fork_child(void) {
-  if (trace_fd >= 0) { syscall(SYS_close, trace_fd); trace_fd = -1; }
+  trace_drop_inherited();
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; trace_lock = fresh;
   tls_tid = 0;
   my_pid = (int)syscall(SYS_getpid);
 }
@@ -98,7 +100,7 @@ static int gettid_cached(void) { if (!tls_tid) tls_tid = (int)syscall(SYS_gettid
 /* device node path -> kind; the same patterns as hwrt.ioctl.syscalls.device_kind */
 static int digits(const char *s) { if (!*s) return 0; for (; *s; s++) if (*s < '0' || *s > '9') return 0; return 1; }
 static int dev_kind(const char *p) {
-  if (!p) return K_NONE;
+  if (!p || !*p) return K_NONE;
   if (!strncmp(p, "/dev/nvidia", 11)) {
     const char *r = p + 11;
     if (!strcmp(r, "-uvm") || !strcmp(r, "-uvm-tools")) return K_UVM;
@@ -257,12 +259,12 @@ static int surely_mapped(uint64_t a, size_t n) {
   if (!stack_top) {
     pthread_attr_t at; void *lo; size_t sz;
     if (!pthread_getattr_np(pthread_self(), &at)) {
-      if (!pthread_attr_getstack(&at, &lo, &sz)) stack_top = (uintptr_t)lo + sz;
+      if (!pthread_attr_getstack(&at, &lo, &sz)) { stack_lo = (uintptr_t)lo; stack_top = (uintptr_t)lo + sz; }
       pthread_attr_destroy(&at);
     }
     if (!stack_top) stack_top = 1;
   }
-  if (a >= sp && a + n <= stack_top) return 1;
+  if (sp >= stack_lo && a >= sp && a + n <= stack_top) return 1;     /* (not on a signal or coroutine stack) */
   uintptr_t cur = (uintptr_t)sbrk(0);
   return brk0 && a >= brk0 && a + n <= cur;
 }
@@ -293,22 +295,92 @@ static size_t rb_blob(size_t off, struct rec *r, int tag, int idx, uint64_t addr
   ((struct rec *)rbuf)->nblob++; (void)r;
   return off + sizeof(struct blob) + pad;
 }
-static size_t rb_blob_user(size_t off, int tag, int idx, uint64_t addr, size_t len) {
+/* trusted: the same bytes were read safely just before the call (so they are mapped) */
+static size_t rb_blob_user(size_t off, int tag, int idx, uint64_t addr, size_t len, int trusted) {
   size_t pad = (len + 7) & ~(size_t)7;
   if (!rb_reserve(off + sizeof(struct blob) + pad)) return off;
   struct blob *b = (struct blob *)(rbuf + off);
-  int got = safe_read(b + 1, addr, len);
+  int got = trusted ? (memcpy(b + 1, (void *)(uintptr_t)addr, len), (int)len) : safe_read(b + 1, addr, len);
   b->tag = tag; b->idx = idx; b->len = (uint32_t)got; b->addr = addr;
   pad = ((size_t)got + 7) & ~(size_t)7;
   memset((char *)(b + 1) + got, 0, pad - got);
   ((struct rec *)rbuf)->nblob++;
   return off + sizeof(struct blob) + pad;
 }
-static void trace_open_file(void);
+/* The per-process trace file is mapped MAP_SHARED: a record is an atomic reservation in the file's header plus a memcpy, no
+ * system call, and what a process wrote survives its _exit, crash or SIGKILL (the pages belong to the file). Layout: a 64-byte
+ * header {magic, next free offset, file size, dropped records}, then records; a record's length word is stored last, so a
+ * reader stops at a zero length (a record whose writer died mid-copy). The file grows by TRACE_CHUNK with fallocate (no
+ * SIGBUS on a full disk: tracing stops instead); the mapping reserves TRACE_SPAN of address space up front so it never moves.
+ * An exec'd image (same pid, same file) continues after the previous image's records. */
+#define TRACE_MAGIC 0x3143525454525748ull      /* "HWRTTRC1" */
+#define TRACE_CHUNK (8ull << 20)
+#define TRACE_SPAN (16ull << 30)
+struct trace_hdr { uint64_t magic, pos, size, dropped, pad[4]; };
+static struct trace_hdr *trace_map;
+static int trace_failed;
+
+static void trace_drop_inherited(void) {       /* fork child: the parent's mapping and file are not ours */
+  if (trace_map) { syscall(SYS_munmap, trace_map, TRACE_SPAN); trace_map = NULL; }
+  if (trace_fd >= 0) { syscall(SYS_close, trace_fd); trace_fd = -1; }
+  trace_failed = 0;
+}
+static void trace_append(const char *data, size_t len);
+static size_t rec_start(int call, int fd, int kind);
+static void trace_open_file(void) {
+  char p[640];
+  snprintf(p, sizeof p, "%s/trace.%d.bin", trace_dir, my_pid);
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) { trace_failed = 1; return; }
+  struct stat st;
+  if (syscall(SYS_fstat, fd, &st) || (st.st_size < (off_t)sizeof(struct trace_hdr) && syscall(SYS_fallocate, fd, 0, 0, (off_t)TRACE_CHUNK))) {
+    syscall(SYS_close, fd); trace_failed = 1; return;
+  }
+  void *m = (void *)syscall(SYS_mmap, NULL, TRACE_SPAN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  if (m == MAP_FAILED) { syscall(SYS_close, fd); trace_failed = 1; return; }
+  struct trace_hdr *h = m;
+  if (h->magic != TRACE_MAGIC) { h->pos = sizeof *h; h->size = TRACE_CHUNK; h->dropped = 0; h->magic = TRACE_MAGIC; }
+  trace_fd = fd;
+  __atomic_store_n(&trace_map, h, __ATOMIC_RELEASE);
+  /* first record of each process (and of each exec): who it is and who forked it */
+  char *save = rbuf; size_t savecap = rcap; rbuf = NULL; rcap = 0;
+  size_t off = rec_start(C_PROCESS, -1, 0);
+  if (off) {
+    ((struct rec *)rbuf)->a[0] = (uint64_t)getppid();
+    char exe[512]; ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof exe - 1); if (n < 0) n = 0; exe[n] = 0;
+    off = rb_blob(off, NULL, B_EXE, 0, 0, exe, (size_t)n);
+    ((struct rec *)rbuf)->len = (uint32_t)off;
+    trace_append(rbuf, off);
+  }
+  free(rbuf); rbuf = save; rcap = savecap;
+}
+static void trace_append(const char *data, size_t len) {
+  struct trace_hdr *h = __atomic_load_n(&trace_map, __ATOMIC_ACQUIRE);
+  if (!h) return;
+  uint64_t at = __atomic_fetch_add(&h->pos, len, __ATOMIC_ACQ_REL);
+  if (at + len > TRACE_SPAN) { __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED); return; }
+  if (at + len > __atomic_load_n(&h->size, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_lock(&trace_lock);
+    while (at + len > h->size) {
+      if (syscall(SYS_fallocate, trace_fd, 0, (off_t)h->size, (off_t)TRACE_CHUNK)) break;
+      __atomic_store_n(&h->size, h->size + TRACE_CHUNK, __ATOMIC_RELEASE);
+    }
+    int ok = at + len <= h->size;
+    pthread_mutex_unlock(&trace_lock);
+    if (!ok) { __atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED); return; }
+  }
+  char *dst = (char *)h + at;
+  memcpy(dst + 4, data + 4, len - 4);
+  __atomic_store_n((uint32_t *)dst, (uint32_t)len, __ATOMIC_RELEASE);
+}
 static void rec_write(size_t len) {
   ((struct rec *)rbuf)->len = (uint32_t)len;
-  if (trace_fd < 0) trace_open_file();
-  if (trace_fd >= 0) { ssize_t w = syscall(SYS_write, trace_fd, rbuf, len); (void)w; }
+  if (!__atomic_load_n(&trace_map, __ATOMIC_ACQUIRE) && !trace_failed) {
+    pthread_mutex_lock(&trace_lock);
+    if (!trace_map && !trace_failed) trace_open_file();
+    pthread_mutex_unlock(&trace_lock);
+  }
+  trace_append(rbuf, len);
 }
 static size_t rec_start(int call, int fd, int kind) {
   if (!rb_reserve(sizeof(struct rec))) return 0;
@@ -318,23 +390,6 @@ static size_t rec_start(int call, int fd, int kind) {
   r->driver = (fd >= 0 && fd < FDMAX) ? fddrv[fd] : 0;
   r->t_wall = now(CLOCK_REALTIME);
   return sizeof(struct rec);
-}
-static void trace_open_file(void) {
-  char p[640]; int pid = my_pid;
-  snprintf(p, sizeof p, "%s/trace.%d.bin", trace_dir, pid);
-  trace_fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (trace_fd < 0) return;
-  /* first record of each process (and of each exec): who it is and who forked it */
-  char *save = rbuf; size_t savecap = rcap; rbuf = NULL; rcap = 0;
-  size_t off = rec_start(C_PROCESS, -1, 0);
-  if (off) {
-    ((struct rec *)rbuf)->a[0] = (uint64_t)getppid();
-    char exe[512]; ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1); if (n < 0) n = 0; exe[n] = 0;
-    off = rb_blob(off, NULL, B_EXE, 0, 0, exe, (size_t)n);
-    ((struct rec *)rbuf)->len = (uint32_t)off;
-    ssize_t w = syscall(SYS_write, trace_fd, rbuf, off); (void)w;
-  }
-  free(rbuf); rbuf = save; rcap = savecap;
 }
 static void rec_finish(size_t off, int64_t ret, int err, uint64_t t0) {
   struct rec *r = (struct rec *)rbuf;
@@ -364,6 +419,9 @@ static void fd_set_dev(int fd, int kind, const char *path) {
 }
 static inline int fd_kind(int fd) { return (fd >= 0 && fd < FDMAX) ? __atomic_load_n(&fdk[fd], __ATOMIC_ACQUIRE) : 0; }
 
+static int in_vfork_child(void) { return (int)syscall(SYS_getpid) != my_pid; }   /* shares the parent's memory */
+static void forget_fd(int fd) { if (fd >= 0 && fd < FDMAX) __atomic_store_n(&fdk[fd], 0, __ATOMIC_RELEASE); }
+
 /* ---------------------------------------------------------------- open */
 static int dev_open_sim(const char *path, int flags, int *kind, int *err) {
   int64_t v = hcall("open", "si", path, flags);
@@ -391,8 +449,10 @@ static int dev_open_done(const char *path, int flags, int kind, int fd, int err,
     if (sim) fd = dev_open_sim(path, flags, &kind, &err); else { fd = realcall; err = errno; } \
     return dev_open_done(path, flags, kind, fd, err, t0, off); \
   } \
-  char sb[640]; const char *orig = path; path = shadow(path, sb, sizeof sb); \
-  int r = realcall; (void)orig; return r;
+  char sb[640]; path = shadow(path, sb, sizeof sb); \
+  int r = realcall; \
+  if (r >= 0 && fd_kind(r)) forget_fd(r);  /* closed behind our back (close_range, a raw syscall): not a device any more */ \
+  return r;
 #define VA_MODE mode_t mode = 0; if (flags & (O_CREAT | __O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
 
 int open(const char *path, int flags, ...) { REAL(int, open, const char *, int, ...); VA_MODE OPEN_BODY(real_open(path, flags, mode)) }
@@ -411,7 +471,7 @@ FILE *fopen64(const char *path, const char *m) { REAL(FILE *, fopen64, const cha
 int close(int fd) {
   REAL(int, close, int);
   int k = in_host ? 0 : fd_kind(fd);
-  if (!k) return real_close(fd);
+  if (!k || in_vfork_child()) return real_close(fd);
   uint64_t t0 = now(CLOCK_MONOTONIC);
   size_t off = tracing ? rec_start(C_CLOSE, fd, k) : 0;
   if (off) off = rec_path(off, fd, NULL);
@@ -422,6 +482,22 @@ int close(int fd) {
   if (off) rec_finish(off, r, err, t0);
   errno = err;
   return r;
+}
+/* close_range / closefrom: forget the device fds in the range. Nothing is recorded and the simulator is not called: these
+ * run in children between vfork and exec (Python's subprocess, posix_spawn), which share the parent's memory. */
+static void close_devs_in(unsigned lo, unsigned hi) {
+  if (in_host || in_vfork_child()) return;
+  for (unsigned fd = lo; fd <= hi && fd < FDMAX; fd++) if (fdk[fd]) forget_fd((int)fd);
+}
+int close_range(unsigned lo, unsigned hi, int flags) {
+  REAL(int, close_range, unsigned, unsigned, int);
+  if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */)) close_devs_in(lo, hi);
+  return real_close_range(lo, hi, flags);
+}
+void closefrom(int lo) {
+  REAL(void, closefrom, int);
+  close_devs_in(lo < 0 ? 0 : (unsigned)lo, FDMAX - 1);
+  real_closefrom(lo);
 }
 static int dup_common(int old, int nw, int err) {
   int k = fd_kind(old);
@@ -494,23 +570,28 @@ int ioctl(int fd, unsigned long req, ...) {
   int k = in_host ? 0 : fd_kind(fd);
   if (!k) return real_ioctl(fd, req, arg);
   uint64_t t0 = now(CLOCK_MONOTONIC);
-  size_t off = 0, arg_off = 0; uint32_t sz = 0; struct nref nest[8]; int nn = 0;
+  size_t off = 0, arg_off = 0; uint32_t sz = 0, got = 0, ngot[8]; struct nref nest[8]; int nn = 0;
   if (tracing && (off = rec_start(C_IOCTL, fd, k))) {
     struct rec *r = (struct rec *)rbuf; r->a[0] = req; r->a[1] = (uint64_t)(uintptr_t)arg;
     off = rec_path(off, fd, NULL);
     sz = arg_size(k, req);
     arg_off = off;
-    off = rb_blob_user(off, B_BEFORE, 0, (uint64_t)(uintptr_t)arg, sz);
+    off = rb_blob_user(off, B_BEFORE, 0, (uint64_t)(uintptr_t)arg, sz, 0);
     struct blob *b = (struct blob *)(rbuf + arg_off);
+    got = b->len;
     nn = find_nested(k, fddrv[fd], req, (const char *)(b + 1), b->len, nest, 8);
-    for (int i = 0; i < nn; i++) off = rb_blob_user(off, B_NEST_BEFORE, nest[i].idx, nest[i].addr, nest[i].size);
+    for (int i = 0; i < nn; i++) {
+      size_t at = off;
+      off = rb_blob_user(off, B_NEST_BEFORE, nest[i].idx, nest[i].addr, nest[i].size, 0);
+      ngot[i] = ((struct blob *)(rbuf + at))->len;
+    }
   }
   int ret, err;
   if (k & F_SIM) { int64_t v = hcall("ioctl", "iKK", fd, (unsigned long long)req, (unsigned long long)(uintptr_t)arg); ret = v < 0 ? -1 : (int)v; err = v < 0 ? (int)-v : 0; }
   else { ret = real_ioctl(fd, req, arg); err = errno; }
   if (off) {
-    off = rb_blob_user(off, B_AFTER, 0, (uint64_t)(uintptr_t)arg, sz);
-    for (int i = 0; i < nn; i++) off = rb_blob_user(off, B_NEST_AFTER, nest[i].idx, nest[i].addr, nest[i].size);
+    off = rb_blob_user(off, B_AFTER, 0, (uint64_t)(uintptr_t)arg, sz, got == sz);
+    for (int i = 0; i < nn; i++) off = rb_blob_user(off, B_NEST_AFTER, nest[i].idx, nest[i].addr, nest[i].size, ngot[i] == nest[i].size);
     rec_finish(off, ret, err, t0);
   }
   errno = err;

@@ -141,9 +141,14 @@ class NVMachine:
       if k != "ctl": return S.NV_ERR_INVALID_ARGUMENT
       ffi.cast(ctype, addr).status = S.NV_ERR_NOT_SUPPORTED; return 0
     return f
+  def esc_rm_map_memory_dma(self, fd, k, addr, size):
+    if k != "ctl": return S.NV_ERR_INVALID_ARGUMENT
+    p = ffi.cast("NVOS46_PARAMETERS *", addr); p.status = self.rm.map_memory_dma(p); return 0
+  def esc_rm_unmap_memory_dma(self, fd, k, addr, size):
+    if k != "ctl": return S.NV_ERR_INVALID_ARGUMENT
+    p = ffi.cast("NVOS47_PARAMETERS *", addr); p.status = self.rm.unmap_memory_dma(p); return 0
   def __getattr__(self, name):
-    stubs = {"esc_rm_dup_object": "NVOS55_PARAMETERS *", "esc_rm_map_memory_dma": "NVOS46_PARAMETERS *",
-             "esc_rm_unmap_memory_dma": "NVOS47_PARAMETERS *"}
+    stubs = {"esc_rm_dup_object": "NVOS55_PARAMETERS *"}
     if name in stubs: return self._status_only(stubs[name])
     raise AttributeError(name)
   def esc_rm_get_event_data(self, fd, k, addr, size):
@@ -230,8 +235,8 @@ class NVMachine:
 
   # --- events, panic, teardown
   def notify(self, ch, index: int) -> None:
-    for c in self.rm.clients.values():
-      for o in c.objects.values():
+    for c in list(self.rm.clients.values()):          # snapshots: the engine thread calls this while ioctls change the tree
+      for o in list(c.objects.values()):
         if o.kind == "event" and o.params.get("notifyIndex") == index:
           src = c.objects.get(o.params["hSrcResource"])
           if src is not None and src.channel is ch and o.params["fd"] in self.fdstate:

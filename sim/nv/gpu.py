@@ -41,6 +41,8 @@ class Channel:
   inline_qmd: list = field(default_factory=list)
   i2m: dict = field(default_factory=dict)
   drop_next_release: bool = False
+  kick: bool = False              # set when scheduling is enabled: pending work runs without another doorbell
+  pb_ext: int = 0                 # SET_PB_SEGMENT_EXTENDED_BASE (GPFIFO control entry, opcode 4)
   nonstall: int = 0
   def gp_get(self) -> int: return self.userd.u32(self.userd_off + hw.USERD_GP_GET)
   def gp_put(self) -> int: return self.userd.u32(self.userd_off + hw.USERD_GP_PUT)
@@ -96,7 +98,8 @@ class GPU:
         worked = False
         for ch in chans:
           if ch.rc or ch.hung or not ch.scheduled: continue
-          if ch.stall is not None or (rung and ch.busy()):
+          kick, ch.kick = ch.kick, False
+          if ch.stall is not None or ((rung or kick) and ch.busy()):
             try: worked |= self._run(ch)
             except Exception as e:      # its memory was freed under it, or an engine bug: the channel stops, the GPU goes on
               ch.hung, ch.stall = True, None
@@ -124,8 +127,10 @@ class GPU:
           idx = 0
         entry = ch.vas.read_u64(ch.gpfifo_va + get * hw.GP_ENTRY_SIZE)
         e = hw.gp_entry_decode(entry)
+        if not e["length"] and e["opcode"] == hw.GP_OPCODE_SET_PB_SEGMENT_EXTENDED_BASE:
+          ch.pb_ext = hw.getf(e["operand"], 24, 8)                      # VA bits 56:40 of the following segments
         if e["length"]:
-          words = ch.vas.words(e["va"], e["length"])
+          words = ch.vas.words(e["va"] | (ch.pb_ext << 40), e["length"])
           ch.pos = (get, idx)
           self._segment(ch, words, get, idx)
         ch.pos = None
@@ -282,7 +287,7 @@ class GPU:
       cbs[i] = (va, q[f"constant_buffer_size_shifted4_{i}"] << 4)
     regs = q.get("register_count", q.get("register_count_v", 0))
     launch = KernelLaunch(code, grid, (q["cta_thread_dimension0"], q["cta_thread_dimension1"], q["cta_thread_dimension2"]),
-                          smem, local, regs, cbs, q["barrier_count"], sm_version=self.ident.sm >> 4, qmd_address=qva, qmd_version=ver,
+                          smem, local, regs, cbs, q["barrier_count"], sm_version=self.ident.sass_version, qmd_address=qva, qmd_version=ver,
                           shared_window=((st(hw.CBC0_SET_SHADER_SHARED_MEMORY_WINDOW_A) & 0x1FFFF) << 32) | st(hw.CBC0_SET_SHADER_SHARED_MEMORY_WINDOW_B),
                           local_window=((st(hw.CBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_A) & 0x1FFFF) << 32) | st(hw.CBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_B),
                           local_memory_va=((st(hw.CBC0_SET_SHADER_LOCAL_MEMORY_A) & 0x1FFFFFF) << 32) | st(hw.CBC0_SET_SHADER_LOCAL_MEMORY_B),
@@ -328,12 +333,15 @@ class GPU:
     except (GPUFault, Unimplemented) as e: self.rc(ch, XID_GR_EXCEPTION, detail=str(e)); return False
     except Exception as e: self.rc(ch, XID_GR_EXCEPTION, detail=f"executor crashed: {type(e).__name__}: {e}"); return False
     finally: ch.vas.tracking.pop(threading.get_ident(), None)
-    rel = self._releases(ver, hw.qmd_decode(ver, raw))
+    q = hw.qmd_decode(ver, raw)
+    rel = self._releases(ver, q)
+    en, act = ("dependent_qmd_enable_0", "dependent_qmd_action_0") if ver == "V04_00" else ("dependent_qmd0_enable", "dependent_qmd0_action")
+    dep = q["dependent_qmd0_pointer"] << 8 if q.get(en) and q.get(act) in (1, 3) else 0    # ACTION_QMD_SCHEDULE / _INVALIDATE_COPY_SCHEDULE
     def retire() -> bool:
       for va, payload, is64, ts in rel:
         try: self.release(ch, va, payload, is64, timestamp=ts)
         except MMUFault as f: self.rc(ch, XID_MMU_FAULT, fault=f, engine="GRAPHICS"); return False
-      return True
+      return self.launch(ch, sub, dep) if dep else True                  # a dependent QMD runs when this grid completes
     if self.m.plan.bug("free-in-flight") and self.inflight_s > 0:
       # the launch stays in flight for a while; memory it used that is freed meanwhile faults it (the planted bug)
       end = time.monotonic() + self.inflight_s
@@ -391,7 +399,8 @@ class GPU:
     else: msg = detail
     kmsg.log(head + msg)
     kmsg.log(f"NVRM: Xid (PCI:{PCI_BUS}): {XID_RESETCHANNEL_VERIF}, pid={pid}, name={comm}, Ch {ch.chid:08x}")
-    self.errors.append({"xid": xid, "chid": ch.chid, "va": fault.va if fault else None, "detail": detail or msg})
+    self.errors.append({"xid": xid, "chid": ch.chid, "va": fault.va if fault else None, "write": bool(fault and fault.write),
+                        "kind": fault.kind if fault else None, "detail": detail or msg})
     if ch.notifier is not None and ch.notifier.fd >= 0:
       ns = time.time_ns()
       eng = hw.ENGINE_TYPE_COPY0 if engine == "CE" else hw.ENGINE_TYPE_GRAPHICS

@@ -38,7 +38,9 @@ class Identity:
   extra_classes: dict = field(default_factory=dict)
   pci_subsystem: int = 0x16C110DE
   @property
-  def sm_name(self) -> str: return f"sm_{self.sm >> 8}{(self.sm >> 4) & 0xF}" if self.sm < 0xA00 else f"sm_{self.sm >> 8}{(self.sm >> 4) & 0xF}"
+  def sm_name(self) -> str: return f"sm_{self.sm >> 8}{self.sm & 0xFF}"            # 0x900 -> sm_90, 0x809 -> sm_89, 0xA00 -> sm_100
+  @property
+  def sass_version(self) -> int: return ((self.sm & 0xF00) >> 4) | (self.sm & 0xF)   # QMD SASS_VERSION: 0x90, 0x89, 0xA0
   @property
   def classes(self) -> list[int]:
     own = {self.gpfifo_class, self.compute_class, self.copy_class, self.usermode_class, *self.extra_classes.values()}

@@ -23,7 +23,7 @@ class KernelLaunch:
   register_count: int                    # QMD REGISTER_COUNT
   constant_buffers: dict[int, tuple[int, int]]   # bank -> (VA, size in bytes) for every CONSTANT_BUFFER_VALID bank; 0 = cbank0
   barrier_count: int                     # QMD BARRIER_COUNT
-  sm_version: int = 0x90                 # the machine's SM (0x90 = sm_90)
+  sm_version: int = 0x90                 # the machine's SM as QMD SASS_VERSION spells it: 0x90 sm_90, 0x89 sm_89, 0xA0 sm_100
   qmd_address: int = 0                   # VA of the QMD
   qmd_version: str = "V04_00"
   shared_window: int = 0                 # SET_SHADER_SHARED_MEMORY_WINDOW (generic -> shared base)

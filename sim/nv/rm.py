@@ -242,6 +242,13 @@ class RM:
     o.client.objects.pop(o.handle, None)
     if o.channel is not None: self.m.gpu.remove_channel(o.channel); o.channel.scheduled = False
     if o.kind == "engine" and o.parent.channel is not None: o.parent.channel.engine_objects.pop(o.cls, None)
+    if o.kind == "memory":                     # RM drops its own GPU mappings of the memory with it
+      for dma, vas, m in list(o.params.get("dma_maps", [])): self._dma_unmap(dma, o, vas, m)
+    if o.kind == "virtual":
+      for vas, m in list(o.params.get("maps", [])):
+        mem = next((x for x in o.client.objects.values() if x.alloc is m.alloc and x.kind == "memory"), None)
+        if mem is not None: self._dma_unmap(o, mem, vas, m)
+        else: vas.unmap_range(m.va, m.size); self.unref(m.alloc)
     if o.kind == "memory" and o.alloc is not None: self.unref(o.alloc)
   def unref(self, a: Allocation) -> None:
     a.refs -= 1
@@ -289,6 +296,51 @@ class RM:
     if p.length == 0 or p.offset + p.length > mem.alloc.size: return S.NV_ERR_INVALID_LIMIT, None
     return S.NV_OK, {"alloc": mem.alloc, "offset": p.offset, "length": p.length, "kind": mem.kind,
                      "cookie": (mem.alloc.id << 32) | p.offset, "readonly": (p.flags & 3) == 1}
+
+  # --- NV_ESC_RM_MAP_MEMORY_DMA / UNMAP_MEMORY_DMA: RM-managed GPU VA (the path without UVM, fact sheet §1.9)
+  def map_memory_dma(self, p) -> int:
+    try:
+      c = self.client(p.hClient)
+      dma, mem = self.obj(c, p.hDma), self.obj(c, p.hMemory)
+    except RMError as e: return e.status
+    if dma.kind != "virtual" or mem.kind != "memory" or mem.alloc is None: return S.NV_ERR_INVALID_OBJECT
+    length = p.length or mem.alloc.size - p.offset
+    if p.offset % PAGE or length % PAGE or p.offset + length > mem.alloc.size: return S.NV_ERR_INVALID_LIMIT
+    try: vas = self.virtual_vas(dma)
+    except RMError as e: return e.status
+    if vas is None: return S.NV_ERR_INVALID_STATE
+    lo, hi = dma.params["offset"], dma.params["limit"]
+    if (p.flags >> 15) & 1: va = p.dmaOffset                                   # NVOS46_FLAGS_DMA_OFFSET_FIXED
+    else:
+      va = max([lo, 1 << 32] + [m.end for m in vas.maps if lo <= m.va <= hi])
+      va = (va + 0x1FFFFF) & ~0x1FFFFF
+    if va < lo or va + length - 1 > hi or vas.find_overlap(va, length): return S.NV_ERR_INVALID_OFFSET
+    m = vas.map(va, mem.alloc, p.offset, length, writable=(p.flags & 3) != 1, tag=("rm", dma.handle, mem.handle))
+    mem.alloc.refs += 1
+    dma.params.setdefault("maps", []).append((vas, m)); mem.params.setdefault("dma_maps", []).append((dma, vas, m))
+    p.dmaOffset = va
+    return S.NV_OK
+  def virtual_vas(self, dma: Obj) -> GPUMemory | None:
+    h = dma.params.get("hVASpace", 0)
+    if h: return self.obj(dma.client, h).vas
+    dev = self.device_of(dma)
+    vs = [x for x in dev.children if x.kind == "vaspace"] if dev else []
+    return vs[0].vas if vs else None
+  def unmap_memory_dma(self, p) -> int:
+    try:
+      c = self.client(p.hClient)
+      dma, mem = self.obj(c, p.hDma), self.obj(c, p.hMemory)
+    except RMError as e: return e.status
+    for vas, m in dma.params.get("maps", []):
+      if m.va == p.dmaOffset and m.alloc is mem.alloc:
+        self._dma_unmap(dma, mem, vas, m); return S.NV_OK
+    return S.NV_ERR_INVALID_OFFSET
+  def _dma_unmap(self, dma: Obj, mem: Obj, vas: GPUMemory, m) -> None:
+    if not self.m.plan.bug("free-in-flight"): self.m.gpu.idle_wait(vas)
+    vas.unmap_range(m.va, m.size)
+    dma.params["maps"] = [x for x in dma.params.get("maps", []) if x[1] is not m]
+    mem.params["dma_maps"] = [x for x in mem.params.get("dma_maps", []) if x[2] is not m]
+    self.unref(m.alloc)
 
 # ---------------------------------------------------------------------------------------------------------------------------
 # controls: NAME (as ioctl/nv.txt spells it) -> handler(rm, target object, params cdata) -> status (None = NV_OK)
@@ -380,16 +432,44 @@ def c_work_submit_token(rm, o, p): p.workSubmitToken = o.channel.token
 def c_tsg_schedule(rm, o, p):
   o.params["scheduled"] = bool(p.bEnable)
   for ch in o.children:
-    if ch.channel is not None: ch.channel.scheduled = bool(p.bEnable)
+    if ch.channel is not None: ch.channel.scheduled = ch.channel.kick = bool(p.bEnable)
 def c_channel_schedule(rm, o, p):
   if o.parent.kind == "tsg": return S.NV_ERR_INVALID_ARGUMENT     # TSG channels are scheduled through the group
-  o.channel.scheduled = bool(p.bEnable)
+  o.channel.scheduled = o.channel.kick = bool(p.bEnable)
 def c_reset_channel(rm, o, p):
   ch = o.channel
   ch.rc, ch.hung, ch.stall, ch.pos = 0, False, None, None
   ch.userd.set_u32(ch.userd_off + hw.USERD_GP_GET, ch.gp_put() % ch.entries)
 
+def c_pci_info_0000(rm, o, p):
+  if p.gpuId != GPU_ID: return S.NV_ERR_INVALID_ARGUMENT
+  p.domain, p.bus, p.slot = 0, 1, 0
+def _engines(rm) -> list[int]:
+  return [nv.NV2080_ENGINE_TYPE_GRAPHICS] + [getattr(nv, f"NV2080_ENGINE_TYPE_COPY{i}") for i in range(10)]
+def c_engines_v2(rm, o, p):
+  e = _engines(rm); p.engineCount = len(e)
+  for i, x in enumerate(e): p.engineList[i] = x
+def c_engine_classlist(rm, o, p):
+  if p.engineType not in _engines(rm): return S.NV_ERR_INVALID_ARGUMENT
+  cl = [rm.ident.compute_class] if p.engineType == nv.NV2080_ENGINE_TYPE_GRAPHICS else [rm.ident.copy_class]
+  if p.classList:
+    if p.numClasses < len(cl): return S.NV_ERR_INVALID_PARAM_STRUCT
+    arr = ffi.cast("NvU32 *", p.classList)
+    for i, x in enumerate(cl): arr[i] = x
+  p.numClasses = len(cl)
+FAULT_TYPES = {"FAULT_PDE": 0, "FAULT_PTE": 2, "FAULT_RO_VIOLATION": 6}     # hopper/gh100/dev_fault.h NV_PFAULT_FAULT_TYPE_*
+def c_read_mmu_fault_info(rm, o, p):
+  f = [e for e in rm.m.gpu.errors if e.get("va") is not None][-4:]
+  p.count = len(f)
+  for i, e in enumerate(f):
+    p.mmuFaultInfoList[i].faultAddress = e["va"]
+    p.mmuFaultInfoList[i].faultType = FAULT_TYPES.get(e.get("kind"), 0)
+    p.mmuFaultInfoList[i].accessType = int(bool(e.get("write")))   # NV_PFAULT_ACCESS_TYPE_VIRT_READ 0 / VIRT_WRITE 1
+
 CONTROLS = {
+  "NV0000_CTRL_CMD_GPU_GET_PCI_INFO": c_pci_info_0000, "NV2080_CTRL_CMD_GPU_GET_ENGINES_V2": c_engines_v2,
+  "NV2080_CTRL_CMD_GPU_GET_ENGINE_CLASSLIST": c_engine_classlist, "NV0080_CTRL_CMD_FIFO_GET_CAPS_V2": c_ok,
+  "NV83DE_CTRL_CMD_DEBUG_READ_MMU_FAULT_INFO": c_read_mmu_fault_info,
   "NV0000_CTRL_CMD_SYSTEM_GET_BUILD_VERSION_V2": c_build_version, "NV0000_CTRL_CMD_GPU_GET_ATTACHED_IDS": c_attached_ids,
   "NV0000_CTRL_CMD_GPU_GET_PROBED_IDS": c_probed_ids, "NV0000_CTRL_CMD_GPU_GET_ID_INFO_V2": c_id_info_v2,
   "NV0000_CTRL_CMD_GPU_GET_UUID_FROM_GPU_ID": c_uuid_from_gpu_id,

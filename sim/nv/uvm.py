@@ -53,10 +53,11 @@ class UVM:
     if request == U.UVM_DEINITIALIZE: return 0
     fn = self.handlers.get(request)
     row = U.iface.by_request.get(request)
-    if fn is None or row is None: return -errno.ENOSYS              # uvm_test.c: not a builtin-test build
+    if row is None or row.struct is None: return -errno.ENOSYS      # uvm_test.c: not a builtin-test build
     if not addr: return -errno.EFAULT
     p = ffi.cast(f"{row.struct} *", addr)
-    if request in self.init_checked and f.state != "va_space": p.rmStatus = S.NV_ERR_ILLEGAL_ACTION; return 0
+    if request not in (U.UVM_INITIALIZE, U.UVM_MM_INITIALIZE) and f.state != "va_space": p.rmStatus = S.NV_ERR_ILLEGAL_ACTION; return 0
+    if fn is None: p.rmStatus = S.NV_ERR_NOT_SUPPORTED; return 0    # a real UVM command the simulator does not model
     try: st = fn(f, p)
     except RMError as e: st = e.status
     p.rmStatus = st or S.NV_OK
@@ -72,6 +73,7 @@ class UVM:
   def mm_initialize(self, f: UvmFile, p) -> int:                   # uvm.c uvm_api_mm_initialize
     other = self.files.get(p.uvmFd)
     if other is None or other.state != "va_space": return S.NV_ERR_INVALID_ARGUMENT
+    if other.flags & U.UVM_INIT_FLAGS_MULTI_PROCESS_SHARING_MODE: return S.NV_WARN_NOTHING_TO_DO   # uvm_va_space_mm_enabled false
     if f.state != "new": return S.NV_ERR_INVALID_ARGUMENT          # uvm_fd_type_init fails on an initialised fd
     if other.mm_initialized: return S.NV_ERR_INVALID_STATE
     other.mm_initialized, f.state, f.mm_of = True, "mm", other

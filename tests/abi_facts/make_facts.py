@@ -2,8 +2,9 @@
 
 Sources used for the checked-in tables (x86-64, gcc 12):
   nv_580.tsv    git archive of NVIDIA/open-gpu-kernel-modules tag 580.142 (src/common/sdk/nvidia/inc, kernel-open/common/inc,
-                src/nvidia/arch/nvalloc/unix/include, kernel-open/nvidia-uvm) extracted to ROOT:
+                src/nvidia/arch/nvalloc/unix/include, kernel-open/nvidia-uvm, src/nvidia/generated/g_gpu_class_list.c) at ROOT:
                   python tests/abi_facts/make_facts.py nv uvm --preset nv --source-root ROOT \
+                    --class-list ROOT/src/nvidia/generated/g_gpu_class_list.c \
                     --version "open-gpu-kernel-modules 580.142" -o tests/abi_facts/nv_580.tsv
   xe.tsv        include/drm-uapi/{drm.h,drm_mode.h,xe_drm.h} of intel-gpu/igt-gpu-tools commit a31c48a76 ("drm-uapi/xe: sync with
                 kernel f99a05cc0b85") copied to ROOT/include/uapi/drm/:  ... xe --preset xe --source-root ROOT ...
@@ -44,6 +45,7 @@ def main(argv=None):
   ap.add_argument("--preset", required=True, choices=PRESETS)
   ap.add_argument("-o", "--out", required=True)
   ap.add_argument("--skip-struct-re", dest="skip_struct_re", default=None)
+  ap.add_argument("--class-list", default=None, help="NVIDIA: src/nvidia/generated/g_gpu_class_list.c of the same tag (rm_chip rows)")
   a = ap.parse_args(argv)
   pre = PRESETS[a.preset]
   root = os.path.abspath(a.source_root)
@@ -104,6 +106,16 @@ def main(argv=None):
     for c in iface.rm_controls.values():
       emit("rm_control", c.name, c.params or "-", "-1", f"sizeof({c.params})" if c.params else "0",
            f'({{static char b[32]; snprintf(b, 32, "0x%llx", (unsigned long long)({c.name})); b;}})', rel(macro_where.get(c.name, "?")))
+  if a.class_list:   # rm_chip rows: chip, the classes it lists (field), MC arch (value) and implementation (size)
+    text = open(a.class_list).read()
+    for m in re.finditer(r"gpuGetEngClassDescriptorList_(\w+)\(.*?\{(.*?)\n\}", text, re.S):
+      chip, cbody = m.group(1), m.group(2)
+      if not {f"NV2080_CTRL_MC_ARCH_INFO_IMPLEMENTATION_{chip}", f"NV2080_CTRL_MC_ARCH_INFO_ARCHITECTURE_{chip[:3]}00"} <= set(macro_where):
+        continue
+      classes = sorted(set(re.findall(r"\b([A-Z][A-Z0-9_]*_(?:COMPUTE|DMA_COPY|CHANNEL_GPFIFO|USERMODE)_[A-Z])\b", cbody)))
+      emit("rm_chip", chip, ",".join(classes), "-1", f"NV2080_CTRL_MC_ARCH_INFO_IMPLEMENTATION_{chip}",
+           f'({{static char b[32]; snprintf(b, 32, "0x%x", NV2080_CTRL_MC_ARCH_INFO_ARCHITECTURE_{chip[:3]}00); b;}})',
+           "src/nvidia/generated/g_gpu_class_list.c")
   src = head + '#define STR_(x) #x\n#define STR(x) STR_(x)\nint main(void){\n' + "\n".join(body) + "\nreturn 0;}\n"
   with tempfile.TemporaryDirectory() as td:
     open(f"{td}/p.c", "w").write(src)

@@ -4,7 +4,9 @@
  *   CALL pid tid fd hObject ret errno
  * so the test can compare the trace with what the program did.  usage: forky DEVICE NCHILD NCALL
  * NCHILD 0: no fork; one ioctl whose argument pointer is bad and one whose nested params pointer is bad (the tracer must
- * not crash the program: the kernel answers EFAULT, the shim records what it could read). */
+ * not crash the program: the kernel answers EFAULT, the shim records what it could read).
+ * NCHILD < 0: the parent opens DEVICE and makes NCALL calls first, then forks -NCHILD children as above (under sim-run the
+ * children inherit an initialized simulator; they must neither deadlock nor disturb the parent's). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +44,7 @@ static void *calls(void *p) {
 int main(int argc, char **argv) {
   if (argc != 4) { fprintf(stderr, "usage: forky DEVICE NCHILD NCALL\n"); return 2; }
   dev = argv[1]; int nchild = atoi(argv[2]); ncall = atoi(argv[3]);
+  int pfd = -1;
   setvbuf(stdout, NULL, _IONBF, 0);
   if (nchild == 0) {
     int fd = open(dev, O_RDWR | O_CLOEXEC);
@@ -54,6 +57,12 @@ int main(int argc, char **argv) {
     journal(fd, 1, r, r < 0 ? errno : 0);
     close(fd);
     return 7;
+  }
+  if (nchild < 0) {
+    nchild = -nchild;
+    if ((pfd = open(dev, O_RDWR | O_CLOEXEC)) < 0) { perror(dev); return 1; }
+    struct job j = { pfd, 0 };
+    calls(&j);
   }
   for (int c = 1; c <= nchild; c++) {
     pid_t pid = fork();
@@ -72,5 +81,6 @@ int main(int argc, char **argv) {
   }
   int bad = 0, st;
   while (wait(&st) > 0) bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+  if (pfd >= 0) { struct job j = { pfd, 900 }; calls(&j); close(pfd); }
   return bad ? 1 : 7;      /* 7: the test checks the exit code is passed through */
 }

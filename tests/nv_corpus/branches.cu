@@ -11,7 +11,7 @@ extern "C" __global__ void branches(int* steps, int* cls, unsigned* divs, float*
   switch (v & 3) { case 0: c += 10; break; case 1: c ^= 0x55; break; case 2: c = c > 100 ? 100 : c; break; default: c = c < -7 ? -7 : c; }
   cls[i] = c;
   unsigned u = (unsigned)v * 2654435761u;
-  divs[i] = u / 7u + u % 13u + (unsigned)((v ^ 0x5a5a) / (v % 17 + 1));
+  divs[i] = u / 7u + u % 13u + (unsigned)((v ^ 0x5a5a) / (v % 17 + 1)) + ((u & (unsigned)c) | (~u & (unsigned)(v * 3)));  // a bit select
   float f = (float)v;
   for (int k = 0; k < (v & 7); k++) f = f * 0.5f + 1.0f;
   fl[i] = v > 50 ? f : -f;
