@@ -28,6 +28,7 @@ def add_args(p: argparse.ArgumentParser):
   v.add_argument("dir")
   v.add_argument("--runs", type=int, default=10, metavar="N", help="runs of each repro (default 10)")
   v.add_argument("--device", metavar="DEV", help="device to run on (default: the bundle's); sim:* runs under hwrt sim-run")
+  v.add_argument("--jobs", type=int, metavar="N", help="runs at once on sim devices (default min(4, CPUs))")
   v.add_argument("--json", action="store_true")
 
 def run(args) -> int:
@@ -143,7 +144,7 @@ def cmd_verify(args) -> int:
   from hwrt.repro.verify import verify, load_meta
   if args.runs < 1: raise BadArgument("--runs must be at least 1")
   meta = load_meta(args.dir)
-  res = verify(args.dir, runs=args.runs, device=args.device)
+  res = verify(args.dir, runs=args.runs, device=args.device, jobs=args.jobs)
   if args.json: print(json.dumps({"signature": meta["signature"], "results": res}, default=str))
   else:
     print(f"signature: {meta['signature']} ({meta.get('signature_source')}), device {args.device or meta['device']}")

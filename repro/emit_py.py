@@ -80,7 +80,9 @@ def _fields_comment(b: dict) -> str:
 
 def _block(b: dict, ind: str) -> list[str]:
   patches = [(off, width, signed, v) for _, off, width, signed, v in b["leaves"] if isinstance(v, dict)]
-  data = b["data"].rstrip(b"\0")
+  raw = bytearray(b["data"])
+  for off, w, _, _ in patches: raw[off:off + abs(w)] = bytes(abs(w))     # the recorded values there are replaced at run time
+  data = bytes(raw).rstrip(b"\0")
   ps = ", ".join(f"({off:#x}, {w}, {s}, {_val(v) if w > 0 else v['var']})" for off, w, s, v in patches)
   out = [f"{ind}# {b['ctype']} {{" + _fields_comment(b).replace("\n", " ") + "}"]
   out = [ind + "# " + l for l in textwrap.wrap(out[0][len(ind) + 2:], 118)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass, os, platform, re, socket
 
 KEEP_ENV = {"HWRT_SIM_FAULTS", "HWRT_SIM_SEED", "HWRT_SIM_BUGS"}
+NAMED = {"USER", "LOGNAME", "USERNAME", "SUDO_USER", "HOME", "HOSTNAME"}      # replaced as <user>, <home>, <hostname> instead
 SERIAL_PATTERNS = [
   (re.compile(r"\bGPU-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "GPU-<serial>"),
   (re.compile(r"(?i)\b(serial(?:[ _]?(?:number|no))?|board[ _]serial|GPU UUID|uuid)(\s*[:=]\s*)(\S+)"), r"\1\2<serial>"),
@@ -17,7 +18,7 @@ SERIAL_PATTERNS = [
 
 def _hosts(system: dict | None) -> set[str]:
   out = set()
-  for h in (socket.gethostname(), platform.node(), (system or {}).get("hostname")):
+  for h in (socket.gethostname(), platform.node(), (system or {}).get("hostname"), os.environ.get("HOSTNAME")):
     if h: out.add(h); out.add(h.split(".")[0])
   return {h for h in out if len(h) >= 3 and h != "localhost"}
 
@@ -46,7 +47,7 @@ def secrets(system: dict | None = None, env_items: list[str] | None = None) -> l
   env = dict(os.environ)
   env.update(dict(kv.split("=", 1) for kv in env_items or [] if "=" in kv))
   for k, v in env.items():
-    if k in KEEP_ENV or len(v) < 6 or v.isdigit() or (len(v) < 12 and re.fullmatch(r"[0-9a-fA-F]+", v)): continue
+    if k in KEEP_ENV or k in NAMED or len(v) < 6 or re.fullmatch(r"[\d.]+", v) or (len(v) < 12 and re.fullmatch(r"[0-9a-fA-F]+", v)): continue
     pairs.append((v, f"<env:{k}>"))
   pairs += [(h, "<home>") for h in _homes()]
   pairs += [(h, "<hostname>") for h in _hosts(system)]

@@ -3,7 +3,7 @@ disassembled with capstone, the faulting instruction (the byte the kernel printe
 the kernel's scripts/decodecode does: the bytes before the trap are decoded from the first offset whose instruction
 stream lands exactly on the trap byte."""
 from __future__ import annotations
-import json, time
+import json, re, time
 
 def _capstone(arch: str):
   import capstone
@@ -47,12 +47,17 @@ def format_disassembly(rows: list[dict], rip: str | None = None) -> str:
     lines.append(f"{where:>14}:  {r['bytes']:<{w}}  {r['text']}" + ("   <-- trapping instruction" if r["trap"] else ""))
   return "\n".join(lines)
 
+def dmesg_line(l: str) -> str:
+  """/dev/kmsg record "prio,seq,usec,-;message" -> dmesg's "[seconds.micro] message"; other lines unchanged"""
+  m = re.match(r"^\d+,\d+,(\d+),[^;]*;(.*)$", l)
+  return f"[{int(m[1]) // 1000000:5d}.{int(m[1]) % 1000000:06d}] {m[2]}" if m else l
+
 def oops_section(ev: dict) -> str:
   """Markdown for one kernel-log event: the raw lines, the decoded Code:, the call trace with modules."""
   out = [f"### {ev.get('signature')}", ""]
   raw = ev.get("raw_lines") or ev.get("lines")
-  if isinstance(raw, list) and raw: out += ["```", *[str(l) for l in raw[:60]], "```", ""]
-  elif ev.get("line"): out += ["```", ev["line"], "```", ""]
+  if isinstance(raw, list) and raw: out += ["```", *[dmesg_line(str(l)) for l in raw[:60]], "```", ""]
+  elif ev.get("line"): out += ["```", dmesg_line(ev["line"]), "```", ""]
   if ev.get("code_bytes"):
     try:
       rows = disassemble(ev["code_bytes"], ev.get("code_trap_offset"), ev.get("code_arch") or "x86")
@@ -81,9 +86,12 @@ def environment(system: dict | None, device: str, sim_env: dict, sim_info: dict 
     lines.append(f"- GPU {g.get('pci')}: vendor {g.get('vendor')} device id {g.get('device')}, bound to {g.get('driver')}")
     for k, v in (g.get("firmware") or {}).items(): lines.append(f"  - firmware {k}: {v}")
   if sim_info:
-    lines.append(f"- simulated GPU: {sim_info.get('name')} ({sim_info.get('arch')}), PCI {sim_info.get('pci')}, driver {sim_info.get('driver')}")
+    cc = sim_info.get("compute_class")
+    lines.append(f"- simulated GPU: {sim_info.get('name')} ({sim_info.get('arch')}, {sim_info.get('compute_units')} SMs), PCI {sim_info.get('pci')}, "
+                 f"driver {sim_info.get('driver')}" + (f", compute class {cc:#06x}" if isinstance(cc, int) else ""))
   if sim_env: lines.append("- simulator settings: " + ", ".join(f"`{k}={v}`" for k, v in sorted(sim_env.items())))
   lines.append(f"- hwrt {s.get('hwrt') or _hwrt_version()}, Python {s.get('python', '?')}")
+  if s.get("cmdline"): lines.append(f"- kernel command line: `{s['cmdline']}`")
   if s.get("taint") not in (None, "0"): lines.append(f"- kernel taint at start: {s.get('taint')}")
   return lines
 
@@ -111,13 +119,15 @@ def write_report(res: dict, prog: dict, kmsg_events: list[dict], sim_info: dict 
   R += [json.dumps(op) for op in case["schedule"]]
   R += ["```", "", "## Expected vs observed", "",
         "- expected: every submitted operation completes (each semaphore reaches its value), the error notifier stays clear and the kernel logs nothing",
-        f"- observed: `{res['signature']}`" + (f" — {res['target'].get('line')}" if res["target"].get("line") else ""), ""]
-  if prog.get("cut") and prog["cut"].get("error_text"): R += [f"- in the recorded run: {prog['cut']['error_text']}", ""]
+        f"- observed: `{res['signature']}`" + (f" — {res['target'].get('line')}" if res["target"].get("line") else "")]
+  if prog.get("cut") and prog["cut"].get("error_text"): R += [f"- in the recorded run of the minimal case: {prog['cut']['error_text']}"]
+  R.append("")
   mttf = res.get("mean_time_to_failure_s")
   R += ["## Reproduction rate", "",
         f"- minimised case (`hwrt repro` minimiser, re-run on `{res['device']}`): {res['hits']}/{res['runs']} runs"
         f" ({100 * res['rate']:.0f}%), mean time to failure {mttf * 1000:.1f} ms" if mttf is not None else
-        f"- minimised case: {res['hits']}/{res['runs']} runs", ""]
+        f"- minimised case: {res['hits']}/{res['runs']} runs"]
+  R.append("")
   if res.get("verify"):
     for name, v in res["verify"].items(): R.append(f"- {name}: {v['reproduced']}/{v['runs']} runs reproduced the signature (`hwrt repro verify`)")
     R.append("")

@@ -56,15 +56,19 @@ def run_once(argv: list[str], meta: dict, device: str, timeout: float = 120.0) -
   ok = (sig in sigs) if meta.get("signature_source") == "kernel-log" else p.returncode == 1
   return {"rc": p.returncode, "reproduced": ok, "seconds": round(secs, 3), "signatures": sigs, "output": (p.stdout + p.stderr)[-2000:]}
 
-def verify(d: str, runs: int = 10, device: str | None = None, log=None, which=("repro.c", "repro.py")) -> dict:
+def verify(d: str, runs: int = 10, device: str | None = None, log=None, which=("repro.c", "repro.py"), jobs: int | None = None) -> dict:
+  """jobs: runs at once (each on its own simulated machine; default min(4, CPUs)); real devices run one at a time."""
   meta = load_meta(d)
   meta["_dir"] = os.path.abspath(d)
   device = device or meta["device"]
   out = {}
   for name in which:
     if name == "repro.c": argv = [build_c(d)]
-    else: argv = [sys.executable if device.startswith("sim:") or not shutil.which("python3") else "python3", os.path.join(os.path.abspath(d), "repro.py")]
-    res = [run_once(argv, meta, device) for _ in range(runs)]
+    else:                                             # -S: no site-packages, so the repro cannot lean on an installed hwrt
+      argv = [sys.executable if device.startswith("sim:") or not shutil.which("python3") else "python3", "-S", os.path.join(os.path.abspath(d), "repro.py")]
+    n_jobs = max(1, min(jobs or min(4, os.cpu_count() or 1), runs)) if device.startswith("sim:") else 1
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(n_jobs) as ex: res = list(ex.map(lambda _: run_once(argv, meta, device), range(runs)))
     n = sum(r["reproduced"] for r in res)
     out[name] = {"runs": runs, "reproduced": n, "rate": n / runs if runs else 0.0, "results": res,
                  "mean_seconds": round(sum(r["seconds"] for r in res) / len(res), 3) if res else None}

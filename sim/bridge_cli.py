@@ -9,7 +9,7 @@ The exit code is CMD's (128+N when a signal N ended it). `hwrt trace -- hwrt sim
 simulated run (both modes in one shim)."""
 from __future__ import annotations
 import argparse, os, shutil, subprocess, sys, tempfile
-from hwrt.errors import BadArgument, BadInput
+from hwrt.errors import BadArgument, BadInput, HwrtError
 
 KIND_NAMES = ("nv", "uvm", "kfd", "drm")
 SIM_VENDORS = {"sim:nv": "nv", "sim:amd": "amd", "sim:intel": "intel"}
@@ -116,6 +116,8 @@ def run_sim_run(args) -> int:
   root = tempfile.mkdtemp(prefix="hwrt-simroot-")
   try:
     prefixes = build_shadow(vendor, root)
+    if len(prefixes) > 128 or any(len(p) > 255 for p in prefixes):
+      raise HwrtError(f"the simulator shows {len(prefixes)} path prefixes; the shim takes 128 of at most 255 characters")
     env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_SIM=vendor, HWRT_SIM_ROOT=root,
                HWRT_SIM_PREFIXES=";".join(prefixes), HWRT_PYLIB=libpython() or "",
                HWRT_PYPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)))

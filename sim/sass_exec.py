@@ -25,13 +25,25 @@ ALL = slice(None)
 MAX_BATCH_BYTES = 192 << 20            # register file bytes per batch of CTAs
 _extra_forms: list = []
 _tables: dict = {}
+_decoded: dict = {}                    # (pc, word, table) -> Op, across launches (the same code at the same VA)
 
 def add_forms(forms) -> None:
   """Forms (table.Form) to decode with besides sm90.tsv: a workaround while the learned table lacks forms ptxas emits
   (tests learn them from tests/nv_corpus with the assembler's own learner). Forms already in sm90.tsv are ignored."""
   base = T.load()
   new = [f for f in forms if f.key not in base.by_key and f.key not in {g.key for g in _extra_forms}]
-  if new: _extra_forms.extend(new); _tables.clear()
+  if new: _extra_forms.extend(new); _tables.clear(); _decoded.clear()
+
+def bind_word(word: int, pc: int):
+  """The Op for an instruction word at pc (decoded once; InvalidKernelBinary if no form matches)."""
+  tab = table()
+  key = (pc, word, id(tab))
+  op = _decoded.get(key)
+  if op is None:
+    from hwrt.sim import sass_ops
+    if len(_decoded) > 1 << 18: _decoded.clear()
+    op = _decoded[key] = sass_ops.bind(decoder.decode(word, pc, tab), pc)
+  return op
 
 def table() -> T.Table:
   base = T.load()
@@ -143,6 +155,8 @@ class Batch:
     self.pc = np.where(live, np.int64(launch.code_address), DEAD)
     self.S = -(-max(launch.shared_memory_bytes, 0) // 16) * 16
     self.smem = np.zeros((cta_count, self.S), np.uint8)
+    self.L = -(-max(launch.local_memory_bytes_per_thread, 0) // 16) * 16
+    self.lmem = None                   # (threads, L) bytes, made at the first local access
     self.steps = 0
 
   def grow(self, n):
@@ -217,6 +231,20 @@ class Batch:
       raise GPUFault(f"shared memory address {bad:#x} out of range (window {self.S:#x} bytes) at pc {op.pc:#x}", xid=13)
     return self.cta[ix] * self.S + a
 
+  # --- local memory: a thread's L bytes end at the top of its 16 MiB local window; the stack starts 0x240 below the top
+  # (cbank0 0x28 = 0xFFFDC0) and grows down, so local address a is byte a - (2^24 - L) of the thread's memory. The
+  # driver's local-memory buffer (SET_SHADER_LOCAL_MEMORY_A/B) is not used for the data.
+  def lindex(self, addr, size, tids, op):
+    a = np.asarray(addr).astype(np.int64)
+    base = (1 << 24) - self.L
+    bad = (a < base) | (a + size > (1 << 24))
+    if np.any(bad):
+      v = int(np.broadcast_to(a, bad.shape)[np.flatnonzero(bad)[0]])
+      raise GPUFault(f"local memory address {v:#x} outside the thread's {self.L:#x} bytes at pc {op.pc:#x}", xid=13)
+    if size > 1 and np.any(a & (size - 1)): raise GPUFault(f"misaligned local address at pc {op.pc:#x}", xid=13)
+    if self.lmem is None: self.lmem = np.zeros((self.N, self.L), np.uint8)
+    return np.asarray(tids, np.int64) * self.L + (a - base)
+
   # --- the instruction stream
   def fetch(self, pc: int) -> Op:
     op = self.code.get(pc)
@@ -225,11 +253,9 @@ class Batch:
       o = pc - base
       if o + 16 > len(view): raise MMUFault(pc + 16, False)
       word = int.from_bytes(view[o:o + 16].tobytes(), "little")
-      try: ins = decoder.decode(word, pc, table())
+      try: op = self.code[pc] = bind_word(word, pc)
       except InvalidKernelBinary:
         raise Unimplemented(f"unimplemented SASS instruction {word:032x} (no form in the sm_90 table) at pc {pc:#x}")
-      from hwrt.sim import sass_ops
-      op = self.code[pc] = sass_ops.bind(ins, pc)
     return op
 
   def run(self, deadline):
@@ -266,18 +292,17 @@ def prescan(launch, mem, code: dict, limit: int = 1 << 16) -> int:
   """Decode straight-line from the entry up to ptxas' final self-branch (filling the decode cache) and return the register
   file size the code needs (highest register named + 4 for pairs and quads); REGISTER_COUNT may understate it."""
   if "regs" in code: return code["regs"]
-  from hwrt.sim import sass_ops
   hi, pc = 0, launch.code_address
   try: base, view = mem.region(pc)
   except MMUFault: code["regs"] = 0; return 0
-  tab = table()
   for _ in range(limit):
     o = pc - base
     if o + 16 > len(view): break
     word = int.from_bytes(view[o:o + 16].tobytes(), "little")
-    try: ins = decoder.decode(word, pc, tab)
+    try: op = bind_word(word, pc)
     except InvalidKernelBinary: break
-    code.setdefault(pc, sass_ops.bind(ins, pc))
+    code.setdefault(pc, op)
+    ins = op.ins
     for op in ins.operands:
       for kind, v in op.values:
         if kind == "R" and v != 255: hi = max(hi, v)
@@ -292,7 +317,7 @@ def _batches(launch):
   bx, by, bz = launch.block
   tp = -(-(bx * by * bz) // 32) * 32
   regs = max(launch.register_count, 8) + 8
-  per = max(1, MAX_BATCH_BYTES // (tp * regs * 4))
+  per = max(1, MAX_BATCH_BYTES // (tp * (regs * 4 + max(launch.local_memory_bytes_per_thread, 0))))
   return [(s, min(per, total - s)) for s in range(0, total, per)]
 
 def execute(launch, mem, deadline=None) -> None:

@@ -2,8 +2,9 @@
 
 It lays constant bank 0 out as the NVIDIA driver does on sm_90 (ioctl/nv_hw.py CB0_*: blockDim @0x0, gridDim @0xC, shared
 window @0x18, local window @0x20, stack top 0xFFFDC0 @0x28, global-memory descriptor 0 @0x208, parameters @0x210) and
-reads from the cubin what a QMD would carry: REGISTER_COUNT (.text.<k> sh_info >> 24), shared memory (.nv.shared.<k> size
-+ the 0x400 bytes sm_90 reserves at the start of the shared window) and bank 0's size (.nv.constant0.<k>).
+reads from the cubin what a QMD would carry: REGISTER_COUNT and the local size (the assembler's cubin reader), shared memory
+(.nv.shared.<k> size, which includes the 0x400 bytes sm_90 reserves at the start of the shared window; 0x400 without it),
+local memory per thread (the kernel's + 0x240 above the initial stack pointer) and bank 0's size (.nv.constant0.<k>).
 Tests and the benchmark use it where the full driver path (hwrt.devices.open_device("sim:nv")) is not available."""
 from __future__ import annotations
 import struct
@@ -16,13 +17,14 @@ from hwrt.sim.memory import Allocation, GPUMemory
 from hwrt.sim.nv.launch import KernelLaunch
 
 SMEM_RESERVED = 0x400
+STACK_RESERVE = 0x240          # local bytes per thread above the initial stack pointer 0xFFFDC0 (the window's top 0x240)
 SHARED_WINDOW, LOCAL_WINDOW = 0x00007F0000000000, 0x00007E0000000000   # generic-address windows (not used by the corpus)
 
 class Kernel:
   @staticmethod
   def raw(code: bytes, name: str = "raw", registers: int = 16, shared: int = SMEM_RESERVED, cbank0_size: int = 0x300) -> "Kernel":
     k = Kernel.__new__(Kernel)
-    k.name, k.code, k.registers, k.shared, k.cbank0_size = name, bytes(code), registers, shared, cbank0_size
+    k.name, k.code, k.registers, k.shared, k.cbank0_size, k.local = name, bytes(code), registers, shared, cbank0_size, STACK_RESERVE
     return k
   def __init__(self, cubin: bytes, name: str):
     e = read_elf(cubin)
@@ -30,15 +32,16 @@ class Kernel:
     if f".text.{name}" not in secs:
       raise BadArgument(f"no kernel {name!r} in the cubin (has {[s[6:] for s in secs if s.startswith('.text.')]})")
     t = secs[f".text.{name}"]
-    self.name, self.code, self.registers = name, bytes(t.data), t.info >> 24
+    self.name, self.code, self.registers, self.local = name, bytes(t.data), t.info >> 24, STACK_RESERVE
     try:                                           # the assembler's cubin reader knows where REGCOUNT lives
       from hwrt.assemblers.sass.cubin import read_cubin
       k = read_cubin(cubin).kernels[name]
       self.registers = getattr(k, "regs", None) or getattr(k, "registers", None) or self.registers
+      self.local = (getattr(k, "local_size", 0) or 0) + STACK_RESERVE
     except Exception: pass
     sh = secs.get(f".nv.shared.{name}")
     size = lambda s: s.size if s.size is not None else len(s.data)
-    self.shared = (size(sh) if sh is not None else 0) + SMEM_RESERVED
+    self.shared = size(sh) if sh is not None else SMEM_RESERVED     # ptxas' .nv.shared.<k> size includes the 0x400
     c0 = secs.get(f".nv.constant0.{name}")
     self.cbank0_size = size(c0) if c0 is not None else hw.CB0_PARAMS_SM90
 
@@ -82,7 +85,7 @@ class Harness:
       struct.pack_into(fmt, cb, off, val); off += size
     cb_va = self.buffer(np.frombuffer(bytes(cb), np.uint8))
     return KernelLaunch(code_address=code_va, grid=grid, block=block, shared_memory_bytes=k.shared,
-                        local_memory_bytes_per_thread=0, register_count=k.registers, constant_buffers={0: (cb_va, len(cb))},
+                        local_memory_bytes_per_thread=k.local, register_count=k.registers, constant_buffers={0: (cb_va, len(cb))},
                         barrier_count=1, shared_window=SHARED_WINDOW, local_window=LOCAL_WINDOW)
   def launch(self, prog, args, grid, block, timeout: float = 60.0) -> None:
     from hwrt.sim.sass_exec import execute

@@ -127,6 +127,10 @@ def _sr(st, op, name, ix):
            "SR_LEMASK": (np.uint64(2) << lane) - np.uint64(1)}
   masks["SR_GTMASK"] = ~masks["SR_LEMASK"]; masks["SR_GEMASK"] = ~masks["SR_LTMASK"]
   if name in masks: return (masks[name] & M32).astype(np.uint32)
+  if name == "SR_SWINHI": return np.uint32(st.launch.shared_window >> 32)
+  if name == "SR_SWINLO": return np.uint32(st.launch.shared_window & 0xFFFFFFFF)
+  if name == "SR_LWINHI": return np.uint32(st.launch.local_window >> 32)
+  if name == "SR_LWINLO": return np.uint32(st.launch.local_window & 0xFFFFFFFF)
   if name in ("SR_CgaCtaId", "SR_VIRTUALSMID", "SR_SMID", "SR_VIRTID", "SR_GpcLocalCgaId"): return np.uint32(0)
   if name in ("SR_CLOCKLO", "SR_CLOCKHI", "SR_GLOBALTIMERLO", "SR_GLOBALTIMERHI"):
     t = time.monotonic_ns() + st.steps

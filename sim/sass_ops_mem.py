@@ -109,6 +109,66 @@ def op_sts(st, op, d):
   size, _ = _size(op)
   _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), _sresolve(st, op, d))
 
+# ---------------------------------------------------------------- local memory and generic addresses
+def _lresolve(st, op, d):
+  flat = lambda: st.lmem.reshape(-1)
+  tids = _tids(st, d.ix)
+  def res(a, size):
+    idx = st.lindex(a, size, tids, op)
+    return [(ALL, flat(), idx)]
+  return res
+
+@handler("LDL", mods=("U8", "S8", "U16", "S16", "64", "128", "LU"))
+def op_ldl(st, op, d):
+  dst, m = op.ops
+  size, signed = _size(op)
+  out = _load(st, op, address(st, op, d, m, False), size, signed, _lresolve(st, op, d))
+  for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
+
+@handler("STL", mods=("U8", "S8", "U16", "S16", "64", "128"))
+def op_stl(st, op, d):
+  m, src = op.ops
+  size, _ = _size(op)
+  _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), _lresolve(st, op, d))
+
+def _gresolve(st, op, d, write):
+  """Generic addresses: the 4 GiB shared window (high word SR_SWINHI), the 16 MiB local window, else global memory."""
+  sw, lw = st.launch.shared_window, st.launch.local_window
+  tids = _tids(st, d.ix)
+  def res(a, size):
+    out = []
+    sh = (sw != 0) & ((a >> 32) == (sw >> 32))
+    lo = (lw != 0) & (a >= lw) & (a < lw + (1 << 24)) & ~sh
+    gl = ~(sh | lo)
+    if sh.any():
+      i = np.flatnonzero(sh)
+      out.append((i, st.smem.reshape(-1), st.sindex(a[i] - sw, size, tids[i], op)))
+    if lo.any():
+      i = np.flatnonzero(lo)
+      idx = st.lindex(a[i] - lw, size, tids[i], op)
+      out.append((i, st.lmem.reshape(-1), idx))
+    if gl.any():
+      i = np.flatnonzero(gl)
+      for lanes, view, off in st.resolve(a[i], size, write, op):
+        out.append((i if isinstance(lanes, slice) else i[lanes], view, off))
+    return out
+  return res
+
+GEN_MODS = ("U8", "S8", "U16", "S16", "64", "128")
+
+@handler("LD", mods=GEN_MODS)
+def op_ld(st, op, d):
+  dst, m = op.ops
+  size, signed = _size(op)
+  out = _load(st, op, address(st, op, d, m, True), size, signed, _gresolve(st, op, d, False))
+  for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
+
+@handler("ST", mods=GEN_MODS)
+def op_st(st, op, d):
+  m, src = op.ops
+  size, _ = _size(op)
+  _store(st, op, address(st, op, d, m, True), size, _regs_in(d, src.value, max(1, size // 4)), _gresolve(st, op, d, True))
+
 # ---------------------------------------------------------------- atomics
 def rmw(arr, idx, vals, fn, cmp=None, int_add=False):
   """Apply fn(old, val[, cmp]) at arr[idx] lane after lane (lanes hitting one address in lane order); returns the old values."""

@@ -129,3 +129,14 @@ def test_hwrt_launch_cli_on_sim(tmp_path):
   assert r.returncode == 1 and "check failed" in r.stderr and "Traceback" not in r.stderr
   r = subprocess.run(base[:-2] + ["--check", "c == a + b"], capture_output=True, text=True, timeout=120)
   assert r.returncode == 2 and "takes 4 parameters" in r.stderr and "Traceback" not in r.stderr
+
+def test_queue_create_destroy_churn_leaves_nothing(dev):
+  if not dev.name.startswith("sim"): pytest.skip("object counts are read from the simulated RM")
+  m = dev.sys.machine
+  dev.launch(dev.builtin_program("empty"))
+  before = _rm_state(m)
+  for _ in range(50):
+    with dev.create_queue() as q: assert q.channel.token != dev.compute.token
+  assert _rm_state(m) == before
+  a, b, c = run_vadd(dev, dev.load(own("vadd")), n=64)
+  assert np.array_equal(c, a + b)

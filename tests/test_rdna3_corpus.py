@@ -108,14 +108,16 @@ def test_writer_round_trip(corpus, tmp_path):
     assert [(t, b) for _, t, b in objdump_lines(objdump, str(p))] == [(t, b) for _, t, b in ref], name
     a, b = read_hsaco(data), read_hsaco(ours)
     for x, y in zip(a.kernels, b.kernels, strict=True):
+      assert [tuple(q)[1:] for q in x.args] == [tuple(q)[1:] for q in y.args]
       assert x.code == y.code
       dx = {k: v for k, v in x.descriptor.items() if k != "kernel_code_entry_byte_offset"}
       assert dx == {k: v for k, v in y.descriptor.items() if k != "kernel_code_entry_byte_offset"}
       assert y.entry == y.kd_address + y.descriptor["kernel_code_entry_byte_offset"]
     notes = subprocess.run([readelf, "--notes", str(p)], capture_output=True, check=True, text=True).stdout
     got = parse_notes_yaml(notes)
+    yaml_str = lambda v: str(v).lower() if isinstance(v, bool) else str(v)
     assert len(got) == len(b.kernels)
-    for r, k in zip(got, b.kernels):
-      assert (r[".name"], int(r[".kernarg_segment_size"]), int(r[".sgpr_count"]), int(r[".vgpr_count"]), int(r[".wavefront_size"])) == \
-             (k.name, k.kernarg_size, k.sgpr_count, k.vgpr_count, k.wavefront_size)
-      assert [(int(q[".offset"]), int(q[".size"]), q[".value_kind"]) for q in r.get(".args", [])] == [(q.offset, q.size, q.kind) for q in k.args]
+    for r, k in zip(got, b.kernels):                 # every key we wrote, as llvm-readelf prints it
+      assert {key: yaml_str(v) for key, v in k.metadata.items() if key != ".args"} == {key: v for key, v in r.items() if key != ".args"}
+      assert [{key: yaml_str(v) for key, v in q.meta.items()} for q in k.args] == r.get(".args", [])
+      assert (k.kernarg_size, k.sgpr_count, k.vgpr_count, k.wavefront_size) == (x.kernarg_size, x.sgpr_count, x.vgpr_count, x.wavefront_size)

@@ -72,7 +72,7 @@ def test_scheduler_waits_for_variable_latency_results(name):
     for r in srcs:
       assert r not in pending, f"{name} @{16 * i:#x} {ins.text()} reads {r} before its barrier"
       if r in written_at and not ins.name == "BRA": assert t - written_at[r][0] >= written_at[r][1], (16 * i, ins.text())
-    assert 1 <= ins.ctrl.stall <= 11 and ins.ctrl.yield_
+    assert 1 <= ins.ctrl.stall <= 15 and ins.ctrl.yield_ == (ins.ctrl.stall <= 11)
     if ins.ctrl.wbar != 7:
       for r in dsts: pending[r] = ins.ctrl.wbar
     else:
@@ -114,3 +114,14 @@ def test_cli_asm_disasm(tmp_path):
   bad = tmp_path / "bad.s"; bad.write_text(".kernel k\n  FOO R1 ;\n")
   r = subprocess.run([sys.executable, "-m", "hwrt.cli", "asm", str(bad)], capture_output=True, text=True)
   assert r.returncode == 2 and "Traceback" not in r.stderr
+
+def test_scheduler_pads_long_latency_with_nops():
+  """HMMA's fixed latency (sched.LATENCY) is longer than one instruction's stall: the assembler inserts NOPs, and the
+  dependent HMMA issues at least that many cycles later."""
+  text = ".kernel k\n  HMMA.16816.F32 R8, R4, R2, R8 ;\n  HMMA.16816.F32 R12, R4, R2, R8 ;\n  EXIT ;\n"
+  k = sass.read_cubin(sass.assemble_to_container(text)).kernels["k"]
+  instrs = [decode(w) for w in words_of(k.code)]
+  names = [i.name for i in instrs]
+  assert names[0] == "HMMA" and names[-2:] == ["HMMA", "EXIT"] and set(names[1:-2]) == {"NOP"}
+  assert sum(i.ctrl.stall for i in instrs[:-2]) >= sched.LATENCY["HMMA"]
+  assert k.regs == 16

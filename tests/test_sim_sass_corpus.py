@@ -318,8 +318,41 @@ def test_int64(h, corpus):
       if int(got[i, j]) != w: bad.append((i, j, hex(x), hex(y), hex(int(got[i, j])), hex(w)))
   assert not bad, bad[:10]
 
+def test_local(h, corpus):
+  """A run-time indexed per-thread array (LDL/STL below the stack pointer) and generic pointers (LD/ST) into shared,
+  global and local memory through the windows of constant bank 0."""
+  blocks, k = 3, 5
+  n = blocks * 256
+  a = np.random.default_rng(11).integers(-10**6, 10**6, n).astype(np.int64)
+  o = h.alloc(8 * n)
+  run(h, corpus, "local", [o, h.buffer(a.astype(np.int32)), (k, "<i"), (n, "<i")], (blocks, 1, 1), (256, 1, 1))
+  got = h.read(o, np.int32, 2 * n)
+  i = np.arange(n); t = i % 256
+  buf = a[(np.arange(32)[None, :] * k + i[:, None]) % n]                 # buf[i][j]
+  sh = buf[i, (t * 7 + k) & 31]
+  sh = np.where(t % 2 == 0, i + 1, sh)                                     # odd threads overwrote their even neighbour's slot
+  q = np.where(t & 2, buf[i, (k + t) & 31], sh)
+  assert np.array_equal(got[:n], (q + buf[i, (i + k) & 31]).astype(np.int32))
+  assert np.array_equal(got[n:][t % 2 == 0], i[t % 2 == 0])               # even threads stored through a generic pointer to global
+
+def test_small_batches_and_partial_warps(corpus, monkeypatch):
+  """CTAs run in batches (bounded register-file memory): tiny batches give the same results; a CTA of 100 threads ends
+  in a partial warp whose missing lanes never run."""
+  from hwrt.sim import sass_exec
+  monkeypatch.setattr(sass_exec, "MAX_BATCH_BYTES", 40000)
+  x = Harness()
+  try:
+    launch = x.launch_desc(x.load(corpus["reduce_shared"][1], "reduce_shared"), [0, 0, (0, "<i")], (20, 1, 1), (256, 1, 1))
+    assert len(sass_exec._batches(launch)) > 5
+    test_reduce_shared(x, corpus); test_atomics(x, corpus); test_reduce_shfl(x, corpus)
+    n = 1234
+    a = np.arange(n, dtype=np.float32); c = x.alloc(4 * n + 64)
+    run(x, corpus, "vadd", [c, x.buffer(a), x.buffer(a), (n, "<i")], ((n + 99) // 100, 1, 1), (100, 1, 1))
+    assert same_bits(x.read(c, np.float32, n), a + a) and not x.read(c + 4 * n, np.uint32, 16).any()
+  finally: x.close()
+
 CHECKS = [test_vadd, test_saxpy, test_reduce_shared, test_reduce_shfl, test_atomics, test_matmul, test_fp16, test_branches,
-          test_fpmodes, test_int64]
+          test_fpmodes, test_int64, test_local]
 
 def test_every_corpus_form_is_executed(corpus):
   """Running the corpus executes every SASS form (opcode with modifiers + operand shapes) its kernels contain, up to the

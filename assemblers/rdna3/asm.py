@@ -37,30 +37,22 @@ def parse_src(t: str):
   if not -(1 << 31) <= v < (1 << 32): raise AssemblerError(f"literal {t} does not fit 32 bits")
   return 255, v & 0xffffffff, neg, ab
 
-# a literal whose bits equal an inline constant is encoded as that constant (as llvm-mc does): any 32-bit operand takes the
-# f32 patterns, 16-bit operands of f16 type the f16 ones, f64 operands a high dword of an inline double (AMD RDNA3 ISA guide,
-# "Inline constants"; LLVM AMDGPU::isInlinableLiteral32/16/64)
+# a literal whose bits equal an inline constant is encoded as that constant, as llvm-mc does; which patterns apply to which
+# operand is learned from llvm-mc (inl_<field> in gfx1100.tsv). Bit patterns: AMD RDNA3 ISA guide, "Inline constants".
 F32_INLINE = {0x3f000000: 240, 0xbf000000: 241, 0x3f800000: 242, 0xbf800000: 243, 0x40000000: 244, 0xc0000000: 245,
               0x40800000: 246, 0xc0800000: 247, 0x3e22f983: 248}
 F16_INLINE = {0x3800: 240, 0xb800: 241, 0x3c00: 242, 0xbc00: 243, 0x4000: 244, 0xc000: 245, 0x4400: 246, 0xc400: 247, 0x3118: 248}
 F64_INLINE_HI = {0x3fe00000: 240, 0xbfe00000: 241, 0x3ff00000: 242, 0xbff00000: 243, 0x40000000: 244, 0xc0000000: 245,
                  0x40100000: 246, 0xc0100000: 247}
 
-def _last_type(name: str) -> str:
-  ts = re.findall(r"_([fiub]f?\d+)", name.replace("_e32", "").replace("_e64", ""))
-  return ts[-1] if ts else ""
-
-def inline_for_literal(l: int, width: int, is16: bool, name: str):
-  if is16:
-    if l > 0xffff: return None
-    s16 = l - 0x10000 if l & 0x8000 else l
-    if -16 <= s16 <= 64: return 128 + s16 if s16 >= 0 else 192 - s16
-    return F16_INLINE.get(l) if _last_type(name) == "f16" else None
-  if width == 1:
-    s32 = l - (1 << 32) if l & 0x80000000 else l
-    if -16 <= s32 <= 64: return 128 + s32 if s32 >= 0 else 192 - s32
-    return F32_INLINE.get(l)
-  if width == 2 and _last_type(name) == "f64": return F64_INLINE_HI.get(l)
+def inline_for_literal(l: int, flags: int):
+  """The inline constant llvm-mc uses for a literal written as l, given the operand's learned inl_<field> mask (1: f16
+  patterns, 2: f32 patterns, 4: f64 high dwords, 8: 16-bit -1..-16, 16: 32-bit -1..-16), or None."""
+  if flags & 1 and l in F16_INLINE: return F16_INLINE[l]
+  if flags & 2 and l in F32_INLINE: return F32_INLINE[l]
+  if flags & 4 and l in F64_INLINE_HI: return F64_INLINE_HI[l]
+  if flags & 8 and 0xfff0 <= l <= 0xffff: return 192 + 0x10000 - l
+  if flags & 16 and 0xfffffff0 <= l <= 0xffffffff: return 192 + (1 << 32) - l
   return None
 
 def parse_waitcnt(t: str) -> int:
@@ -171,7 +163,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
       if kind.startswith("s") and (v >= 256 or (l is not None and fld not in ("ssrc0", "ssrc1"))): raise _Fail(f"{t} is not a scalar register")
       if fld in ("ssrc0", "ssrc1") and v >= 256: raise _Fail(f"{t}: SOP sources are scalar")
       if l is not None:
-        inl = inline_for_literal(l, width, kind.endswith("h") or info.enc == "VOP3P", info.name)   # packed: 16-bit rules
+        inl = inline_for_literal(l, info.mods.get("inl_" + fld, 0))
         if inl is not None: v, l = inl, None
       if l is not None: lit.append((l & 0xffff, 16) if kind.endswith("h") else (l, 32))
       if fld == "sbase": v //= 2

@@ -153,6 +153,32 @@ def imm_style(texts: list[str]) -> str:
   if one == "1": return "u16"
   return "sp"
 
+INLINE_PROBES = (("0x3c00", 1), ("0x3f800000", 2), ("0x3ff00000", 4), ("0xffff", 8), ("0xffffffff", 16))
+
+def inline_classes(rows):
+  """Which literal spellings llvm-mc turns into inline constants, per source operand (f16 / f32 / f64-high-dword bit
+  patterns, 16- and 32-bit -1): assemble the probe text with that operand replaced. Adds inl_<field>=mask to the row."""
+  jobs = []
+  for ri, (enc, op, mn, toks, fl, t, n) in enumerate(r for r in rows if len(r) == 7):
+    if enc not in ("SOP1", "SOP2", "SOPC", "VOP1", "VOP2", "VOPC", "VOP3", "VOP3P"): continue
+    tl = toks.split()
+    mnem, _, rest = t.partition(" ")
+    ops = re.split(r", (?![^(]*\))", rest)
+    if len(ops) != len(tl): continue
+    for i, tok in enumerate(tl):
+      fld = tok.split(":")[0]
+      if fld in ("src0", "src1", "src2", "ssrc0", "ssrc1") and tok.split(":")[1][:1] in "as":
+        for val, bit in INLINE_PROBES:
+          jobs.append((enc, op, fld, bit, n, mnem + " " + ", ".join(ops[:i] + [val] + ops[i + 1:])))
+  got = llvm_asm([j[5] for j in jobs])
+  masks = {}
+  for (enc, op, fld, bit, n, _), b in zip(jobs, got):
+    if b is not None and len(b) == n: masks[(enc, op, fld)] = masks.get((enc, op, fld), 0) | bit
+  for r in rows:
+    if len(r) == 7:
+      for (enc, op, fld), m in masks.items():
+        if (enc, op) == (r[0], r[1]): r[4]["inl_" + fld] = m
+
 def learn(out=sys.stdout):
   rows = []
   for enc in OP_BITS:
@@ -193,10 +219,12 @@ def learn(out=sys.stdout):
         toks = [t + "h" if (op, t.split(":")[0]) in half and t.split(":")[1][:1] in "as" else t for t in toks]
         if enc == "VOPD":
           e2, o2 = ("VOPDX", op >> 5) if hi == 0 else ("VOPDY", op & 31)
-          rows.append((e2, o2, mn, " ".join(toks), "")); continue
+          rows.append((e2, o2, mn, " ".join(toks), {})); continue
         fl = {k: v for k, v in mflags.get(op, {}).items() if not ("sdst:s1" in toks and k in ("abs", "opsel"))}   # VOP3SD: bits 14:8 are sdst
         if enc == "VOP3" and c.get("vdst") == 126 and not any(t.startswith("vdst:") for t in toks): fl["vdst"] = 126   # v_cmpx_*_e64: EXEC_LO
-        rows.append((enc, op, mn, " ".join(toks), " ".join(f"{k}={v}" for k, v in fl.items())))
+        rows.append((enc, op, mn, " ".join(toks), fl, t, n))
+  inline_classes(rows)
+  rows = [r[:4] + (" ".join(f"{k}={v}" for k, v in r[4].items()) if isinstance(r[4], dict) else r[4],) for r in rows]
   seen, uniq = set(), []
   for r in rows:
     if (r[0], r[1]) not in seen: seen.add((r[0], r[1])); uniq.append(r)

@@ -152,5 +152,11 @@ def assemble_kernel(k: KernelBlock, tab=None) -> list:
     except AssemblerError as e: raise AssemblerError(f"line {n}: {e}")
     except (ValueError, StopIteration) as e: raise AssemblerError(f"line {n}: {e}: {ins!r}")
     explicit.append(ins.lstrip().startswith("[B"))
-  if not all(explicit): words = sched.schedule(words, explicit, label_pcs, tab)
+  if not all(explicit):
+    try: words = sched.schedule(words, explicit, label_pcs, tab)
+    except sched.NeedNops as e:                    # latency longer than the code between: pad with NOPs, lay out again
+      if len(k.lines) > 100000: raise
+      at = [j for j, l in enumerate(k.lines) if l[2] is not None][e.index]
+      pad = [(k.lines[at][0], None, "NOP ;")] * -(-e.cycles // sched.MAX_STALL)
+      return assemble_kernel(KernelBlock(k.name, k.params, k.shared, k.local, k.regs, k.lines[:at] + pad + k.lines[at:]), tab)
   return words

@@ -8,8 +8,8 @@ Model (conservative; correctness first, speed second):
   or memory instruction that reads registers sets a read barrier, and whoever overwrites those registers waits on it;
 - at a label and at every branch/exit all barriers in flight are waited on and all fixed-latency results are complete
   (no control-flow analysis needed for loops);
-- the yield bit is set everywhere (nvdisasm shows `.reuse` only under it), stalls are 1..11 (longer waits are spread over
-  earlier instructions)."""
+- the yield bit is set (nvdisasm shows `.reuse` only under it) unless the stall is 12..15; waits longer than the stalls
+  between producer and consumer can give make asm.py insert NOPs."""
 from hwrt.errors import AssemblerError
 from hwrt.assemblers.sass import table as T
 from hwrt.assemblers.sass.decoder import decode, Ctrl
@@ -17,7 +17,13 @@ from hwrt.assemblers.sass.decoder import decode, Ctrl
 VARIABLE = {"ATOMG", "ATOMS", "ATOM", "F2F", "F2I", "FCHK", "FLO", "FRND", "I2F", "LDC", "LDG", "LDL", "LDS", "LD", "LDSM",
             "MUFU", "POPC", "REDUX", "S2R", "S2UR", "SHFL", "BREV", "MATCH", "QSPC", "ULDC.VAR"}
 MEMORY = ("LD", "ST", "RED", "ATOM")
-MAX_STALL = 11          # with the yield bit set nvdisasm rejects stalls 0 and 12..15 (probed on ISETP/IMAD)
+MAX_STALL = 15          # stalls 12..15 only with the yield bit clear (nvdisasm rejects them with it set: probed)
+YIELD_MAX_STALL = 11
+
+class NeedNops(AssemblerError):
+  """Not enough instructions between a producer and its consumer to cover the latency: asm.py inserts NOPs."""
+  def __init__(self, index: int, cycles: int, msg: str):
+    super().__init__(msg); self.index, self.cycles = index, cycles
 LATENCY = {"default": 6, "DADD": 8, "DMUL": 8, "DFMA": 8, "DSETP": 8, "HMMA": 32, "IMAD": 6, "predicate->branch": 13}
 NO_DEST = {"ST", "STG", "STS", "STL", "RED", "REDG", "BAR", "BRA", "BRX", "EXIT", "RET", "CALL", "BSSY", "BSYNC", "WARPSYNC",
            "NOP", "MEMBAR", "ERRBAR", "DEPBAR", "FENCE", "CCTL", "YIELD", "KILL", "BPT", "JMP", "BREAK"}
@@ -63,14 +69,17 @@ def schedule(words: list, explicit: list, label_pcs: set, tab=None) -> list:
   issue = [0] * n
   ready, pred_ready, pend_w, pend_r = {}, {}, {}, {}
   nbar = 0
-  def raise_to(i, need):             # make instruction i issue at or after cycle `need`
-    j = i - 1
-    while need > issue[i] and j >= 0:
+  def raise_to(i, need, producer):   # make instruction i issue at or after cycle `need`: only the stalls from the
+    j = i - 1                          # producer on widen the gap
+    while need > issue[i] and j >= producer:
       if not explicit[j]:
-        add = min(MAX_STALL - stall[j], need - issue[i])
+        add = min((YIELD_MAX_STALL if instrs[j].ctrl.reuse else MAX_STALL) - stall[j], need - issue[i])
         stall[j] += add
         for k in range(j + 1, i + 1): issue[k] += add
       j -= 1
+    if need > issue[i]:
+      raise NeedNops(i, need - issue[i], f"instruction {i} ({instrs[i].text()}) needs {need - issue[i]} more cycles after "
+                           f"instruction {producer} ({instrs[producer].text()}): put independent instructions or NOPs between")
   for i, ins in enumerate(instrs):
     if i: issue[i] = issue[i - 1] + stall[i - 1]
     srcs, dsts = reg_usage(ins)
@@ -78,15 +87,15 @@ def schedule(words: list, explicit: list, label_pcs: set, tab=None) -> list:
     wait = 0
     if block_edge:
       for b in set(pend_w.values()) | {b for bs in pend_r.values() for b in bs}: wait |= 1 << b
-      need = max(list(ready.values()) + [0])
+      need = max(list(ready.values()) + [(0, 0)]) if ins.name not in ("EXIT", "RET", "KILL") else (0, 0)
     else:
       for r in srcs | dsts:
         if r in pend_w: wait |= 1 << pend_w[r]
       for r in dsts:
         for b in pend_r.get(r, ()): wait |= 1 << b
-      need = max([ready[r] for r in srcs | dsts if r in ready] + [0])
-    if ins.name in BRANCHES and ins.guard: need = max(need, pred_ready.get(("P", ins.guard[0]), 0))
-    raise_to(i, need)
+      need = max([ready[r] for r in srcs | dsts if r in ready] + [(0, 0)])
+    if ins.name in BRANCHES and ins.guard: need = max(need, pred_ready.get(("P", ins.guard[0]), (0, 0)))
+    raise_to(i, *need)
     for b in range(6):
       if wait >> b & 1:
         pend_w = {r: x for r, x in pend_w.items() if x != b}
@@ -98,8 +107,8 @@ def schedule(words: list, explicit: list, label_pcs: set, tab=None) -> list:
       for r in dsts: pend_w[r] = wbar; ready.pop(r, None)
     elif dsts:
       for r in dsts:
-        ready[r] = issue[i] + latency(ins)
-        if r[0] in ("P", "UP"): pred_ready[r] = issue[i] + LATENCY["predicate->branch"]
+        ready[r] = (issue[i] + latency(ins), i)
+        if r[0] in ("P", "UP"): pred_ready[r] = (issue[i] + LATENCY["predicate->branch"], i)
         pend_w.pop(r, None)
     rsrcs = {r for r in srcs if r[0] in ("R", "UR")}
     if rsrcs and (var or ins.name.startswith(MEMORY)):
@@ -110,6 +119,6 @@ def schedule(words: list, explicit: list, label_pcs: set, tab=None) -> list:
   for i, (w, ins) in enumerate(zip(words, instrs)):
     if explicit[i]: out.append(w); continue
     wait, wbar, rbar = ctrls[i]
-    c = Ctrl(stall[i], 1, wbar, rbar, wait, ins.ctrl.reuse)
+    c = Ctrl(stall[i], int(stall[i] <= YIELD_MAX_STALL), wbar, rbar, wait, ins.ctrl.reuse)
     out.append((w & ~T.CTRL_MASK) | c.bits())
   return out

@@ -51,15 +51,15 @@ class VAAllocator:
   def release(self, va: int, size: int, align: int): self.free_list.setdefault((size, align), []).append(va)
 
 class Channel:
-  """A GPFIFO channel: ring + USERD in the arena, its own pushbuffer ring, a work-submit token for the doorbell."""
-  def __init__(self, dev: NVDevice, tsg: int, cls: int, engine_cls: int, subch: int, area_off: int, pb_off: int):
-    self.dev, self.subch, self.put, self.pb_pos = dev, subch, 0, 0
-    self.ring_off, self.userd_off, self.pb_off = area_off, area_off + GPFIFO_ENTRIES * 8, pb_off
-    a = dev.arena
-    p = new("NV_CHANNEL_ALLOC_PARAMS", hObjectError=dev.notifier.hmem, gpFifoOffset=a.va + self.ring_off,
-            gpFifoEntries=GPFIFO_ENTRIES, hContextShare=dev.ctxshare, hVASpace=0)
-    p.hUserdMemory[0], p.userdOffset[0] = a.hmem, self.userd_off
-    self.handle = dev.rm.alloc(tsg, cls, p)
+  """A GPFIFO channel: ring + USERD and a pushbuffer ring in a host-visible area, a work-submit token for the doorbell."""
+  def __init__(self, dev: NVDevice, tsg: int, ctxshare: int, engine_cls: int, subch: int, area: Buffer, ring_off: int,
+               pb_off: int, pb_size: int = PUSHBUF_SIZE):
+    self.dev, self.subch, self.area, self.put, self.pb_pos = dev, subch, area, 0, 0
+    self.ring_off, self.userd_off, self.pb_off, self.pb_size = ring_off, ring_off + GPFIFO_ENTRIES * 8, pb_off, pb_size
+    p = new("NV_CHANNEL_ALLOC_PARAMS", hObjectError=dev.notifier.hmem, gpFifoOffset=area.va + self.ring_off,
+            gpFifoEntries=GPFIFO_ENTRIES, hContextShare=ctxshare, hVASpace=0)
+    p.hUserdMemory[0], p.userdOffset[0] = area.hmem, self.userd_off
+    self.handle = dev.rm.alloc(tsg, dev.gpfifo_cls, p)
     self.engine = dev.rm.alloc(self.handle, engine_cls)
     self.token = dev.rm.control(self.handle, nv.NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN,
                                 new("NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN_PARAMS"), "GET_WORK_SUBMIT_TOKEN").workSubmitToken
@@ -68,11 +68,11 @@ class Channel:
   def submit(self, words: list[int]):
     """Copy the words into this channel's pushbuffer ring, write a GPFIFO entry, move GP_PUT, ring the doorbell."""
     n = len(words) * 4
-    if n > PUSHBUF_SIZE // 2: raise HwrtError(f"command buffer of {n} bytes is larger than the pushbuffer ring")
-    if self.pb_pos + n > PUSHBUF_SIZE:
+    if n > self.pb_size // 2: raise HwrtError(f"command buffer of {n} bytes is larger than the pushbuffer ring")
+    if self.pb_pos + n > self.pb_size:
       self.dev.synchronize()                       # everything before has been consumed; start the ring again
       self.pb_pos = 0
-    a, off = self.dev.arena, self.pb_off + self.pb_pos
+    a, off = self.area, self.pb_off + self.pb_pos
     ffi.memmove(ffi.cast("uint32_t *", a.cpu + off), ffi.new("uint32_t[]", words), n)
     self.pb_pos = round_up(self.pb_pos + n, 16)
     ring = ffi.cast("uint64_t *", a.cpu + self.ring_off)
@@ -107,7 +107,7 @@ class NVDevice:
   def _open(self):
     sys = self.sys
     if not sys.exists("/dev/nvidiactl"): raise DriverNotPresent("/dev/nvidiactl does not exist: the NVIDIA kernel driver is not loaded")
-    m = re.search(r"Kernel Module\D*?(\d+\.\d+(?:\.\d+)?)", sys.read_text("/proc/driver/nvidia/version")) \
+    m = re.search(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)\s", sys.read_text("/proc/driver/nvidia/version")) \
       if sys.exists("/proc/driver/nvidia/version") else None
     self.driver_version = m.group(1) if m else "?"
     self.rm = rm = RM(sys)
@@ -179,8 +179,8 @@ class NVDevice:
                         hObjectError=self.notifier.hmem, hVASpace=self.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
     self.ctxshare = rm.alloc(self.tsg, nv.FERMI_CONTEXT_SHARE_A, new("NV_CTXSHARE_ALLOCATION_PARAMETERS", hVASpace=self.vaspace, flags=1))
     ffi.memmove(ffi.cast("char *", self.notifier.cpu), b"\0" * hw.NOTIFICATION_SIZE, hw.NOTIFICATION_SIZE)
-    self.compute = Channel(self, self.tsg, self.gpfifo_cls, self.compute_cls, hw.SUBC_COMPUTE, 0x1000, 0x10000)
-    self.copy_ch = Channel(self, self.tsg, self.gpfifo_cls, self.dma_cls, hw.SUBC_COPY, 0x8000, 0x10000 + PUSHBUF_SIZE)
+    self.compute = Channel(self, self.tsg, self.ctxshare, self.compute_cls, hw.SUBC_COMPUTE, self.arena, 0x1000, 0x10000)
+    self.copy_ch = Channel(self, self.tsg, self.ctxshare, self.dma_cls, hw.SUBC_COPY, self.arena, 0x8000, 0x10000 + PUSHBUF_SIZE)
     rm.control(self.tsg, nv.NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, new("NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS", bEnable=1), "GPFIFO_SCHEDULE")
     self.kernargs_pos = 0
     self.compute.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, self.compute_cls)
@@ -365,12 +365,23 @@ class NVDevice:
   def __exit__(self, *a): self.close()
 
 class ExtraQueue:
+  """Another channel group with its own compute channel and ring memory, made live with one submission: what the
+  queue/channel create-destroy churn exercises. close() frees the TSG (and with it the channel), then the ring memory."""
   def __init__(self, dev: NVDevice):
-    self.dev = dev
-    self.tsg = dev.rm.alloc(dev.device, nv.KEPLER_CHANNEL_GROUP_A, new("NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS",
-                            hObjectError=dev.notifier.hmem, hVASpace=dev.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
+    self.dev, self.area, self.tsg = dev, None, 0
+    try:
+      self.area = dev.alloc(0x20000, host=True)
+      self.tsg = dev.rm.alloc(dev.device, nv.KEPLER_CHANNEL_GROUP_A, new("NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS",
+                              hObjectError=dev.notifier.hmem, hVASpace=dev.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
+      ctx = dev.rm.alloc(self.tsg, nv.FERMI_CONTEXT_SHARE_A, new("NV_CTXSHARE_ALLOCATION_PARAMETERS", hVASpace=dev.vaspace, flags=1))
+      self.channel = Channel(dev, self.tsg, ctx, dev.compute_cls, hw.SUBC_COMPUTE, self.area, 0, 0x10000, 0x10000)
+      dev.rm.control(self.tsg, nv.NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, new("NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS", bEnable=1), "GPFIFO_SCHEDULE")
+      self.channel.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, dev.compute_cls) + dev._release())
+      dev.synchronize()
+    except BaseException: self.close(); raise
   def close(self):
     if self.tsg: self.dev.rm.free(self.tsg, self.dev.device); self.tsg = 0
+    if self.area is not None: self.dev.free(self.area); self.area = None
   def __enter__(self): return self
   def __exit__(self, *a): self.close()
 

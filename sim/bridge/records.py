@@ -1,7 +1,8 @@
 """The shim's raw trace records -> decoded JSON Lines, and the readable listing / summary of a JSON Lines trace.
 
-Raw files: <dir>/trace.<pid>.bin, a sequence of records, each a header (struct rec in shim.c) followed by blobs (struct blob +
-data padded to 8 bytes). JSON Lines record (one per call, sorted by time):
+Raw files: <dir>/trace.<pid>.bin (the shim maps it shared and appends without system calls): a 64-byte header (struct
+trace_hdr: magic, end of the records, file size, records dropped), then records, each a header (struct rec in shim.c) followed
+by blobs (struct blob + data padded to 8 bytes). JSON Lines record (one per call, sorted by time):
   t          wall-clock time of the call's start (seconds since the epoch, float)
   pid tid    process and thread that made it; `process` records carry ppid and exe (one per process and exec)
   call       open close ioctl mmap munmap dup process
@@ -184,7 +185,7 @@ def format_record(r: dict) -> str:
   fd = f"{r['fd']}<{r.get('path')}>"
   if c == "open": s = f"open({r.get('path')!r}, {_flags(r.get('flags', 0))})"
   elif c == "close": s = f"close({fd})"
-  elif c == "dup": s = f"dup({fd}) -> {r.get('newfd')}"
+  elif c == "dup": s = f"dup({fd})"
   elif c == "mmap": s = f"mmap({r['addr']:#x}, {r['length']:#x}, prot={r['prot']:#x}, flags={r['flags']:#x}, {fd}, {r['offset']:#x})"
   elif c == "munmap": s = f"munmap({r['addr']:#x}, {r['length']:#x}) <{r.get('path')}>"
   elif c == "ioctl":

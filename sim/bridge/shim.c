@@ -1,13 +1,17 @@
 /* hwrt LD_PRELOAD bridge: trace GPU device calls and/or serve them from hwrt's simulator (sim/bridge/__init__.py builds it).
  *
  * Environment (set by `hwrt trace` / `hwrt sim-run`, see sim/bridge_cli.py):
- *   HWRT_TRACE_DIR      trace mode: one raw record file per process, <dir>/trace.<pid>.bin (0600, O_APPEND, one write per record)
+ *   HWRT_TRACE_DIR      trace mode: one raw record file per process, <dir>/trace.<pid>.bin (0600, mapped shared: see trace_append)
  *   HWRT_TRACE_ALSO     extra paths to treat as device nodes: "PATH=KIND;..." (KIND nv uvm kfd drm), for tests without a GPU
  *   HWRT_SIM            sim mode: the simulated vendor (nv, amd, intel); device nodes go to hwrt.sim.bridge.host in an embedded
  *                       Python interpreter (the process's own one when it already has libpython loaded)
  *   HWRT_SIM_ROOT       sim mode: the shadow tree (sysfs/procfs/dev files the simulator provides, materialized by sim-run)
  *   HWRT_SIM_PREFIXES   sim mode: ';'-separated path prefixes that resolve inside HWRT_SIM_ROOT (and nowhere else)
  *   HWRT_PYLIB          libpython to dlopen when the process has none; HWRT_PYPATH: sys.path entries for the embedded interpreter
+ * Interposed: open/open64/openat(64)/__open*_2, close/close_range/closefrom, dup/dup2/dup3/fcntl(F_DUPFD), ioctl, mmap(64),
+ * munmap, the fstat family (a sim fd is a character device); in sim mode also the path calls GPU stacks use (stat family,
+ * statx, access, opendir, scandir, readlink(at), realpath, fopen, xattrs): a path under a simulated prefix resolves inside
+ * the shadow tree, so read(), readdir(), fscanf() and the rest work on real files and need no interposing.
  * Every call on anything else passes straight through. Records are read by hwrt.sim.bridge.records. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -49,7 +53,7 @@ static unsigned char fddrv[FDMAX];        /* DRM driver id (DRV_* in bridge_tabl
 static char fdpath[FDMAX][PATHLEN];
 static int tracing, sim, trace_fd = -1, use_pvr = 1;
 static char trace_dir[512], sim_vendor[32], sim_root[512], also[1024];
-static char prefixes[32][128]; static int nprefix;
+static char prefixes[128][256]; static int nprefix;
 static __thread int tls_tid, in_host;
 static __thread uintptr_t stack_top, stack_lo;   /* this thread's stack: base (highest address) and lowest address */
 static uintptr_t brk0;                    /* the program break when the shim started */
@@ -70,7 +74,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void trace_drop_inherited(void);
 static void after_fork_child(void) {
   trace_drop_inherited();
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; trace_lock = fresh;
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER; trace_lock = fresh; lock = fresh;   /* another thread may have held them */
   tls_tid = 0;
   my_pid = (int)syscall(SYS_getpid);
 }
@@ -84,8 +88,8 @@ static void init_once(void) {
   if ((e = getenv("HWRT_SIM")) && *e) { snprintf(sim_vendor, sizeof sim_vendor, "%s", e); sim = 1; }
   if ((e = getenv("HWRT_SIM_ROOT"))) snprintf(sim_root, sizeof sim_root, "%s", e);
   if ((e = getenv("HWRT_SIM_PREFIXES"))) {
-    char tmp[4096]; snprintf(tmp, sizeof tmp, "%s", e);
-    for (char *s, *t = strtok_r(tmp, ";", &s); t && nprefix < 32; t = strtok_r(NULL, ";", &s))
+    static char tmp[128 * 256]; snprintf(tmp, sizeof tmp, "%s", e);
+    for (char *s, *t = strtok_r(tmp, ";", &s); t && nprefix < 128; t = strtok_r(NULL, ";", &s))
       snprintf(prefixes[nprefix++], sizeof prefixes[0], "%s", t);
   }
   my_pid = (int)syscall(SYS_getpid);
