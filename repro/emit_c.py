@@ -60,7 +60,8 @@ def _val(v, width, signed) -> str:
 def _ref(block: dict, path: str) -> str:
   return f"{block['name']}{path}" if path.startswith("[") else f"{block['name']}.{path}"
 
-def _block(b: dict, ind: str) -> list[str]:
+def _block(b: dict, ind: str, names: dict | None = None) -> list[str]:
+  """names: {field path: #define name} for values the embedded header names (RM class, control command)"""
   base, _, arr = b["ctype"].partition("[")
   out = [f"{ind}{base} {b['name']}{'[' + arr if arr else ''}; memset(&{b['name']}, 0, sizeof {b['name']});"]
   for path, off, width, signed, v in b["leaves"]:
@@ -70,8 +71,14 @@ def _block(b: dict, ind: str) -> list[str]:
       data = v.rstrip(b"\0") or v[:1]
       lit = _cstr(data)
       out.append(f"{ind}memcpy({ref}, {lit[0]}" + "".join(f"\n{ind}       {x}" for x in lit[1:]) + f", {len(data)});")
+    elif names and path in names and not isinstance(v, dict): out.append(f"{ind}{ref} = {names[path]};   /* {_lit(v, width, signed)} */")
     else: out.append(f"{ind}{ref} = {_val(v, width, signed)};")
   return out
+
+def ffi_size(b: dict) -> int:
+  """size of one element of the block's C type (the block of an array type holds several)"""
+  base, _, arr = b["ctype"].partition("[")
+  return b["size"] // int(arr.rstrip("]")) if arr else b["size"]
 
 def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
   steps = prog["steps"]
@@ -88,6 +95,14 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
         "sys/ioctl.h", "sys/mman.h", "time.h", "unistd.h")], "",
         "/* ---- NVIDIA RM and UVM ioctl structures (open-gpu-kernel-modules nvos.h, nv-ioctl.h, uvm_ioctl.h), embedded */"]
   L += [l for l in abi_header.splitlines() if not l.startswith(("#pragma once", "#include"))]
+  import re
+  defined = dict(re.findall(r"^#define (\w+) (0x[0-9a-fA-F]+|\d+)", abi_header, re.M))
+  sizes = {}
+  for st in steps:
+    if st["s"] == "ioctl":
+      for b in st["nested"] + [st["arg"]]: sizes[b["ctype"].partition("[")[0]] = ffi_size(b)
+  L += ["/* the argument sizes of the recording: the embedded structs must match them */"]
+  L += [f"_Static_assert(sizeof({t}) == {n}, \"{t} is {n} bytes in the recorded ABI\");" for t, n in sorted(sizes.items())]
   L += [HELPERS, "int main(int argc, char **argv) {", "  verbose = argc > 1 && !strcmp(argv[1], \"-v\");", "  int rc = 0; (void)rc;"]
   if vars_["int"]: L.append("  int " + ", ".join(f"{x} = -1" for x in vars_["int"]) + ";")
   if vars_["uint32_t"]: L.append("  uint32_t " + ", ".join(f"{x} = 0" for x in vars_["uint32_t"]) + ";")
@@ -110,10 +125,12 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
       sym = ", ".join(f"{a}={b}" for a, b in s["symbols"].items())
       L += ["", f"  /* {s['name']}" + (f": {sym}" if sym else "") + " */", "  {"]
       for nb in s["nested"]: L += _block(nb, "    ")
-      L += _block(s["arg"], "    ")
+      names = {p: n for p, n in s["symbols"].items() if isinstance(n, str) and n in defined}
+      L += _block(s["arg"], "    ", names)
+      req = s["name"] if s["name"] in defined and int(defined[s["name"]].rstrip("ul"), 0) == s["request"] else f"{s['request']:#x}ul"
       argref = s["arg"]["name"] if s["arg"]["array"] else "&" + s["arg"]["name"]
       en = s["errno"] or "0"
-      L.append(f"    call({s['fd']}, {s['request']:#x}ul, {argref}, \"{s['name']}\", {s['ret']}, {en});")
+      L.append(f"    call({s['fd']}, {req}, {argref}, \"{s['name']}\", {s['ret']}, {en});")
       for path, want in s["status"]: L.append(f"    if ({s['arg']['name']}.{path} != {_lit(want, 4, False)}) diverged(\"{s['name']}\", \"{path}\", {s['arg']['name']}.{path}, {_lit(want, 4, False)});")
       for o in s["outputs"]:
         if o["width"] < 0: L.append(f"    memcpy({o['var']}, {o['block']}.{o['path']}, 16);   /* {o['what']} */")

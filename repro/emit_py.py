@@ -130,5 +130,7 @@ def emit(prog: dict, title: str, env_note: str = "") -> str:
                f"{s['error']:#x}, {float(s['timeout'])})")
       L.append(f"  if r: return observed(r, {s['final']})")
     elif k == "end": L += ["", "  print('not reproduced: the sequence ran to its end without the failure')", "  return 0"]
-  L += ["", "if __name__ == '__main__':", "  sys.exit(main())"]
+  L += ["", "if __name__ == '__main__':", "  try: sys.exit(main())",
+        "  except OSError as e:                       # no such device node, permission denied, ...",
+        "    print(f'repro: {e}', file=sys.stderr); sys.exit(2)"]
   return "\n".join(L) + "\n"

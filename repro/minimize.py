@@ -36,12 +36,18 @@ def pick_signature(recs: list[dict], wanted: str | None = None) -> dict:
   return (kern or evs)[0]
 
 def failing_origin(recs: list[dict], target: dict) -> tuple[int, int]:
-  """(worker, iteration) the target failure came from: its own fields, else the workload failure nearest before it."""
-  if target.get("worker") is not None and target.get("iteration") is not None: return int(target["worker"]), int(target["iteration"])
+  """(worker, iteration) the target failure came from. A workload failure names its own; a kernel-log line is attributed by
+  the runner from the pid, which can lag or lead by an iteration, so the workload failure of that worker nearest in time
+  (within 2 s) is preferred when there is one."""
+  if target.get("kind") in WORKLOAD_KINDS and target.get("worker") is not None and target.get("iteration") is not None:
+    return int(target["worker"]), int(target["iteration"])
   evs = [(r["time"], r["event"]) for r in recs if r.get("t") == "event"]
-  t = next(tt for tt, e in evs if e is target)
-  near = [e for tt, e in evs if e.get("kind") in WORKLOAD_KINDS and e.get("iteration") is not None and e.get("worker") is not None and tt <= t + 1.0]
-  if near: return int(near[-1]["worker"]), int(near[-1]["iteration"])
+  t = next((tt for tt, e in evs if e is target), None)
+  near = [(abs(tt - t), e) for tt, e in evs if t is not None and e.get("kind") in WORKLOAD_KINDS and e.get("iteration") is not None
+          and e.get("worker") is not None and abs(tt - t) <= 2.0 and (target.get("worker") is None or e["worker"] == target["worker"])]
+  if near:
+    e = min(near, key=lambda x: x[0])[1]
+    return int(e["worker"]), int(e["iteration"])
   return int(target.get("worker") or 0), int(target.get("iteration") or 0)
 
 # ---- making candidate schedules well-formed

@@ -22,13 +22,13 @@ def main(path: str) -> int:
   log = open(spec["log"], "w")
   def emit(rec: dict): log.write(json.dumps(rec) + "\n"); log.flush()
   shadows: dict[int, np.ndarray] = {}
-  state = {"dev": None}
+  channels: list = []                              # every channel seen submitting: its USERD is GPU-written
 
+  def area(ch): return getattr(ch, "area", None) or ch.dev.arena
   def excluded(dev, buf) -> list[tuple[int, int]]:
-    ex = []
-    if buf is dev.arena:
-      ex.append((0, 0x1000))
-      for ch in (dev.compute, dev.copy_ch): ex.append((ch.userd_off, ch.userd_off + 0x200))
+    ex = [(0, 0x1000)] if buf is dev.arena else []
+    for ch in channels + [dev.compute, dev.copy_ch]:
+      if area(ch) is buf: ex.append((ch.userd_off, ch.userd_off + 0x200))
     if buf is dev.notifier: ex.append((0, buf.size))
     return ex
 
@@ -54,10 +54,11 @@ def main(path: str) -> int:
   orig_submit, orig_wait = D.Channel.submit, D.NVDevice.wait
   def submit(self, words):
     t = time.time()
+    if not any(c is self for c in channels): channels.append(self)
     orig_submit(self, words)
     dev = self.dev
     emit({"t": t, "ev": "submit", "channel": "compute" if self is dev.compute else "copy" if self is dev.copy_ch else "other",
-          "writes": diff(dev), "arena": dev.arena.cpu, "gp_put_off": self.userd_off + hw.USERD_GP_PUT, "put": self.put % D.GPFIFO_ENTRIES,
+          "writes": diff(dev), "arena": area(self).cpu, "gp_put_off": self.userd_off + hw.USERD_GP_PUT, "put": self.put % D.GPFIFO_ENTRIES,
           "doorbell": dev.doorbell, "doorbell_off": hw.USERMODE_DOORBELL, "token": self.token})
   def wait(self, value=None, timeout=10.0, signal=None):
     sig = signal or self.timeline
@@ -73,7 +74,6 @@ def main(path: str) -> int:
   _safe_read_kmsg()
 
   dev = W.open_device(spec["device"])
-  state["dev"] = dev
   emit({"t": time.time(), "ev": "opened", "arena": dev.arena.cpu, "arena_size": dev.arena.size, "notifier": dev.notifier.cpu})
   st = {"bufs": {}, "progs": {}, "timeout": spec.get("timeout", 10.0)}
   rc = 0

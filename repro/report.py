@@ -80,7 +80,7 @@ def oops_section(ev: dict) -> str:
 def environment(system: dict | None, device: str, sim_env: dict, sim_info: dict | None) -> list[str]:
   s = system or {}
   lines = [f"- device: `{device}`" + (" (hwrt's simulated GPU behind the same kernel interface; run under `hwrt sim-run`)" if device.startswith("sim:") else "")]
-  lines.append(f"- kernel: {s.get('kernel', '?')} ({s.get('kernel_version', '?')}), {s.get('machine', '?')}")
+  lines.append(f"- {'host ' if device.startswith('sim:') else ''}kernel: {s.get('kernel', '?')} ({s.get('kernel_version', '?')}), {s.get('machine', '?')}")
   for m, v in (s.get("drivers") or {}).items(): lines.append(f"- driver {m}: {v}")
   for g in s.get("gpus") or []:
     lines.append(f"- GPU {g.get('pci')}: vendor {g.get('vendor')} device id {g.get('device')}, bound to {g.get('driver')}")
@@ -112,6 +112,10 @@ def write_report(res: dict, prog: dict, kmsg_events: list[dict], sim_info: dict 
        f"operation(s) in {case['procs']} process(es) x {case['iterations']} iteration(s) ({res['attempts']} attempts).", "",
        "## Environment", "", *environment(recorded.get("system"), res["device"], sim_env, sim_info), "",
        "## Steps", "", "```", "make            # builds ./repro from repro.c (libc only)", run_c, run_py, "```", "",
+       *(["Under `hwrt sim-run` a Python program hosts the simulator in its own interpreter: run repro.py with the Python hwrt is "
+          "installed in (repro.py itself imports only the standard library and ctypes).", ""] if sim else []),
+       *([f"The failure needs {case['procs']} processes at once: both programs replay one process's sequence; start {case['procs']} "
+          f"copies together (`for i in $(seq {case['procs']}); do ./repro & done; wait`).", ""] if case["procs"] > 1 else []),
        "Both programs issue the same raw ioctl sequence, recorded (`hwrt trace`) from the minimised run: "
        f"{prog['ioctls']} ioctls, with the CPU's writes into GPU-visible memory (pushbuffers, QMDs, GPFIFO entries) and the "
        "doorbell rings between them. Exit status 1: the failure was observed; 0: it was not; 2: the kernel answered an ioctl "
@@ -125,7 +129,7 @@ def write_report(res: dict, prog: dict, kmsg_events: list[dict], sim_info: dict 
   mttf = res.get("mean_time_to_failure_s")
   R += ["## Reproduction rate", "",
         f"- minimised case (`hwrt repro` minimiser, re-run on `{res['device']}`): {res['hits']}/{res['runs']} runs"
-        f" ({100 * res['rate']:.0f}%), mean time to failure {mttf * 1000:.1f} ms" if mttf is not None else
+        f" ({100 * res['rate']:.0f}%), mean time to failure {mttf * 1000:.1f} ms from the first operation" if mttf is not None else
         f"- minimised case: {res['hits']}/{res['runs']} runs"]
   R.append("")
   if res.get("verify"):

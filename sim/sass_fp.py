@@ -128,7 +128,11 @@ def int_to_f32(hi, lo, mode="RN"):
 
 def f32_to_int(bits, signed: bool, width: int, mode="TRUNC", ftz=False):
   """fp32 -> integer, PTX cvt.rzi/.rmi/.rpi/.rni semantics: saturating, NaN -> 0. Returns uint64 two's-complement bits."""
-  x = _in(bits, ftz).astype(np.float64)
+  return float_to_int(_in(bits, ftz).astype(np.float64), signed, width, mode)
+
+def float_to_int(x, signed: bool, width: int, mode="TRUNC"):
+  """float64 values -> integers as f32_to_int."""
+  x = np.asarray(x, np.float64)
   with np.errstate(invalid="ignore"):
     r = {"TRUNC": np.trunc, "FLOOR": np.floor, "CEIL": np.ceil, "RN": np.rint}[mode](x)
     lo, top = (-(2.0 ** (width - 1)), 2.0 ** (width - 1)) if signed else (0.0, 2.0 ** width)

@@ -71,13 +71,28 @@ def op_fmnmx(st, op, d):
   r = np.where(np.isnan(x), vb, np.where(np.isnan(y), va, r))
   d.wreg(dst.value, F.canon32(r))
 
+FRND_MODES = {"FLOOR": np.floor, "CEIL": np.ceil, "TRUNC": np.trunc, "RN": np.rint}
+
+@handler("FRND", mods=tuple(FRND_MODES) + ("FTZ", "F32"))
+def op_frnd(st, op, d):
+  if len(op.ops) != 2: raise unimpl(op, "operands")
+  m = [k for k in FRND_MODES if k in op.mods]
+  v = fval(op, d, op.ops[1])
+  if "FTZ" in op.mods: v = F.ftz32(v)
+  d.wreg(op.ops[0].value, F.canon32(F.bits32(FRND_MODES[m[0] if m else "RN"](F.f32(v)))))
+
 MUFU = {"RCP": lambda x: np.float32(1) / x, "RSQ": lambda x: np.float32(1) / np.sqrt(x), "SQRT": np.sqrt, "EX2": np.exp2,
         "LG2": np.log2, "SIN": np.sin, "COS": np.cos}
 
-@handler("MUFU", mods=tuple(MUFU))
+MUFU64 = {"RCP64H": lambda x: 1.0 / x, "RSQ64H": lambda x: 1.0 / np.sqrt(x)}
+
+@handler("MUFU", mods=tuple(MUFU) + tuple(MUFU64))
 def op_mufu(st, op, d):
-  fn = [m for m in op.mods if m in MUFU]
+  fn = [m for m in op.mods if m in MUFU or m in MUFU64]
   if len(fn) != 1: raise unimpl(op, "function")
+  if fn[0] in MUFU64:
+    from hwrt.sim.sass_ops_f64 import mufu64
+    return mufu64(op, d, MUFU64[fn[0]])
   x = F.f32(F.ftz32(fval(op, d, op.ops[1])))            # MUFU flushes denormal inputs (PTX: .approx.ftz behaviour)
   with np.errstate(all="ignore"):
     r = MUFU[fn[0]](x.astype(np.float64)).astype(np.float32)
@@ -101,10 +116,19 @@ def _int_in(op, d, o, ty):
 @handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16"))
 def op_i2f(st, op, d):
   dst, a = op.ops
-  if "F64" in op.mods or "F16" in op.mods: raise unimpl(op, "destination type")
+  if "F16" in op.mods: raise unimpl(op, "destination type")
   if core_suffix(a): raise unimpl(op, f"operand {a.shape}")
   ty = [m for m in op.mods if m in INT_TYPES]
   hi, lo = _int_in(op, d, a, ty[0] if ty else "S32")
+  if "F64" in op.mods:                          # I2F.F64[.S64|.U64|.U32]: exact below 2^53, else rounded once
+    from fractions import Fraction
+    from hwrt.sim.sass_ops_f64 import round_rational
+    h, l = np.broadcast_to(hi, (d.n,)), np.broadcast_to(lo, (d.n,))
+    v = h.astype(np.float64) * 4294967296.0 + l.astype(np.float64)
+    for i in np.flatnonzero(np.abs(h) >= 1 << 20):
+      q = int(h[i]) * 4294967296 + int(l[i])
+      v[i] = round_rational(Fraction(q), _mode(op)) if q else 0.0
+    wpair(d, dst.value, v.view(np.uint64)); return
   d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
 def core_suffix(o): return o.shape not in ("{R}", "{UR}", "{I}", "-{R}", "|{R}|") and not o.shape.startswith("c[")
@@ -115,7 +139,7 @@ def op_i2fp(st, op, d):
   hi, lo = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
   d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
-@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32") + tuple(INT_TYPES))
+@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32", "F64") + tuple(INT_TYPES))
 def op_f2i(st, op, d):
   dst, a = op.ops
   ty = [m for m in op.mods if m in INT_TYPES]
@@ -123,7 +147,10 @@ def op_f2i(st, op, d):
   if ty in ("U8", "S8", "U16", "S16"): raise unimpl(op, "narrow destination")
   signed, w = INT_TYPES[ty]
   mode = [m for m in op.mods if m in ("TRUNC", "FLOOR", "CEIL")]
-  r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
+  if "F64" in op.mods:
+    from hwrt.sim.sass_ops_f64 import dval
+    r = F.float_to_int(dval(op, d, a), signed, w, mode[0] if mode else "RN")
+  else: r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
   if w == 64: wpair(d, dst.value, r)
   else: d.wreg(dst.value, (r & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 

@@ -26,6 +26,7 @@ def address(st, op, d, o, wide: bool):
   for bad in (".U32", ".X4", ".X8", ".X16"):
     if bad in shape: raise unimpl(op, f"address form {o.shape}")
   a = np.int64(p["offset"])
+  if wide and p["reg"] != 255 and p["ureg"] != 63: raise unimpl(op, f"address form {o.shape}")
   if p["reg"] != 255:
     r = p["reg"]
     if wide: v = d.reg(r).astype(np.int64) | (d.reg(r + 1).astype(np.int64) << 32)
@@ -34,8 +35,7 @@ def address(st, op, d, o, wide: bool):
   if p["ureg"] != 63:
     u = p["ureg"]
     uv = np.asarray(d.ureg(u)).astype(np.int64)
-    if wide and ".64" in o.shape and "{UR}" in shape and "{R}" not in shape:
-      uv = uv | (np.asarray(d.ureg(u + 1)).astype(np.int64) << 32)
+    if wide: uv = uv | (np.asarray(d.ureg(u + 1)).astype(np.int64) << 32)     # a 64-bit address in URn:URn+1
     a = a + uv
   a = np.asarray(a, np.int64)
   return np.broadcast_to(a, (d.n,)).copy() if a.ndim == 0 else a

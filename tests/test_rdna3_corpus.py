@@ -117,7 +117,7 @@ def test_writer_round_trip(corpus, tmp_path):
     got = parse_notes_yaml(notes)
     yaml_str = lambda v: str(v).lower() if isinstance(v, bool) else str(v)
     assert len(got) == len(b.kernels)
-    for r, k in zip(got, b.kernels):                 # every key we wrote, as llvm-readelf prints it
+    for r, k, x in zip(got, b.kernels, a.kernels):   # every key we wrote, as llvm-readelf prints it
       assert {key: yaml_str(v) for key, v in k.metadata.items() if key != ".args"} == {key: v for key, v in r.items() if key != ".args"}
       assert [{key: yaml_str(v) for key, v in q.meta.items()} for q in k.args] == r.get(".args", [])
       assert (k.kernarg_size, k.sgpr_count, k.vgpr_count, k.wavefront_size) == (x.kernarg_size, x.sgpr_count, x.vgpr_count, x.wavefront_size)

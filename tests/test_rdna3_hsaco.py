@@ -47,6 +47,14 @@ def test_writer_reader_round_trip():
   assert k.entry == k.kd_address + d["kernel_code_entry_byte_offset"] and len(k.code) == 60 and k.code[-4:] == bytes.fromhex("0000b0bf")
   assert encode_kd(d) == encode_kd(decode_kd(encode_kd(d)))
 
+def test_register_counts_from_code_when_not_given():
+  src = SRC.replace("  .amdhsa_next_free_vgpr 3\n", "").replace("  .amdhsa_next_free_sgpr 8\n", "")
+  k = read_hsaco(assemble_to_container(src, "gfx1100")).kernel("vadd")
+  assert (k.vgpr_count, k.sgpr_count) == (3, 10)                 # v0..v2; s0..s7 plus VCC
+  src = src.replace("v_add_f32_e32 v1, v1, v2", "v_add_f32_e32 v1, v1, v2\n  v_mov_b32_e32 v17, s9")
+  k = read_hsaco(assemble_to_container(src, "gfx1100")).kernel("vadd")
+  assert (k.vgpr_count, k.sgpr_count, k.descriptor["granulated_workitem_vgpr_count"]) == (18, 12, 2)
+
 def test_writer_output_accepted_by_llvm_tools(tmp_path):
   readelf, objdump = oracle("llvm-readelf-19"), oracle("llvm-objdump-19")
   p = tmp_path / "vadd.hsaco"; p.write_bytes(assemble_to_container(SRC, "gfx1100"))
@@ -114,3 +122,10 @@ def test_bad_inputs_raise_clean_errors():
   with pytest.raises(AssemblerError): assemble_to_container("s_endpgm\n", "gfx1100")              # no kernel descriptor
   with pytest.raises(AssemblerError): assemble_to_container(SRC, "gfx90a")
   with pytest.raises(AssemblerError): assemble_to_container(SRC.replace("s_endpgm", "s_endpgm s0"), "gfx1100")
+  r = random.Random(3)
+  for i in range(300):                                    # truncated / corrupted objects: InvalidKernelBinary, never a crash
+    b = bytearray(data[:r.randrange(len(data))] if i % 3 == 0 else data)
+    for _ in range(r.randrange(1, 20) if i % 3 else 0): b[r.randrange(len(b))] = r.randrange(256)
+    for fn in (read_hsaco, disassemble_container):
+      try: fn(bytes(b))
+      except InvalidKernelBinary: pass

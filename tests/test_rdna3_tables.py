@@ -35,6 +35,11 @@ def test_decode_api_typed_operands():
   assert instr_text(i) == "v_lshl_or_b32 v0, s15, 8, v0"
   i = decode(bytes.fromhex("ff4b6a8a8d779e1b"))                    # s_max_i32 vcc_lo, 0x1b9e778d, s75: literal
   assert i.size == 8 and i.literal == 0x1b9e778d and instr_text(i) == "s_max_i32 vcc_lo, 0x1b9e778d, s75"
+  i = decode(bytes.fromhex("08400add02047c04"))                   # global_atomic_cmpswap_b64 v[4:5], v[2:3], v[4:7], off offset:8 glc
+  assert instr_text(i) == "global_atomic_cmpswap_b64 v[4:5], v[2:3], v[4:7], off offset:8 glc"
+  assert [(o.field, o.kind, o.value, o.width) for o in i.operands] == [("vdst", "vgpr", 4, 2), ("addr", "vgpr", 2, 2), ("data", "vgpr", 4, 4), ("saddr", "off", 124, 2)]
+  i = decode(bytes.fromhex("000100f4200000f8"))                   # s_load_b32 s4, s[0:1], 0x20
+  assert [(o.field, o.kind, o.value) for o in i.operands] == [("sdata", "sgpr", 4), ("sbase", "sgpr", 0), ("offset", "imm", 0x20), ("soffset", "special", 124)]
   with pytest.raises(ValueError): decode(bytes.fromhex("ffffffff"))
 
 def test_random_words_reach_a_text_fixpoint():

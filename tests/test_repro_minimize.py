@@ -89,3 +89,10 @@ def test_minimize_end_to_end_with_a_stand_in_device():
   assert [op for op, _ in r["case"]["schedule"]] == ["launch"] * k and r["case"]["procs"] == 1
   assert r["hits"] == r["runs"] == 4 and r["original"]["ops"] > 3
   with pytest.raises(BadInput): M.minimize([{"t": "start", "time": 0, "config": {"cmd": "true", "device": None}}] + recs[1:], attempt=attempt)
+
+def test_kernel_line_attributed_an_iteration_off_is_tied_to_the_workload_failure():
+  # the runner attributes a kernel-log line by pid, and can name the iteration before the one that failed
+  wl = {"kind": "gpu_fault", "signature": "GPU fault in launch", "worker": 0, "iteration": 2, "severity": "error"}
+  xid = {"kind": "xid", "signature": SIG, "severity": "error", "worker": 0, "iteration": 1, "attributed_by_pid": True}
+  recs = journal([wl, xid])
+  assert M.failing_origin(recs, M.pick_signature(recs)) == (0, 2)

@@ -6,7 +6,7 @@ redacted: a planted host name, user and secret environment variable reach the re
 
 (The planted driver bug `free-in-flight` of sim/faults.py cannot be reached from `hwrt stress` yet: every built-in
 workload op waits for its launch before the next op, so nothing is freed while a launch is in flight.)
-Takes about a minute (the minimiser, one traced run, 20 runs under sim-run on 2 cores)."""
+Takes about 45 s on 2 cores (stress run, minimiser, two traced runs, 24 runs under sim-run)."""
 import json, os, shutil, subprocess, sys
 import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -81,3 +81,40 @@ def test_bundle_is_redacted(bundle):
       assert planted not in text, (name, planted)
   rep = texts["REPORT.md"]
   assert "<hostname>" in rep and "<user>" in rep and "<home>" in rep and "<env:HWRT_PLANTED_SECRET>" in rep       # they were there, and were replaced
+
+def test_copies_queues_and_staging_are_replayed(tmp_path):
+  """A case with buffers, copies through the staging buffer, extra queues and launches: recorded, emitted, and both
+  programs fault at the same (2nd) launch under sim-run; without the fault they run to the end."""
+  shim()
+  from hwrt.repro.record import capture
+  from hwrt.repro import program, emit_c, emit_py
+  from hwrt.sim.bridge import abi_header
+  L = ["launch", {"program": "empty", "grid": [2, 1, 1], "block": [32, 1, 1]}]
+  case = {"device": "sim:nv", "schedule": [["alloc", {"slot": 0, "nbytes": 4096}], ["copyin", {"slot": 0, "nbytes": 4096, "fill": 7}],
+          ["queue", {"n": 2}], L, ["copyout", {"slot": 0, "nbytes": 4096, "expect": [[4096, 7]]}], ["queue", {"n": 1}], L, ["free", {"slot": 0}]]}
+  tr, log, info = capture(case, {"HWRT_SIM_FAULTS": "fault@launch=2"}, str(tmp_path))
+  p = program.build(tr, log)
+  assert p["cut"]["result"] == "fault" and [op[0] for op in p["ops"]] == ["alloc", "copyin", "queue", "launch", "copyout", "queue", "launch"]
+  assert any(s["s"] == "write" and len(s["data"]) >= 4096 and set(s["data"][:4096]) == {7} for s in p["steps"])   # the staged copyin data
+  (tmp_path / "repro.c").write_text(emit_c.emit(p, abi_header(("nv", "uvm"), hw=False), "t"))
+  (tmp_path / "repro.py").write_text(emit_py.emit(p, "t"))
+  _, cc, _ = shim()
+  subprocess.run([cc, "-O2", "-o", str(tmp_path / "repro"), str(tmp_path / "repro.c")], check=True, capture_output=True)
+  for argv in ([str(tmp_path / "repro")], [sys.executable, "-S", str(tmp_path / "repro.py")]):
+    for faults, want in (("fault@launch=2", 1), ("", 0)):
+      sd = tmp_path / f"sim-{len(argv)}-{want}"
+      r = hwrt("sim-run", "--device", "sim:nv", "--", *argv, env={"HWRT_SIM_FAULTS": faults, "HWRT_SIM_DIR": str(sd)})
+      assert r.returncode == want, (argv, faults, r.stdout, r.stderr)
+      kmsg = (sd / "kmsg").read_text() if (sd / "kmsg").exists() else ""
+      assert (": 31, pid=" in kmsg) == bool(want)
+
+def test_minimiser_runs_several_processes_and_shrinks_them(tmp_path, monkeypatch):
+  from hwrt.repro.minimize import Minimizer
+  monkeypatch.setenv("HWRT_SIM_DIR", str(tmp_path / "sim"))
+  L = ["launch", {"program": "empty", "grid": [1, 1, 1], "block": [32, 1, 1]}]
+  mz = Minimizer("sim:nv", {"HWRT_SIM_FAULTS": "fault@launch=2"}, SIG, budget_s=120, timeout=5)
+  r = mz.run({"schedule": [L, L], "procs": 2, "iterations": 1})           # two child processes, each its own simulated machine
+  assert r["signatures"].count("GPU fault in launch") == 2 and SIG in r["signatures"]
+  assert SIG not in mz.run({"schedule": [L], "procs": 2, "iterations": 1})["signatures"]
+  case = mz.shrink_counts({"schedule": [L, L], "procs": 2, "iterations": 2})
+  assert (case["procs"], case["iterations"]) == (1, 1)

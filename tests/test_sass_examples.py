@@ -61,9 +61,11 @@ def scheduled(name):
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_scheduler_waits_for_variable_latency_results(name):
-  """Straight-line check of the scheduler's output: every read of a register written by a variable-latency op (LDG,
+  check_schedule(name, scheduled(name))
+
+def check_schedule(name, instrs):
+  """Program-order check of the scheduler's output: every read of a register written by a variable-latency op (LDG,
   LDC, S2R, ...) comes after a wait on that op's write barrier, and fixed-latency results are `LATENCY` cycles old."""
-  instrs = scheduled(name)
   pending, t, written_at = {}, 0, {}
   for i, ins in enumerate(instrs):
     srcs, dsts = sched.reg_usage(ins)
@@ -125,3 +127,20 @@ def test_scheduler_pads_long_latency_with_nops():
   assert names[0] == "HMMA" and names[-2:] == ["HMMA", "EXIT"] and set(names[1:-2]) == {"NOP"}
   assert sum(i.ctrl.stall for i in instrs[:-2]) >= sched.LATENCY["HMMA"]
   assert k.regs == 16
+
+@pytest.mark.oracle("nvdisasm")
+def test_scheduler_on_ptxas_corpus():
+  """Strip ptxas's control codes from every corpus kernel (-O3), let our scheduler redo them, and check the result with
+  the program-order checker and nvdisasm (which rejects invalid control codes)."""
+  from sass_common import corpus_cubins
+  n = 0
+  for fname, data in corpus_cubins().items():
+    if "@" in fname: continue
+    text = re.sub(r"\[B[^\]]*\] ", "", sass.disassemble_container(data))
+    ours = sass.assemble_to_container(text)
+    r = run("nvdisasm", "-c", "{}", input_bytes=ours)
+    assert r.returncode == 0 and not r.stderr, (fname, r.stderr[:300])
+    for k in sass.read_cubin(ours).kernels.values():
+      instrs = [decode(w, 16 * i) for i, w in enumerate(words_of(k.code))]
+      check_schedule(k.name, instrs); n += len(instrs)
+  assert n > 1500

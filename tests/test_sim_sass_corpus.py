@@ -9,6 +9,7 @@ import pytest
 from conftest import oracle
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "nv_corpus"))
 import build   # noqa: E402
+from fpref import round_frac   # noqa: E402
 from hwrt.sim.sass_harness import Harness   # noqa: E402
 
 @pytest.fixture(scope="module")
@@ -55,16 +56,7 @@ def run(h, corpus, name, args, grid, block):
   prog = h.load(corpus[name][1], name)
   h.launch(prog, args, grid, block)
 
-def f32_exact(q: Fraction) -> np.float32:
-  """q rounded to the nearest float32, ties to even (an independent reference for fused operations)."""
-  if abs(q) >= 2**128 - 2**103: return np.float32(np.inf if q > 0 else -np.inf)    # past FLT_MAX + half an ulp
-  r = np.float32(float(q))
-  best = None
-  for c in (np.nextafter(r, np.float32(-np.inf)), r, np.nextafter(r, np.float32(np.inf))):
-    if not np.isfinite(c): continue
-    key = (abs(Fraction(float(c)) - q), int(np.array(c).view(np.uint32)) & 1)
-    if best is None or key < best[0]: best = (key, c)
-  return best[1]
+def f32_exact(q: Fraction) -> np.float32: return round_frac(q, "RN")     # exactly rounded (independent of numpy)
 
 def fma_ref(a, b, c): return f32_exact(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c)))
 
@@ -215,18 +207,7 @@ def test_branches(h, corpus):
     fr = np.where(k < (v & 7), fr * np.float32(0.5) + np.float32(1), fr).astype(np.float32)
   assert same_bits(h.read(fl, np.float32, n), np.where(v > 50, fr, -fr))
 
-def f32_round(q: Fraction, mode: str) -> np.float32:
-  """q rounded to float32 with RN (ties to even), RZ, RM or RP; finite results only (the tests stay in range)."""
-  if mode == "RN": return f32_exact(q)
-  r = np.float32(float(q))
-  cands = [np.nextafter(r, np.float32(-np.inf)), r, np.nextafter(r, np.float32(np.inf))]
-  exact = [c for c in cands if Fraction(float(c)) == q]
-  if exact: return exact[0]
-  lo = max((c for c in cands if Fraction(float(c)) < q), key=lambda c: Fraction(float(c)))
-  hi = min((c for c in cands if Fraction(float(c)) > q), key=lambda c: Fraction(float(c)))
-  if mode == "RM": return lo
-  if mode == "RP": return hi
-  return hi if q < 0 else lo                              # RZ
+def f32_round(q: Fraction, mode: str) -> np.float32: return round_frac(q, mode)
 
 def ftz(v): return np.float32(np.copysign(0.0, v)) if v != 0 and abs(v) < np.float32(2.0 ** -126) else np.float32(v)
 def frac(v): return Fraction(float(v))
@@ -255,9 +236,9 @@ def test_fpmodes(h, corpus):
   x, y, z = [(rng.standard_normal(n) * sc()).astype(np.float32) for _ in range(3)]
   x[:9] = [-0.0, 1e-40, 3.0, 1.0, -2.5e-39, 1.5, np.nan, 3.0, -np.inf]; y[:9] = [0.0, 0.5, 2.0 ** -24, 1e-39, 1.0, -0.0, 2.0, np.inf, 0.5]
   z[:9] = [0.0, -1e-40, 1.0, 2.0 ** -30, 0.0, 7.0, 1.0, 1.0, 1.0]      # NaN / inf operands take ptxas' slow paths
-  o, oi = h.alloc(4 * 16 * n), h.alloc(4 * 8 * n)
+  o, oi = h.alloc(4 * 20 * n), h.alloc(4 * 8 * n)
   run(h, corpus, "fpmodes", [o, oi, h.buffer(x), h.buffer(y), h.buffer(z), (n, "<i")], (2, 1, 1), (256, 1, 1))
-  r = h.read(o, np.float32, 16 * n).reshape(n, 16); ri = h.read(oi, np.int32, 8 * n).reshape(n, 8)
+  r = h.read(o, np.float32, 20 * n).reshape(n, 20); ri = h.read(oi, np.int32, 8 * n).reshape(n, 8)
   def sat_int(v, lo, hi): return 0 if v != v else int(min(max(v, lo), hi))
   # clang-19 lowers __nvvm_i2f_rz to cvt.rn.f32.s32 (sic); check what the PTX asks for
   i2f_rz_mode = "RN" if "cvt.rn.f32.s32" in open(corpus["fpmodes"][0]).read() else "RZ"
@@ -279,6 +260,7 @@ def test_fpmodes(h, corpus):
             f32_round(Fraction(sat_int(np.trunc(np.float64(a * np.float32(1e6))), -2**31, 2**31 - 1)), i2f_rz_mode),
             f32_round(Fraction(sat_int(np.trunc(np.float64(b * np.float32(3e9))), 0, 2**32 - 1)), "RP"),
             ftz(mul_r(fa, fb, "RN"))]
+    want += [fn(a * np.float32(1e3)) for fn in (np.floor, np.ceil, np.trunc, np.rint)]       # float32 mul, then exact
     for j, w in enumerate(want):
       if w is None or (np.isnan(w) and np.isnan(r[i, j])): continue      # a NaN's payload is not checked
       if not same_bits(r[i, j], w): bad.append((i, j, r[i, j], w))
@@ -351,8 +333,42 @@ def test_small_batches_and_partial_warps(corpus, monkeypatch):
     assert same_bits(x.read(c, np.float32, n), a + a) and not x.read(c + 4 * n, np.uint32, 16).any()
   finally: x.close()
 
+def test_minmax(h, corpus):
+  n = 500
+  rng = np.random.default_rng(12)
+  a, b, c = [rng.integers(-2**31, 2**31, n, dtype=np.int64).astype(np.int32) for _ in range(3)]
+  o = h.alloc(16 * n)
+  run(h, corpus, "minmax", [o, h.buffer(a), h.buffer(b), h.buffer(c), (n, "<i")], (2, 1, 1), (256, 1, 1))
+  s = ((a.astype(np.int64) + b) & 0xFFFFFFFF).astype(np.uint32)
+  want = np.stack([np.minimum(s.view(np.int32), c), np.maximum(s.view(np.int32), c),
+                   np.minimum(s, c.view(np.uint32)).view(np.int32), np.maximum((a.astype(np.int64) + 5).astype(np.int32), c)], 1)
+  assert np.array_equal(h.read(o, np.int32, 4 * n).reshape(n, 4), want)
+
+def test_dbl(h, corpus):
+  """fp64 against exact rational references (fused where ptxas contracts: v*3+1, k + v*v)."""
+  n = 300
+  rng = np.random.default_rng(13)
+  v = rng.standard_normal(n) * np.exp2(rng.integers(-40, 40, n))
+  v[:6] = [0.0, -0.0, 1e-310, 0.5, -7.0, 1e300]
+  k = rng.integers(-2**62, 2**62, n, dtype=np.int64); k[::3] = rng.integers(-1000, 1000, len(k[::3]))
+  o, oi = h.alloc(8 * 6 * n), h.alloc(8 * n)
+  run(h, corpus, "dbl", [o, oi, h.buffer(v), h.buffer(k), (n, "<i")], (2, 1, 1), (256, 1, 1))
+  got = h.read(o, np.float64, 6 * n).reshape(n, 6)
+  from hwrt.sim.sass_ops_f64 import round_rational
+  def rn(q, zero): return round_rational(q, "RN") if q != 0 else zero
+  bad = []
+  for i in range(n):
+    x = float(v[i]); fx = Fraction(x)
+    want = [rn(fx * 3 + 1, 0.0), rn(fx / 7, x * 0.0), float(np.float32(x)), float(np.sqrt(abs(x))),
+            rn(Fraction(float(int(k[i]))) + fx * fx, 0.0), x if x < 0.5 else -x]      # (double)k rounds first
+    for j, w in enumerate(want):
+      if np.float64(got[i, j]).view(np.uint64) != np.float64(w).view(np.uint64): bad.append((i, j, x, int(k[i]), got[i, j], w))
+  want_i = [min(max(int(np.trunc(np.float64(x) * 1e6)), -2**63), 2**63 - 1) for x in v]
+  assert not bad, bad[:8]
+  assert list(h.read(oi, np.int64, n)) == want_i
+
 CHECKS = [test_vadd, test_saxpy, test_reduce_shared, test_reduce_shfl, test_atomics, test_matmul, test_fp16, test_branches,
-          test_fpmodes, test_int64, test_local]
+          test_fpmodes, test_int64, test_local, test_minmax, test_dbl]
 
 def test_every_corpus_form_is_executed(corpus):
   """Running the corpus executes every SASS form (opcode with modifiers + operand shapes) its kernels contain, up to the

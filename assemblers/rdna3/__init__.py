@@ -1,5 +1,16 @@
 """AMD RDNA3 (gfx1100): opcode table learned from llvm-mc (gfx1100.tsv), decoder (shared with sim/), LLVM-syntax
-disassembler and assembler, HSA code object (v5) reader and writer."""
+disassembler and assembler, HSA code object (v5) reader and writer.
+
+Assembly source accepted by assemble_to_container (what disassemble_container prints):
+  instructions in LLVM's syntax (llvm-objdump-19 / llvm-mc-19 text), `label:` lines, branch operands as labels or raw
+  simm16; comments after // or ;; .text/.globl/.p2align/.type and other dot-directives outside kernel blocks are ignored.
+  .amdhsa_kernel NAME ... .end_amdhsa_kernel per kernel (NAME: must label its first instruction), inside:
+    .amdhsa_<field> N      LLVM's kernel descriptor directives (next_free_vgpr/next_free_sgpr: counted from the code when
+                           left out, where llvm-mc requires them)
+    .hwrt_arg NAME, OFFSET, SIZE, VALUE_KIND     one kernel argument for the metadata note
+    .hwrt_<descriptor field> N                   raw descriptor bits LLVM has no directive for (KD_OVERRIDES)
+    .hwrt_code_size / .hwrt_sgpr_count / .hwrt_vgpr_count / .hwrt_max_flat_workgroup_size / .hwrt_kernarg_segment_align N
+"""
 from hwrt.errors import AssemblerError, InvalidKernelBinary
 from hwrt.assemblers.rdna3.decoder import decode, decode_all, Instr, Operand, OPS, BY_NAME, ENCODINGS
 from hwrt.assemblers.rdna3.disasm import instr_text, disassemble
@@ -21,6 +32,15 @@ KD_DIRECTIVES = ("group_segment_fixed_size", "private_segment_fixed_size", "kern
                  "exception_fp_ieee_invalid_op", "exception_fp_denorm_src", "exception_fp_ieee_div_zero",
                  "exception_fp_ieee_overflow", "exception_fp_ieee_underflow", "exception_fp_ieee_inexact", "exception_int_div_zero")
 
+def registers_used(code: bytes) -> tuple[int, int]:
+  """(next free VGPR, next free SGPR) over the operands of every instruction in code (VCC and other specials excluded)."""
+  nv = ns = 0
+  for ins in decode_all(code):
+    for o in ins.operands + (ins.y.operands if ins.y else []):
+      if o.kind == "vgpr": nv = max(nv, o.value + max(o.width, 1))
+      elif o.kind == "sgpr": ns = max(ns, o.value + max(o.width, 1))
+  return nv, ns
+
 def assemble_to_container(text: str, arch: str = "gfx1100") -> bytes:
   """Assembly text (LLVM syntax, `.amdhsa_kernel NAME` blocks with .amdhsa_* fields, `.hwrt_arg name, offset, size, kind`
   lines for the metadata) -> an HSA code object v5."""
@@ -33,9 +53,11 @@ def assemble_to_container(text: str, arch: str = "gfx1100") -> bytes:
     if k["name"] not in labels: raise AssemblerError(f".amdhsa_kernel {k['name']}: no label {k['name']}: in the code")
     off = labels[k["name"]]
     end = min([s for s in starts if s > off] + [len(code)])
-    for req in ("next_free_vgpr", "next_free_sgpr"):
-      if req not in k["fields"]: raise AssemblerError(f".amdhsa_kernel {k['name']}: .amdhsa_{req} directive is required")
-    f = kernel_descriptor_fields(k["fields"])
+    fields = dict(k["fields"])
+    if "next_free_vgpr" not in fields or "next_free_sgpr" not in fields:   # not given: count what the kernel's code uses
+      nv, ns = registers_used(code[off:end])
+      fields.setdefault("next_free_vgpr", nv); fields.setdefault("next_free_sgpr", ns)
+    f = kernel_descriptor_fields(fields)
     f.update({x: v for x, v in k["meta"].items() if x in KD_OVERRIDES})           # .hwrt_<descriptor field> overrides
     if "code_size" in k["meta"]: end = off + k["meta"]["code_size"]
     wave = 32 if f["wavefront_size32"] else 64
@@ -60,7 +82,12 @@ def disassemble_container(data: bytes) -> str:
   except ValueError as e: raise InvalidKernelBinary(str(e))
   for pc, t, raw in ins:
     if pc in starts: out += ["", f".globl {starts[pc]}", ".p2align 8", f"{starts[pc]}:"]
-    out.append(f"  {t:<60s}// {pc:012X}: " + " ".join(f"{int.from_bytes(raw[i:i + 4], 'little'):08X}" for i in range(0, len(raw), 4)))
+    note = ""
+    if t.startswith(("s_branch ", "s_cbranch_")):           # where a branch goes, as llvm-objdump notes it
+      tgt = pc + 4 + 4 * (lambda v: v - 0x10000 if v & 0x8000 else v)(int(t.split()[1]))
+      name = max((k for k in co.kernels if k.entry <= tgt), key=lambda k: k.entry, default=None)
+      note = f" <{name.name}+{tgt - name.entry:#x}>" if name else f" <{tgt:#x}>"
+    out.append(f"  {t:<60s}// {pc:012X}: " + " ".join(f"{int.from_bytes(raw[i:i + 4], 'little'):08X}" for i in range(0, len(raw), 4)) + note)
   for k in co.kernels:
     d = k.descriptor
     out += ["", ".rodata", ".p2align 6", f".amdhsa_kernel {k.name}", f"  .amdhsa_next_free_vgpr {k.vgpr_count}",

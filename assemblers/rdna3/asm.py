@@ -2,7 +2,7 @@
 import re, struct
 from hwrt.errors import AssemblerError
 from hwrt.assemblers.rdna3.decoder import ENCODINGS, BY_NAME, OPS, put_field
-from hwrt.assemblers.rdna3.disasm import SPECIAL, SPECIAL64, FLOAT_CONST, DELAY_ID, DELAY_SKIP, HWREG, SENDMSG, DEPCTR, DEPCTR_DEFAULT
+from hwrt.assemblers.rdna3.disasm import SPECIAL, SPECIAL64, FLOAT_CONST, DELAY_ID, DELAY_SKIP, HWREG, SENDMSG, DEPCTR, DEPCTR_DEFAULT, UC_VERSION, UC_FLAGS
 
 REGNUM = {**{v: k for k, v in SPECIAL.items()}, **{v: k for k, v in SPECIAL64.items()}, "scc": 253, "vccz": 251, "execz": 252}
 FLOATS = {v: k for k, v in FLOAT_CONST.items()} | {"0.15915494": 248, "0.15915494309189532": 248}
@@ -82,6 +82,13 @@ def parse_depctr(t: str) -> int:
     if name not in fields: raise AssemblerError(f"unknown depctr field {name}")
     lo, w = fields[name]; v = (v & ~(((1 << w) - 1) << lo)) | (int(n) & ((1 << w) - 1)) << lo
   return v
+
+def parse_version(t: str) -> int:
+  names = {n: v for v, n in UC_VERSION.items()} | {n: 1 << b for b, n in UC_FLAGS}
+  v = 0
+  for tok in t.replace("(", "").replace(")", "").split("|"):
+    tok = tok.strip(); v |= names[tok] if tok in names else parse_int(tok)
+  return v & 0xffff
 
 def parse_hwreg(t: str) -> int:
   m = re.fullmatch(r"hwreg\((\w+)(?:, *(\d+), *(\d+))?\)", t)
@@ -163,7 +170,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
       if kind.startswith("s") and (v >= 256 or (l is not None and fld not in ("ssrc0", "ssrc1"))): raise _Fail(f"{t} is not a scalar register")
       if fld in ("ssrc0", "ssrc1") and v >= 256: raise _Fail(f"{t}: SOP sources are scalar")
       if l is not None:
-        inl = inline_for_literal(l, info.mods.get("inl_" + fld, 0))
+        inl = inline_for_literal(l, info.inline.get(fld, 0))
         if inl is not None: v, l = inl, None
       if l is not None: lit.append((l & 0xffff, 16) if kind.endswith("h") else (l, 32))
       if fld == "sbase": v //= 2
@@ -193,6 +200,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
       elif kind == "hwreg": v = parse_hwreg(t)
       elif kind == "sendmsg": v = parse_sendmsg(t)
       elif kind == "depctr": v = parse_depctr(t)
+      elif kind == "version": v = parse_version(t)
       elif info.name in BRANCHES and t in labels: v = ((labels[t] - pc - 4) >> 2) & 0xffff
       else:
         try: v = parse_int(t) & 0xffff
@@ -232,8 +240,6 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     f["offset"] = parse_int(o.split(":")[1]) & 0x1fff if o else 0
     f["glc"], f["slc"], f["dlc"] = take("glc"), take("slc"), take("dlc")
     if info.enc == "FLAT": f["saddr"] = 0x7c
-    if info.enc == "GLOBAL" and f.get("saddr") == 0x7c and "addr" in f:
-      pass
     if info.enc == "SCRATCH":
       f["sve"] = 0 if f.pop("_off_addr", 0) or "addr" not in f else 1
       f.setdefault("saddr", 0x7c)
@@ -244,7 +250,6 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     f["offset"] = parse_int(o.split(":")[1]) if o else 0
     f["glc"], f["slc"], f["dlc"], f["tfe"] = take("glc"), take("slc"), take("dlc"), take("tfe")
   elif info.enc == "VOP3":
-    nsrc = sum(1 for t in toks if t[0].startswith("src"))
     o = take_kv("op_sel")
     if o:
       b = [int(x) for x in o.split(":")[1].strip("[]").split(",")]
@@ -252,7 +257,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
     f["clamp"] = take("clamp")
     f["omod"] = 1 if take("mul:2") else 2 if take("mul:4") else 3 if take("div:2") else 0
     f["neg"], f["abs"] = negs, abss
-    if info.mods.get("vdst") == 126: f["vdst"] = 126                    # v_cmpx_*_e64 encode EXEC_LO as their destination
+    f.update(info.fixed)                                                  # v_cmpx_*_e64 encode EXEC_LO as their destination
     if "sdst" in f: f["abs"], f["opsel"] = f["sdst"] & 7, f["sdst"] >> 3
   elif info.enc == "VOP3P":
     nsrc = sum(1 for t in toks if t[0].startswith("src"))

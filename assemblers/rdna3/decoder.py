@@ -42,7 +42,9 @@ class OpInfo:
   op: int
   name: str
   operands: tuple                 # (field, kind, width): kind v/s/a(any 8/9-bit source)/vl(16-bit half)/imm styles/'=' text
-  mods: dict                      # modifier field -> bit mask it takes (VOP3/VOP3P)
+  mods: dict                      # modifier field -> bit mask LLVM prints for it (VOP3/VOP3P clamp, omod, neg, abs, sext, opsel...)
+  inline: dict = None             # source field -> mask of literal spellings llvm-mc turns into inline constants (asm.py)
+  fixed: dict = None              # unused fields with a required value (v_cmpx_*_e64: vdst = 126, EXEC_LO)
 
 def _load_ops():
   ops, by_name = {}, {}
@@ -58,7 +60,9 @@ def _load_ops():
           toks.append((fld, kind[0] + ("h" if kind.endswith("h") else ""), int(kind[1:].rstrip("h"))))
         elif kind in ("vl", "al", "alh"): toks.append((fld, kind, 1))
         else: toks.append((fld, kind, 0))
-      info = OpInfo(enc, int(op), name, tuple(toks), {k: int(v) for k, v in (m.split("=") for m in mods.split())})
+      kv = {k: int(v) for k, v in (m.split("=") for m in mods.split())}
+      info = OpInfo(enc, int(op), name, tuple(toks), {k: v for k, v in kv.items() if not k.startswith("inl_") and k != "vdst"},
+                    {k[4:]: v for k, v in kv.items() if k.startswith("inl_")}, {k: v for k, v in kv.items() if k == "vdst"})
       ops[(enc, int(op))] = info
       by_name.setdefault(name, []).append(info)
   return ops, by_name
@@ -77,6 +81,7 @@ class Operand:
   half: str = ""                  # "l"/"h" for 16-bit halves of a VGPR (true16 VOP1/2/C forms)
   sext: bool = False              # integer sign-extension modifier (the VOP3 neg bit of some integer sources)
   lit16: bool = False             # a literal for a 16-bit operand (only its low 16 bits are used and printed)
+  text: str = ""                  # kind "text": fixed text LLVM prints (vcc_lo of VOPC/VOP2 carry forms, ...)
 
 @dataclass
 class Instr:
@@ -146,7 +151,7 @@ def decode(data, pc: int = 0) -> Instr:
   for i in infos:
     ops = []
     for fld, kind, width in i.operands:
-      if fld == "=": ops.append(Operand("", "text", 0, 0)); ops[-1].text = kind; continue
+      if fld == "=": ops.append(Operand("", "text", 0, 0, text=kind)); continue
       if fld == "lit": ops.append(Operand("lit", "literal", ins.literal)); continue
       v = fields.get(fld, 0)
       if fld == "sbase": v *= 2                                       # SGPR pair index
@@ -165,6 +170,7 @@ def decode(data, pc: int = 0) -> Instr:
       ops.append(o)
     if i is info: ins.operands = ops
     else: ins.y = Instr(i.name, "VOPD", fields["opy"], 0, pc, fields, ops, i)
+  _memory_operands(ins)
   if enc == "VOP3" or enc == "VOP3P":
     for o in ins.operands:
       if o.field in ("src0", "src1", "src2"):
@@ -182,6 +188,27 @@ def decode(data, pc: int = 0) -> Instr:
         if is_float: o.neg, o.abs = o.neg or bool(ins.dpp["neg"] & b), o.abs or bool(ins.dpp["abs"] & b)
         else: o.sext = bool(ins.dpp["neg"] & b)
   return ins
+
+def _memory_operands(ins: Instr):
+  """Operands whose presence or width depends on other bits: returning atomics (glc) gain vdst, a global access without a
+  scalar base takes a 64-bit vaddr, unused address parts become kind 'off', SMEM gets its soffset."""
+  f, enc, ops = ins.fields, ins.enc, ins.operands
+  byf = {o.field: o for o in ops}
+  if enc in ("FLAT", "GLOBAL", "SCRATCH") and "_atomic_" in ins.name and f["glc"] and "data" in byf:
+    dw = byf["data"].width
+    ops.insert(0, Operand("vdst", "vgpr", f["vdst"], dw // 2 if "cmpswap" in ins.name else dw))
+  if enc == "GLOBAL" and f["saddr"] == 0x7c:
+    if "addr" in byf: byf["addr"].width = 2
+    if "saddr" in byf: byf["saddr"].kind = "off"
+  if enc == "SCRATCH":
+    if "saddr" in byf and f["saddr"] == 0x7c: byf["saddr"].kind = "off"
+    if "addr" in byf and not f["sve"]: byf["addr"].kind = "off"
+  if enc == "MUBUF" and "vaddr" in byf:
+    if not (f["offen"] or f["idxen"]): byf["vaddr"].kind = "off"
+    elif f["offen"] and f["idxen"]: byf["vaddr"].width = 2
+  if enc == "SMEM" and ops:
+    so = classify(f["soffset"]); so.field = "soffset"
+    ops.append(so)
 
 def decode_all(code: bytes, base: int = 0) -> list:
   out, pc = [], 0

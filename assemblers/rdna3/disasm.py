@@ -65,6 +65,16 @@ def depctr_text(v: int) -> str:
   nondef = any(x != d for _, x, d in vals)
   return " ".join(f"{n}({x})" for n, x, d in vals if x != d or not nondef)
 
+UC_VERSION = {0: "UC_VERSION_GFX7", 4: "UC_VERSION_GFX10", 6: "UC_VERSION_GFX11", 9: "UC_VERSION_GFX12"}   # as llvm-mc prints them
+UC_FLAGS = [(13, "UC_VERSION_W64_BIT"), (14, "UC_VERSION_W32_BIT"), (15, "UC_VERSION_MDP_BIT")]
+
+def version_text(v: int) -> str:
+  if v & 0x1f00: return f"0x{v:x}"
+  t = UC_VERSION.get(v & 0xff, str(v & 0xff))
+  for bit, name in UC_FLAGS:
+    if v >> bit & 1: t = (f"({t})" if "|" in t else t) + "|" + name
+  return t
+
 def sendmsg_text(v: int, rtn: bool = False) -> str:
   names = SENDMSG_RTN if rtn else SENDMSG
   if v & 0xff in names: return f"sendmsg({names[v & 0xff]})"
@@ -80,6 +90,7 @@ def imm_text(style: str, v: int) -> str:
   if style == "hwreg": return hwreg_text(v)
   if style == "sendmsg": return sendmsg_text(v)
   if style == "depctr": return depctr_text(v)
+  if style == "version": return version_text(v)
   return str(v)
 
 def dpp_text(d: dict) -> str:
@@ -117,8 +128,9 @@ def _ops_text(ins: Instr) -> list:
     if o.field == "offset" and ins.enc == "SMEM": continue
     if o.field == "sdata" and o.kind == "imm": out.append(imm_text("u16", o.value)); continue
     if o.kind == "text": out.append(o.text)
+    elif o.kind == "off": out.append("off")
     elif o.kind == "imm" and o.field == "ssrc0": out.append(sendmsg_text(o.value, True))
-    elif o.kind == "imm": out.append(imm_text(ins.info.operands[[t[0] for t in ins.info.operands].index(o.field)][1], o.value))
+    elif o.kind == "imm": out.append(imm_text(next(t[1] for t in ins.info.operands if t[0] == o.field), o.value))
     else: out.append(operand_text(o, ins))
   return out
 
@@ -127,10 +139,10 @@ def sext(v: int, bits: int) -> int: return v - (1 << bits) if v >> (bits - 1) el
 def instr_text(ins: Instr) -> str:
   f, enc, name = ins.fields, ins.enc, ins.name
   ops = _ops_text(ins)
-  if enc == "SMEM" and ops:
-    off, so = f["offset"], f["soffset"]
-    if so == 0x7c: ops.append(f"0x{off:x}" if off else "null")
-    else: ops.append(operand_text(Operand("soffset", *(("sgpr", so) if so <= 105 else ("special", so))), ins) + (f" offset:0x{off:x}" if off else ""))
+  if enc == "SMEM" and ops:                           # soffset null: print the immediate offset (or null when 0)
+    off = f["offset"]
+    if f["soffset"] == 0x7c: ops[-1] = f"0x{off:x}" if off else "null"
+    elif off: ops[-1] += f" offset:0x{off:x}"
   mods = []
   if enc == "SMEM": mods += ["glc"] * f["glc"] + ["dlc"] * f["dlc"]
   elif enc == "DS":
@@ -142,20 +154,9 @@ def instr_text(ins: Instr) -> str:
     elif f["offset0"] | f["offset1"] << 8: mods.append(f"offset:{f['offset0'] | f['offset1'] << 8}")
     if f["gds"]: mods.append("gds")
   elif enc in ("FLAT", "GLOBAL", "SCRATCH"):
-    if "_atomic_" in name and f["glc"]:               # returning atomics print the destination first
-      dw = next(x.width for x in ins.operands if x.field == "data")
-      ops.insert(0, operand_text(Operand("vdst", "vgpr", f["vdst"], dw // 2 if "cmpswap" in name else dw)))
-      ins = Instr(ins.name, ins.enc, ins.op, ins.size, ins.pc, f, [Operand("vdst", "vgpr", 0)] + ins.operands, ins.info)
-    if enc == "GLOBAL" and f["saddr"] == 0x7c:      # no scalar base: 64-bit vaddr, saddr printed as off
-      ops = [reg_text("v", f["addr"], 2) if x.field == "addr" else o for x, o in zip(ins.operands, ops)]
-      ops = [("off" if x.field == "saddr" else o) for x, o in zip(ins.operands, ops)]
-    if enc == "SCRATCH":
-      ops = [("off" if (x.field == "saddr" and f["saddr"] == 0x7c) or (x.field == "addr" and not f["sve"]) else o) for x, o in zip(ins.operands, ops)]
     if f["offset"]: mods.append(f"offset:{sext(f['offset'], 13) if enc != 'FLAT' else f['offset']}")
     mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"]
   elif enc == "MUBUF":
-    if ops and not (f["offen"] or f["idxen"]): ops = [("off" if x.field == "vaddr" else o) for x, o in zip(ins.operands, ops)]
-    if f["offen"] and f["idxen"]: ops = [(reg_text("v", f["vaddr"], 2) if x.field == "vaddr" else o) for x, o in zip(ins.operands, ops)]
     mods += ["idxen"] * f["idxen"] + ["offen"] * f["offen"]
     if f["offset"]: mods.append(f"offset:{f['offset']}")
     mods += ["glc"] * f["glc"] + ["slc"] * f["slc"] + ["dlc"] * f["dlc"] + ["tfe"] * f["tfe"]

@@ -137,8 +137,9 @@ def read_hsaco(data: bytes) -> CodeObject:
                             km.get(".group_segment_fixed_size", 0), km.get(".private_segment_fixed_size", 0),
                             km.get(".wavefront_size", 64), km.get(".sgpr_count", 0), km.get(".vgpr_count", 0), kd_addr, km))
     return CodeObject(arch, kernels, meta, tdata, taddr, {k: v[:2] for k, v in syms.items()})
-  except (ELFError, struct.error, ValueError, KeyError, msgpack.exceptions.ExtraData) as e:
-    raise InvalidKernelBinary(f"malformed HSA code object: {e}")
+  except InvalidKernelBinary: raise
+  except Exception as e:                                  # untrusted input: any parse failure is a bad binary, not a crash
+    raise InvalidKernelBinary(f"malformed HSA code object: {type(e).__name__}: {e}")
 
 # ---------------------------------------------------------------- writer
 

@@ -76,9 +76,9 @@ def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD) -> list:
     bs = bytes(int(x, 16) for x in m.group(2).split(","))
     w = int.from_bytes(bs, "little")
     if w == pad: continue
-    if len(bs) == 4 and (w & 0xffff0000) == CARRIER:
-      i = (w & 0xffff) | (base & ~0xffff)
-      if i < base: i += 0x10000
+    i = ((w & 0xffff) | (base & ~0xffff)) if len(bs) == 4 and (w & 0xffff0000) == CARRIER else -1
+    if 0 <= i < base: i += 0x10000
+    if base <= i <= base + 64:                                       # a carrier (not probe bytes that look like one)
       if len(cur) == 1 and "/*" not in cur[0][0] and i < len(probes) and cur[0][1] == probes[i][0].to_bytes(probes[i][1], "little"): res[i] = cur[0][0]
       cur, base = [], i + 1
     else: cur.append((m.group(1), bs))
@@ -102,7 +102,7 @@ def llvm_asm(texts: list[str]) -> list:
     else: cur.append(bs)
   return res
 
-SPECIAL_SIMM = {"s_waitcnt": "waitcnt", "s_waitcnt_depctr": "depctr", "s_delay_alu": "delay", "s_sendmsg": "sendmsg", "s_sendmsghalt": "sendmsg"}
+SPECIAL_SIMM = {"s_waitcnt": "waitcnt", "s_waitcnt_depctr": "depctr", "s_version": "version", "s_delay_alu": "delay", "s_sendmsg": "sendmsg", "s_sendmsghalt": "sendmsg"}
 DROP_MODS = re.compile(r"^(offset\d?:.*|offen|idxen|glc|slc|dlc|op_sel(_hi)?:.*|neg_(lo|hi):.*|clamp|mul:\d|div:2)$")
 REG = re.compile(r"^-?\|?([sv])(?:(\d+)(\.[lh])?|\[(\d+):(\d+)\])\|?$")
 

@@ -123,7 +123,7 @@ class Instr:
         ops.append(f"`({label_of[op.value]})"); continue
       names = sr_tables.get(fl[0].sr) if sr_tables and fl and fl[0].sr else None
       s = syntax.fmt_operand(op.shape, op.values, self.form.fwidth if self.form else 32, names)
-      if op.shape in ("[{R}+{I}]", "c[{I}][{R}+{I}]") and op.values[-2][1] == 255:   # nvdisasm drops an RZ base:
+      if op.shape in ("[{R}+{I}]", "c[{I}][{R}+{I}]") and op.values[-2][1] == 255 and op.values[-1][1]:   # RZ base:
         v = op.values[-1][1]                                                      # [imm] unsigned, c[b][imm] signed
         s = f"[{v & ((1 << fl[-1].nbits()) - 1):#x}]" if op.shape[0] == "[" else \
             f"c[{op.values[0][1]:#x}][{syntax.fmt_value('I', v)}]"

@@ -87,7 +87,8 @@ def schedule(words: list, explicit: list, label_pcs: set, tab=None) -> list:
     wait = 0
     if block_edge:
       for b in set(pend_w.values()) | {b for bs in pend_r.values() for b in bs}: wait |= 1 << b
-      need = max(list(ready.values()) + [(0, 0)]) if ins.name not in ("EXIT", "RET", "KILL") else (0, 0)
+      need = max([ready[r] for r in srcs | dsts if r in ready] + [(0, 0)])
+      if ins.name not in ("EXIT", "RET", "KILL"): need = max(list(ready.values()) + [need])
     else:
       for r in srcs | dsts:
         if r in pend_w: wait |= 1 << pend_w[r]

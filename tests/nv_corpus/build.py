@@ -5,7 +5,7 @@ then learns exactly those with the assembler's own learner (hwrt.assemblers.sass
 them to the interpreter (hwrt.sim.sass_exec.add_forms). The tests report which forms that was."""
 import functools, os, subprocess, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
-KERNELS = ["vadd", "saxpy", "reduce_shared", "reduce_shfl", "atomics", "matmul", "fp16", "branches", "fpmodes", "int64", "local"]
+KERNELS = ["vadd", "saxpy", "reduce_shared", "reduce_shfl", "atomics", "matmul", "fp16", "branches", "fpmodes", "int64", "local", "minmax", "dbl"]
 
 @functools.lru_cache(maxsize=None)
 def build(clang: str, ptxas: str) -> dict:
