@@ -96,11 +96,11 @@ class HostSyscalls(Syscalls):
       while True:
         try: chunk = os.read(fd, 8192)
         except BlockingIOError: break
-        if not chunk: break                      # a regular file standing in for /dev/kmsg (hwrt sim-run) ends
-        out.append(chunk.decode(errors="replace"))
         except OSError as e:
           if e.errno == errno_mod.EPIPE: continue    # records overwritten while reading: go on with the next
           break
+        if not chunk: break                          # a regular file standing in for /dev/kmsg (hwrt sim-run) ends
+        out.append(chunk.decode(errors="replace"))
     finally: os.close(fd)
     return "".join(out)
 

@@ -96,7 +96,7 @@ def llvm_asm(texts: list[str]) -> list:
     m = re.match(r"\s+(.*?)\s*; encoding: \[(.*)\]", ln)
     if not m: continue
     bs = bytes(int(x, 16) for x in m.group(2).split(","))
-    if m.group(1).startswith("s_movk_i32 s101,"):
+    if m.group(1).startswith("s_movk_i32 s101,") and int(m.group(1).split(",")[1], 0) == i & 0xffff:   # our carrier, in order
       if i < len(texts) and len(cur) == 1 and i not in bad: res[i] = cur[0]
       cur, i = [], i + 1
     else: cur.append(bs)

@@ -152,6 +152,25 @@ def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
 
 BUILTINS = {
   "empty": ".kernel empty\nEXIT ;\n",
+  # inc(uint *p, uint n): p[i] += 1 for i < n — reads and writes its buffer, so freeing it while in flight is visible
+  "inc": """.kernel inc
+.param 8
+.param 4
+        S2R R0, SR_TID.X ;
+        S2UR UR4, SR_CTAID.X ;
+        LDC R3, c[0x0][RZ] ;
+        IMAD R3, R3, UR4, R0 ;
+        ULDC UR4, c[0x0][0x218] ;
+        ISETP.GE.U32.AND P0, PT, R3, UR4, PT ;
+  @P0   EXIT ;
+        LDC.64 R4, c[0x0][0x210] ;
+        ULDC.64 UR4, c[0x0][0x208] ;
+        IMAD.WIDE.U32 R4, R3, 0x4, R4 ;
+        LDG.E R6, desc[UR4][R4.64] ;
+        IADD3 R6, R6, 0x1, RZ ;
+        STG.E desc[UR4][R4.64], R6 ;
+        EXIT ;
+""",
 }
 
 def builtin(dev, name: str) -> NVProgram:
