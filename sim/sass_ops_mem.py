@@ -8,6 +8,7 @@ Atomics from many threads to one address are applied one after another in thread
 on the order (sums of integers, min, max, bitwise ops) are what the hardware gives, the others (which thread wins an
 exchange or a compare-and-swap) are one of the orders the hardware may pick."""
 import numpy as np
+from hwrt.errors import GPUFault
 from hwrt.sim import sass_fp as F
 from hwrt.sim.sass_exec import ALL, DEAD
 from hwrt.sim.sass_ops import handler, ival, pval, pair, wpair, unimpl, M32
@@ -298,15 +299,36 @@ def op_ret(st, op, d):
   off = d.reg(r).astype(np.int64) | (d.reg(r + 1).astype(np.int64) << 32)
   st.pc[d.ix] = base + off
 
+@handler("BPT", mods=("TRAP",))
+def op_bpt(st, op, d):
+  """BPT.TRAP (__trap(), a failed device assert): an SM exception, reported as Xid 13."""
+  if op.mods != {"TRAP"}: raise unimpl(op, "breakpoint form")
+  raise GPUFault(f"BPT.TRAP {op.ops[0].value if op.ops else 0:#x} at pc {op.pc:#x} (trap)", xid=13)
+
+@handler("R2UR")
+def op_r2ur(st, op, d):
+  """R2UR URd, Rs: the value of the warp's lowest active lane (ptxas uses it for warp-uniform values)."""
+  from hwrt.sim.sass_exec import UDom
+  dst, a = op.ops
+  if dst.type != "ureg" or a.type != "reg" or a.shape != "{R}": raise unimpl(op, "operands")
+  t = _tids(st, d.ix)
+  first = np.full(st.W, -1, np.int64)
+  w = st.warp[t]
+  first[w[::-1]] = t[::-1]                     # the lowest thread of each warp wins (last write)
+  ws = st.warps_of(d.ix)
+  src = first[ws] if not isinstance(ws, slice) else first
+  v = np.zeros(len(src), np.uint32) if a.value == 255 else st.R[a.value][np.maximum(src, 0)]
+  UDom(st, ws).wreg(dst.value, v)
+
 @handler("EXIT")
 def op_exit(st, op, d):
   if op.ops: raise unimpl(op, "operands")
   st.pc[d.ix] = DEAD
 
-@handler("NOP", "BSSY", "BSYNC", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR",
+@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR",
          mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE"))
 def op_nop(st, op, d):
-  """Reconvergence (BSSY/BSYNC, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
+  """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
   one instruction at a time for every thread."""
   if op.name == "WARPSYNC" and op.ops and op.ops[0].type not in ("imm", "reg", "ureg"): raise unimpl(op, "operand")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib, random
 from hwrt.errors import BadArgument, CheckFailed
 
-SCHEDULE_VERSION = 1
+SCHEDULE_VERSION = 2
 WORKLOADS = {"launch-loop": "a trivial kernel launched over and over", "alloc-churn": "allocate and free buffers of random sizes",
              "copy-churn": "copy in, copy on the device's copy engine, copy out and check", "queue-churn": "create and destroy queues/channels",
              "mix": "a seeded random mix of all the operations above"}
@@ -30,11 +30,14 @@ def _copyout(dev, st, p):
     raise CheckFailed(f"copyout of slot {p['slot']} differs at byte {bad}", slot=p["slot"], offset=bad)
 def _launch(dev, st, p):
   prog = st["progs"].get(p["program"]) or st["progs"].setdefault(p["program"], dev.builtin_program(p["program"]))
-  dev.launch(prog, args=[st["bufs"][s].va for s in p.get("args", [])], grid=tuple(p["grid"]), block=tuple(p["block"]), timeout=st["timeout"])
+  kw = {} if p.get("wait", True) else {"wait": False}       # an asynchronous launch: the device keeps running it
+  dev.launch(prog, args=[st["bufs"][s].va for s in p.get("args", [])] + list(p.get("scalars", [])), grid=tuple(p["grid"]),
+             block=tuple(p["block"]), timeout=st["timeout"], **kw)
+def _sync(dev, st, p): dev.synchronize(st["timeout"])
 def _queue(dev, st, p):
   qs = [dev.create_queue() for _ in range(p.get("n", 1))]
   for q in qs: q.close()
-OPS = {"alloc": _alloc, "free": _free, "copyin": _copyin, "copy": _copy, "copyout": _copyout, "launch": _launch, "queue": _queue}
+OPS = {"alloc": _alloc, "free": _free, "copyin": _copyin, "copy": _copy, "copyout": _copyout, "launch": _launch, "sync": _sync, "queue": _queue}
 
 def make_schedule(workload: str, seed: int, worker: int, iteration: int, n_ops: int = 16) -> list[list]:
   """The ops of one iteration, from the seed alone. Pure data: [[op, params], ...] (JSON-serialisable)."""
@@ -54,6 +57,11 @@ def make_schedule(workload: str, seed: int, worker: int, iteration: int, n_ops: 
   def copyout(s): sched.append(["copyout", {"slot": s, "nbytes": live[s], "expect": content[s]}])
   def free(s): sched.append(["free", {"slot": s}]); live.pop(s); content.pop(s)
   def launch(): sched.append(["launch", {"program": "empty", "grid": [rng.choice([1, 2, 64]), 1, 1], "block": [rng.choice([1, 32, 256]), 1, 1]}])
+  def launch_async(s):
+    """inc over slot s without waiting: later ops may touch or free the buffer while the GPU still works on it"""
+    n = max(1, live[s] // 4)
+    sched.append(["launch", {"program": "inc", "args": [s], "scalars": [n], "grid": [(n + 255) // 256, 1, 1], "block": [256, 1, 1], "wait": False}])
+    content[s] = None
   if workload == "launch-loop":
     for _ in range(n_ops): launch()
   elif workload == "alloc-churn":
@@ -74,7 +82,9 @@ def make_schedule(workload: str, seed: int, worker: int, iteration: int, n_ops: 
       elif r < 0.5: copyin(rng.choice(sorted(live)))
       elif r < 0.65 and len(live) > 1: d, s = rng.sample(sorted(live), 2); copy(d, s)
       elif r < 0.8: copyout(rng.choice(sorted(live)))
-      elif r < 0.92: launch()
+      elif r < 0.86: launch()
+      elif r < 0.92: launch_async(rng.choice(sorted(live)))
+      elif r < 0.95: sched.append(["sync", {}])
       else: sched.append(["queue", {"n": 1}])
   for s in sorted(live): free(s)
   return sched

@@ -349,7 +349,7 @@ def test_dbl(h, corpus):
   n = 300
   rng = np.random.default_rng(13)
   v = rng.standard_normal(n) * np.exp2(rng.integers(-40, 40, n))
-  v[:6] = [0.0, -0.0, 1e-310, 0.5, -7.0, 1e300]
+  v[:13] = [0.0, -0.0, 1e-310, 0.5, -7.0, 1e300, np.inf, -np.inf, np.nan, 1.7e308, 5e-324, 1e-300, -3e-305]   # slow paths
   k = rng.integers(-2**62, 2**62, n, dtype=np.int64); k[::3] = rng.integers(-1000, 1000, len(k[::3]))
   o, oi = h.alloc(8 * 6 * n), h.alloc(8 * n)
   run(h, corpus, "dbl", [o, oi, h.buffer(v), h.buffer(k), (n, "<i")], (2, 1, 1), (256, 1, 1))
@@ -358,12 +358,23 @@ def test_dbl(h, corpus):
   def rn(q, zero): return round_rational(q, "RN") if q != 0 else zero
   bad = []
   for i in range(n):
-    x = float(v[i]); fx = Fraction(x)
+    x = float(v[i])
+    if not np.isfinite(x):                                        # IEEE inf/NaN: float64 is exact
+      X = np.float64(x)
+      want = [X * 3 + 1, X / 7, np.float64(np.float32(X)), np.sqrt(abs(X)), np.float64(float(int(k[i]))) + X * X, X if X < 0.5 else -X]
+      for j, w in enumerate(want):
+        if not (np.isnan(w) and np.isnan(got[i, j])) and np.float64(got[i, j]).view(np.uint64) != np.float64(w).view(np.uint64):
+          bad.append((i, j, x, got[i, j], w))
+      continue
+    fx = Fraction(x)
     want = [rn(fx * 3 + 1, 0.0), rn(fx / 7, x * 0.0), float(np.float32(x)), float(np.sqrt(abs(x))),
             rn(Fraction(float(int(k[i]))) + fx * fx, 0.0), x if x < 0.5 else -x]      # (double)k rounds first
     for j, w in enumerate(want):
       if np.float64(got[i, j]).view(np.uint64) != np.float64(w).view(np.uint64): bad.append((i, j, x, int(k[i]), got[i, j], w))
-  want_i = [min(max(int(np.trunc(np.float64(x) * 1e6)), -2**63), 2**63 - 1) for x in v]
+  def f2ll(x):
+    y = np.float64(x) * 1e6
+    return 0 if np.isnan(y) else (2**63 - 1 if y >= 2.0**63 else -2**63 if y < -2.0**63 else int(np.trunc(y)))
+  want_i = [f2ll(x) for x in v]
   assert not bad, bad[:8]
   assert list(h.read(oi, np.int64, n)) == want_i
 

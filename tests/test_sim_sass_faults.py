@@ -28,7 +28,8 @@ def test_unknown_word_is_unimplemented(h):
   with pytest.raises(Unimplemented) as e: h.launch(prog, [], (1, 1, 1), (32, 1, 1))
   assert f"unimplemented SASS instruction {word:032x}" in str(e.value) and f"at pc {prog[1] + 16:#x}" in str(e.value)
 
-@pytest.mark.parametrize("text", ["DADD R2, R2, R4 ;", "MUFU.RCP64H R2, R3 ;", "HMMA.16816.F32 R4, R8, R12, R4 ;", "DMUL R2, R2, R4 ;"])
+@pytest.mark.parametrize("text", ["HMMA.16816.F32 R4, R8, R12, R4 ;", "F2I.F16.TRUNC.NTZ R2, R3 ;", "ATOMS.CAST.SPIN R2, [R3], R4, R5 ;",
+                                  "SGXT.U32 R2, R3, 0x8 ;"])
 def test_unhandled_form_is_unimplemented(h, text):
   """Forms the decoder knows but the interpreter does not implement stop the kernel before anything else happens."""
   out = h.alloc(4)
@@ -42,7 +43,7 @@ def test_unhandled_form_is_unimplemented(h, text):
 def test_guarded_off_unknown_form_is_not_reached(h):
   """An unimplemented instruction that no thread executes (predicated off) is no error; the rest of the kernel runs."""
   out = h.alloc(4)
-  prog = raw(h, ["ULDC.64 UR4, c[0x0][0x208] ;", "IMAD.MOV.U32 R2, RZ, RZ, 0x7 ;", "@!PT DADD R2, R2, R4 ;",
+  prog = raw(h, ["ULDC.64 UR4, c[0x0][0x208] ;", "IMAD.MOV.U32 R2, RZ, RZ, 0x7 ;", "@!PT HMMA.16816.F32 R4, R8, R12, R4 ;",
                  f"MOV R4, {out & 0xFFFFFFFF:#x} ;", f"MOV R5, {out >> 32:#x} ;", "STG.E desc[UR4][R4.64], R2 ;", "EXIT ;"])
   h.launch(prog, [], (1, 1, 1), (1, 1, 1))
   assert h.read(out, np.uint32, 1)[0] == 7
@@ -115,3 +116,8 @@ def test_fault_through_driver_is_xid31_and_channel_recovers(corpus):
     dev.launch(prog, [C, A, B, np.int32(n)], (2, 1, 1), (256, 1, 1)); dev.synchronize()
     assert np.array_equal(np.frombuffer(dev.copyout(C, 4 * n), np.float32), x + x)
   finally: dev.close()
+
+def test_trap_is_gpu_fault(h):
+  prog = raw(h, ["NOP ;", "BPT.TRAP 0x1 ;", "EXIT ;"])
+  with pytest.raises(GPUFault) as e: h.launch(prog, [], (1, 1, 1), (32, 1, 1))
+  assert "BPT.TRAP" in str(e.value) and f"at pc {prog[1] + 16:#x}" in str(e.value) and not isinstance(e.value, MMUFault)

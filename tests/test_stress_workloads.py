@@ -31,8 +31,9 @@ class FakeDevice:
   def copyin(self, b, data): b.data[:len(data)] = data; self.calls.append(("copyin", len(data)))
   def copyout(self, b, n): self.calls.append(("copyout", n)); return bytes(b.data[:n])
   def copy(self, d, s, n): d.data[:n] = s.data[:n]; self.calls.append(("copy", n))
-  def builtin_program(self, name): assert name == "empty"; return object()
-  def launch(self, prog, args=(), grid=(1, 1, 1), block=(32, 1, 1), timeout=10):
+  def builtin_program(self, name): assert name in ("empty", "inc"); return object()
+  def synchronize(self, timeout=10): self.calls.append(("sync",))
+  def launch(self, prog, args=(), grid=(1, 1, 1), block=(32, 1, 1), timeout=10, wait=True):
     self.launches += 1; LAUNCHES[0] += 1; self.calls.append(("launch", tuple(grid), tuple(block)))
     if self.fault and LAUNCHES[0] == self.fault[1]:
       kind = self.fault[0]

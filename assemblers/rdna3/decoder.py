@@ -181,14 +181,10 @@ def decode(data, pc: int = 0) -> Instr:
           o.abs = bool(fields["abs"] & b and info.mods.get("abs", 0) & b)
         elif "_mix" in info.name: o.neg, o.abs = bool(fields["neg"] & b), bool(fields["neg_hi"] & b)   # mix: neg_hi is abs
   if ins.dpp and "neg" in ins.dpp:
-    # integer sources print the neg bit as sext(): ask the VOP3 form's learned modifiers, else guess from the type suffix
-    e64 = OPS.get(("VOP3", op + {"VOP1": 384, "VOP2": 256, "VOPC": 0}[enc])) if enc != "VOP3" else info
-    is_float = re.search(r"_f(16|32|64)|bf16|cndmask", info.name) is not None
-    for o in ins.operands:
+    for o in ins.operands:                                 # integer sources print the neg bit as sext() (learned: dpp_sext)
       if o.field in ("src0", "vsrc1"):
         b = 1 << (o.field == "vsrc1")
-        sx = bool(e64.mods.get("sext", 0) & b) if e64 and ("neg" in e64.mods or "sext" in e64.mods) else not is_float
-        if sx: o.sext = bool(ins.dpp["neg"] & b)
+        if info.mods.get("dpp_sext", 0) & b: o.sext = bool(ins.dpp["neg"] & b)
         else: o.neg, o.abs = o.neg or bool(ins.dpp["neg"] & b), o.abs or bool(ins.dpp["abs"] & b)
   return ins
 

@@ -210,6 +210,15 @@ def learn(out=sys.stdout):
           for f in ("src0", "src1", "src2", "ssrc0", "ssrc1") if f in c and c[f] != 0 and enc != "VOPD"]
     lt = llvm_disasm([(w, n) for _, _, w, n in lp], VPAD if enc.startswith("SOP") else PAD) if lp else []
     half = {(op, f) for (op, f, _, _), t in zip(lp, lt) if t and re.search(r"\b0x5678\b", t)}
+    # DPP probes (VOP1/VOP2/VOPC): which sources print the DPP neg bit as sext() (integer operand types)
+    dsext, dp = {}, []
+    if enc in ("VOP1", "VOP2", "VOPC"):
+      for op, (w, n, c, t) in best.items():
+        if "src0" in c and n == 4:
+          for bit, sh in ((1, 20), (2, 22)):
+            dp.append((op, bit, put_field(w, ENCODINGS[enc].fields["src0"], 250) | (32 | 0xe4 << 8 | 0xff << 24 | 1 << sh) << 32, 8))
+      for (op, bit, _, _), t in zip(dp, llvm_disasm([(w, n) for _, _, w, n in dp])):
+        if t and "sext(" in t: dsext[op] = dsext.get(op, 0) | bit
     for op in sorted(best):
       w, n, c, t = best[op]
       imm_texts = {"4660": styles.get(op), "0x1234": styles.get(op), "0x123": "offset:hex", "8": "sdata:imm"}
@@ -221,6 +230,7 @@ def learn(out=sys.stdout):
           e2, o2 = ("VOPDX", op >> 5) if hi == 0 else ("VOPDY", op & 31)
           rows.append((e2, o2, mn, " ".join(toks), {})); continue
         fl = {k: v for k, v in mflags.get(op, {}).items() if not ("sdst:s1" in toks and k in ("abs", "opsel"))}   # VOP3SD: bits 14:8 are sdst
+        if op in dsext: fl["dpp_sext"] = dsext[op]
         if enc == "VOP3" and c.get("vdst") == 126 and not any(t.startswith("vdst:") for t in toks): fl["vdst"] = 126   # v_cmpx_*_e64: EXEC_LO
         rows.append((enc, op, mn, " ".join(toks), fl, t, n))
   inline_classes(rows)

@@ -56,6 +56,7 @@ class GPU:
     self.m, self.ident = machine, machine.identity
     self.usermode = Allocation(hw.USERMODE_SIZE, "nv-usermode", "bar0")
     self.channels: dict[int, Channel] = {}
+    self.run_lock = threading.Lock()            # held while the engine runs a channel; remove_channel waits on it
     self.lock = threading.RLock()
     self.stop_ev = threading.Event()
     self.launches = 0
@@ -73,7 +74,11 @@ class GPU:
   def add_channel(self, ch: Channel) -> None:
     with self.lock: self.channels[ch.chid] = ch
   def remove_channel(self, ch: Channel) -> None:
-    with self.lock: self.channels.pop(ch.chid, None)
+    """Preempt and unbind: once this returns the channel never runs again, even if the engine thread had already picked it
+    up (RM_FREE of a channel waits for the host to leave it, as the real RM's preemption does)."""
+    with self.run_lock, self.lock:
+      ch.scheduled = False
+      self.channels.pop(ch.chid, None)
 
   def idle_wait(self, vas: GPUMemory | None, seconds: float = 2.0) -> bool:
     """Wait until no healthy channel (of that VA space) has pending work; what a correct kernel does before freeing memory."""
@@ -100,7 +105,9 @@ class GPU:
           if ch.rc or ch.hung or not ch.scheduled: continue
           kick, ch.kick = ch.kick, False
           if ch.stall is not None or ((rung or kick) and ch.busy()):
-            try: worked |= self._run(ch)
+            try:
+              with self.run_lock:
+                if ch.chid in self.channels and ch.scheduled: worked |= self._run(ch)
             except Exception as e:      # its memory was freed under it, or an engine bug: the channel stops, the GPU goes on
               ch.hung, ch.stall = True, None
               kmsg.log(f"hwrt-sim: channel {ch.chid} stopped: {type(e).__name__}: {e}", prio=4)

@@ -237,10 +237,10 @@ class RM:
     self.clients.pop(c.handle, None)
     self.m.uvm_drop_client(c)
   def _free_tree(self, o: Obj) -> None:
+    if o.channel is not None: self.m.gpu.remove_channel(o.channel)    # preempt and unbind first, then free what it used
     for ch in list(o.children): self._free_tree(ch)
     o.children.clear()
     o.client.objects.pop(o.handle, None)
-    if o.channel is not None: self.m.gpu.remove_channel(o.channel); o.channel.scheduled = False
     if o.kind == "engine" and o.parent.channel is not None: o.parent.channel.engine_objects.pop(o.cls, None)
     if o.kind == "memory":                     # RM drops its own GPU mappings of the memory with it
       for dma, vas, m in list(o.params.get("dma_maps", [])): self._dma_unmap(dma, o, vas, m)
