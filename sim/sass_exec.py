@@ -12,8 +12,15 @@ Semantics are in sass_ops.py (one handler per opcode; a modifier or operand shap
 Unimplemented, never a guess) and sass_fp.py (correctly rounded floating point).
 
 Faults: a global access outside every mapping raises MMUFault(va) from GPUMemory.region (the engine reports Xid 31, writes
-the error notifier and stops the channel); a misaligned or out-of-window shared/global access raises GPUFault (Xid 13),
-an unknown instruction Unimplemented("unimplemented SASS instruction X at pc 0x.."), an expired deadline GPUTimeout."""
+the error notifier and stops the channel); a misaligned or out-of-window shared/global/local access and BPT.TRAP raise
+GPUFault (Xid 13), an unknown instruction Unimplemented("unimplemented SASS instruction X at pc 0x.."), an expired
+deadline GPUTimeout.
+
+Limits (each fails loudly, none computes a wrong value): one CTA per cluster (SR_CgaCtaId 0, no distributed shared
+memory); no tensor-core (HMMA/WGMMA), texture, surface or TMA instructions; BAR with a thread count and named barriers
+other than full-CTA sync are not modelled; a kernel whose progress needs a thread at a higher PC to run while another
+spins (spin locks, inter-CTA flags) never finishes under lowest-PC-first and ends in GPUTimeout; local memory data lives
+in the interpreter, not in the driver's local-memory buffer."""
 from __future__ import annotations
 import numpy as np
 from hwrt.errors import GPUFault, GPUTimeout, Unimplemented, InvalidKernelBinary

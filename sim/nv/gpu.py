@@ -5,7 +5,7 @@ notifier and an Xid line in the simulated kmsg. All layouts come from hwrt.ioctl
 from __future__ import annotations
 import os, threading, time, traceback
 from dataclasses import dataclass, field
-from hwrt.ioctl import nv_hw as hw
+from hwrt.ioctl import nv, nv_hw as hw
 from hwrt.errors import GPUFault, GPUTimeout, Unimplemented
 from hwrt.helpers import Deadline, DEBUG
 from hwrt.sim import kmsg
@@ -13,6 +13,7 @@ from hwrt.sim.memory import Allocation, GPUMemory, MMUFault
 from hwrt.sim.nv.launch import KernelLaunch, get_executor
 
 # Xid codes (src/common/sdk/nvidia/inc/nverror.h ROBUST_CHANNEL_*)
+SUBC_COMPUTE_CLASSES = {getattr(nv, r.compute) for r in nv.iface.rm_chips.values()}   # every generation's compute class
 XID_GR_EXCEPTION, XID_MMU_FAULT, XID_PBDMA_ERROR, XID_RESETCHANNEL_VERIF, XID_GR_CLASS_ERROR = 13, 31, 32, 43, 69
 PCI_BUS = "0000:01:00"
 
@@ -79,6 +80,14 @@ class GPU:
     with self.run_lock, self.lock:
       ch.scheduled = False
       self.channels.pop(ch.chid, None)
+
+  def fault_unfinished(self, vas: GPUMemory, va: int) -> None:
+    """The free-in-flight bug: memory leaves the VA space at once, so every compute launch not yet retired on that VA space
+    (queued, running, or in its in-flight window) faults on it — deterministically, whatever the thread timing."""
+    with self.run_lock:
+      with self.lock: chans = [c for c in self.channels.values() if c.vas is vas and c.scheduled and not c.rc and not c.hung
+                               and (c.stall is not None or (c.busy() and SUBC_COMPUTE_CLASSES & set(c.engine_objects)))]
+      for c in chans: self.rc(c, XID_MMU_FAULT, fault=MMUFault(va, False), engine="GRAPHICS")
 
   def idle_wait(self, vas: GPUMemory | None, seconds: float = 2.0) -> bool:
     """Wait until no healthy channel (of that VA space) has pending work; what a correct kernel does before freeing memory."""

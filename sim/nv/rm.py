@@ -337,6 +337,7 @@ class RM:
     return S.NV_ERR_INVALID_OFFSET
   def _dma_unmap(self, dma: Obj, mem: Obj, vas: GPUMemory, m) -> None:
     if not self.m.plan.bug("free-in-flight"): self.m.gpu.idle_wait(vas)
+    else: self.m.gpu.fault_unfinished(vas, m.va)
     vas.unmap_range(m.va, m.size)
     dma.params["maps"] = [x for x in dma.params.get("maps", []) if x[1] is not m]
     mem.params["dma_maps"] = [x for x in mem.params.get("dma_maps", []) if x[2] is not m]

@@ -156,7 +156,7 @@ class UVM:
     if u not in f.gpu_vas: return S.NV_ERR_INVALID_DEVICE
     rng = self._range_containing(f, p.base, p.length)
     if rng is None: return S.NV_ERR_INVALID_ADDRESS
-    self._before_unmap(f.gpu_vas[u].vas)
+    self._before_unmap(f.gpu_vas[u].vas, p.base)
     for m in f.gpu_vas[u].vas.unmap_range(p.base, p.length): self._unmapped(rng[1][2], m)
     return S.NV_OK
   def free(self, f, p) -> int:                                     # uvm_va_space.c / uvm_api_free: base must start a range
@@ -179,16 +179,18 @@ class UVM:
     for b, r in f.ranges.items():
       if b <= base and base + length <= b + r[0] and r[1] == "external": return b, r
     return None
-  def _before_unmap(self, vas) -> None:
-    """A correct kernel lets GPU work that may use the range retire first; the free-in-flight bug skips that."""
+  def _before_unmap(self, vas, va: int) -> None:
+    """A correct kernel lets GPU work that may use the range retire first; the free-in-flight bug skips that, and the
+    unfinished work faults on the memory taken from under it."""
     if not self.m.plan.bug("free-in-flight"): self.m.gpu.idle_wait(vas)
+    else: self.m.gpu.fault_unfinished(vas, va)
   def _unmapped(self, maps, m) -> None:
     for i, (vas, mp) in enumerate(maps):
       if mp is m: del maps[i]; break
     self.m.rm.unref(m.alloc)
   def _drop_range(self, f, base) -> None:
     length, kind, maps = f.ranges.pop(base)
-    for vas in {id(v): v for v, _ in maps}.values(): self._before_unmap(vas)
+    for vas in {id(v): v for v, _ in maps}.values(): self._before_unmap(vas, base)
     for vas, mp in list(maps):
       vas.unmap_range(mp.va, mp.size)
       self.m.rm.unref(mp.alloc)
