@@ -1,10 +1,21 @@
-import os, pytest
+import os, shutil, tempfile, pytest
 from hwrt import oracles
 
+_SESSION_TMP = None
+
 def pytest_configure(config):
+  # every temporary file of the session (session caches, compiled corpora, traces, simulator dirs) lives under one
+  # directory that is removed when the session ends; subprocesses inherit it through TMPDIR
+  global _SESSION_TMP
+  _SESSION_TMP = tempfile.mkdtemp(prefix="hwrt-tests-")
+  os.environ["TMPDIR"] = tempfile.tempdir = _SESSION_TMP
+  os.environ.setdefault("HWRT_SIM_DIR", os.path.join(_SESSION_TMP, "sim"))   # the simulated kmsg/pstore of this session
   config.addinivalue_line("markers", "gpu: needs a real GPU (skips cleanly without one)")
   config.addinivalue_line("markers", "oracle(name): needs a vendor tool as a test oracle; skipping it fails CI")
   config.addinivalue_line("markers", "slow: long-running test")
+
+def pytest_unconfigure(config):
+  if _SESSION_TMP: shutil.rmtree(_SESSION_TMP, ignore_errors=True)
 
 def oracle(name: str) -> str:
   """Path of a vendor tool, or skip with the reason and the install command. In CI a skip here is turned into a failure."""
