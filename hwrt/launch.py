@@ -9,7 +9,6 @@ from __future__ import annotations
 import json, os, re, statistics, sys, time
 import numpy as np
 from hwrt.errors import BadArgument, CheckFailed, HwrtError
-from hwrt.helpers import getenv
 
 DTYPES = {"u8": np.uint8, "i8": np.int8, "u16": np.uint16, "i16": np.int16, "f16": np.float16, "bf16": None, "u32": np.uint32,
           "i32": np.int32, "f32": np.float32, "u64": np.uint64, "i64": np.int64, "f64": np.float64}
@@ -134,13 +133,8 @@ def run(args) -> int:
     times = []
     for _ in range(args.repeat):
       t0 = time.perf_counter()
-      gpu_t = dev.launch(prog, kargs, grid, block, timeout=args.timeout)
+      gpu_t = dev.launch(prog, kargs, grid, block, timeout=args.timeout, flops=args.flops)
       times.append(gpu_t or (time.perf_counter() - t0))
-      nbytes = sum(a.host.nbytes for a in parsed if a.is_buffer)
-      if getenv("DEBUG", 0) >= 2:
-        gfl = f" {args.flops / times[-1] / 1e9:9.2f} GFLOP/s" if args.flops else ""
-        print(f"*** {dev.name:8s} {prog.name:24s} grid {','.join(map(str, grid)):>12s} block {','.join(map(str, block)):>9s} "
-              f"{times[-1] * 1e6:10.2f} us{gfl} {nbytes / times[-1] / 1e9:9.2f} GB/s", file=sys.stderr)
     env = {}
     for a in parsed:
       if a.is_buffer:

@@ -4,10 +4,10 @@ signals. The same code runs on the real kernel driver (HostSyscalls) and on hwrt
 
 Bring-up order: shared/research/nvidia_rm_abi.md §3.4 (tinygrad's sequence with Hopper classes)."""
 from __future__ import annotations
-import os, re, time
+import os, re, sys, time
 from dataclasses import dataclass
 from hwrt.errors import GPUFault, GPUTimeout, HwrtError, BadArgument, DriverNotPresent, RMError
-from hwrt.helpers import Deadline, round_up, DEBUG
+from hwrt.helpers import Deadline, round_up, getenv
 from hwrt.ioctl import nv, nv_hw as hw
 from hwrt.ioctl.ffi import ffi
 from hwrt.ioctl.syscalls import Syscalls
@@ -332,14 +332,23 @@ class NVDevice:
     from hwrt.drivers.nv.program import builtin
     return builtin(self, name)
 
-  def launch(self, prog, args=(), grid=(1, 1, 1), block=(1, 1, 1), timeout: float = 10.0, wait: bool = True) -> float:
-    """Launch and (by default) wait; returns the GPU time in seconds between two timestamped releases around it."""
+  def launch(self, prog, args=(), grid=(1, 1, 1), block=(1, 1, 1), timeout: float = 10.0, wait: bool = True,
+             flops: float | None = None, nbytes: int | None = None) -> float:
+    """Launch and (by default) wait; returns the GPU time in seconds between two timestamped releases around it.
+    DEBUG=2 prints one line per launch: name, grid/block, time, GFLOP/s (given flops) and GB/s (given nbytes, else the
+    sizes of the buffer arguments)."""
     start = self.signals[1]
     q = self.compute_queue().signal(start, start.value + 1, timestamp=True).exec(prog, args, grid, block)
     q.signal(self.timeline, self.next_value(), timestamp=True).submit()
     if not wait: return 0.0
     self.wait(self.timeline.value, timeout)
-    return max(0, self.timeline.timestamp_ns - start.timestamp_ns) * 1e-9
+    t = max(0, self.timeline.timestamp_ns - start.timestamp_ns) * 1e-9
+    if getenv("DEBUG", 0) >= 2:
+      nb = nbytes if nbytes is not None else sum(a.size for a in args if isinstance(a, Buffer))
+      gf = f" {flops / t / 1e9:9.2f} GFLOP/s" if flops and t else ""
+      print(f"*** {self.name:8s} {prog.name:24s} grid {','.join(map(str, grid)):>12s} block {','.join(map(str, block)):>9s} "
+            f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.3f} GB/s", file=sys.stderr)
+    return t
 
   def create_queue(self):
     """A second channel group (TSG) with a compute channel, torn down on close: the queue create/destroy churn workload."""
