@@ -1,13 +1,16 @@
 """`hwrt repro` -- turn a stress journal into a minimal standalone bug repro, and verify one.
 
   hwrt repro make JOURNAL [-o DIR] [--budget SECONDS] [--no-redact] [--signature SIG] [--rate-runs N] [--verify-runs N]
-  hwrt repro verify DIR [--runs N] [--device DEV]
+  hwrt repro verify DIR [--runs N] [--device DEV] [--control]
 
 make: minimise the journal's failure on the device it ran on (repro/minimize.py), record the minimal case under
 `hwrt trace` (repro/record.py), write DIR/ repro.c repro.py Makefile REPORT.md repro.json trace.jsonl, redact it, and run
-`verify` on it (--verify-runs, default 3; 0 skips). Exit status: 0 written and reproduced by both programs in every
+`verify` on it (--verify-runs, default 3; 0 skips), on a sim device with simulator settings (HWRT_SIM_BUGS, _FAULTS)
+also without them (the control: the programs should exit 0 there). Exit status: 0 written and reproduced by both programs in every
 verify run, 1 written but some verify run did not reproduce it (or the failure did not reproduce at all: nothing
-written), 2 bad input."""
+written), 2 bad input. A verify run reproduces it when the program exits as repro.json's expected_exit says (1: it saw
+the failure itself, on the error notifier or a failing ioctl/wait) and, for a kernel-log signature, that run's kernel log
+shows the signature."""
 from __future__ import annotations
 import argparse, json, os, shutil, sys, tempfile
 from hwrt.errors import BadArgument, BadInput, HwrtError
@@ -29,6 +32,8 @@ def add_args(p: argparse.ArgumentParser):
   v.add_argument("--runs", type=int, default=10, metavar="N", help="runs of each repro (default 10)")
   v.add_argument("--device", metavar="DEV", help="device to run on (default: the bundle's); sim:* runs under hwrt sim-run")
   v.add_argument("--jobs", type=int, metavar="N", help="runs at once on sim devices (default min(4, CPUs))")
+  v.add_argument("--control", action="store_true", help="sim devices: run without the bundle's simulator settings (HWRT_SIM_*); "
+                 "exit 0 when every run exits 0 and none reproduces the signature")
   v.add_argument("--json", action="store_true")
 
 def run(args) -> int:
@@ -79,7 +84,14 @@ def make_bundle(journal: str, out: str, budget: float = 120.0, redact: bool = Tr
   try:
     trace, rlog, info = capture({**case, "procs": 1}, res["env"], work, timeout=res.get("timeout", 10.0))
     prog = program.build(trace, rlog)
-    if prog["cut"] is None: log("warning: the recorded run did not fail; the repro replays it in full")
+    source = "workload" if res["target"]["kind"] in WORKLOAD_KINDS else "kernel-log"
+    rsigs = {e["signature"] for e in parse_text(info.get("kmsg") or "", source="sim-kmsg" if res["device"].startswith("sim:") else "kmsg")}
+    if prog["cut"] is None:
+      log("warning: the recorded run showed no failure the repro programs can see (no faulted wait, no failing op, error notifier "
+          "clear at the end): they replay it in full and exit 0; verify counts the kernel log only" if source == "kernel-log" else
+          "warning: the recorded run did not fail; the repro replays it in full")
+    if source == "kernel-log" and res["device"].startswith("sim:") and res["signature"] not in rsigs:
+      log(f"warning: the recorded run's kernel log does not show `{res['signature']}` (it shows: {'; '.join(sorted(rsigs)) or 'nothing'})")
     os.makedirs(out, exist_ok=True)
     sim = res["device"].startswith("sim:")
     sim_env = {k: v for k, v in res["env"].items() if k.startswith("HWRT_SIM_")}
@@ -92,13 +104,14 @@ def make_bundle(journal: str, out: str, budget: float = 120.0, redact: bool = Tr
     with open(os.path.join(out, "trace.jsonl"), "w") as f:
       for r in trace:
         if r.get("pid") == pid and r.get("call") != "process": f.write(json.dumps(r, separators=(",", ":")) + "\n")
-    source = "workload" if res["target"]["kind"] in WORKLOAD_KINDS else "kernel-log"
     meta = {"signature": res["signature"], "signature_source": source, "device": res["device"], "sim_env": sim_env, "case": case,
             "rate": res["rate"], "hits": res["hits"], "runs": res["runs"], "mean_time_to_failure_s": res["mean_time_to_failure_s"],
-            "attempts": res["attempts"], "original": res["original"], "ioctls": prog["ioctls"], "expected_exit": 1}
+            "attempts": res["attempts"], "original": res["original"], "ioctls": prog["ioctls"],
+            "expected_exit": 1 if prog["cut"] is not None else 0}        # 1: the programs see the failure themselves
     json.dump(meta, open(os.path.join(out, "repro.json"), "w"), indent=1)
     kevs = [e for e in parse_text(info.get("kmsg") or "", source="sim-kmsg" if sim else "kmsg") if e.get("severity", "error") == "error"]
-    if not kevs or not any(e["signature"] == res["signature"] for e in kevs):
+    res["kmsg_recorded"] = any(e["signature"] == res["signature"] for e in kevs)
+    if not res["kmsg_recorded"]:
       kevs = [r["event"] for r in recs if r.get("t") == "event" and r["event"]["signature"] == res["signature"]][:1] + kevs
     write = lambda vr=None: open(os.path.join(out, "REPORT.md"), "w").write(
       report.write_report({**res, "verify": vr}, prog, kevs, _sim_info(res["device"]) if sim else None, start))
@@ -109,9 +122,13 @@ def make_bundle(journal: str, out: str, budget: float = 120.0, redact: bool = Tr
     if verify_runs > 0:
       from hwrt.repro.verify import verify
       vr = verify(out, runs=verify_runs, log=log)
+      if sim and sim_env:                              # the control: the same programs on the simulator without those settings
+        ctl = verify(out, runs=verify_runs, log=log, control=True)
+        res["control"] = {k: {"runs": v["runs"], "exit0": sum(r["rc"] == 0 for r in v["results"]), "reproduced": v["reproduced"]} for k, v in ctl.items()}
+        meta["control"] = res["control"]
       write(vr)
       if redact: R.redact_dir(out, pairs)
-      meta["verify"] = {k: {"runs": v["runs"], "reproduced": v["reproduced"]} for k, v in vr.items()}
+      meta["verify"] = {k: {"runs": v["runs"], "reproduced": v["reproduced"], "exit_codes": [r["rc"] for r in v["results"]]} for k, v in vr.items()}
       json.dump(meta, open(os.path.join(out, "repro.json"), "w"), indent=1)
       if redact: R.redact_dir(out, pairs)
     return {"meta": meta, "verify": vr, "dir": out}
@@ -144,11 +161,13 @@ def cmd_verify(args) -> int:
   from hwrt.repro.verify import verify, load_meta
   if args.runs < 1: raise BadArgument("--runs must be at least 1")
   meta = load_meta(args.dir)
-  res = verify(args.dir, runs=args.runs, device=args.device, jobs=args.jobs)
-  if args.json: print(json.dumps({"signature": meta["signature"], "results": res}, default=str))
+  res = verify(args.dir, runs=args.runs, device=args.device, jobs=args.jobs, control=args.control)
+  if args.json: print(json.dumps({"signature": meta["signature"], "control": args.control, "results": res}, default=str))
   else:
-    print(f"signature: {meta['signature']} ({meta.get('signature_source')}), device {args.device or meta['device']}")
+    print(f"signature: {meta['signature']} ({meta.get('signature_source')}), device {args.device or meta['device']}"
+          + (", control: without the simulator settings " + " ".join(sorted(meta.get("sim_env") or {})) if args.control else ""))
     for k, v in res.items():
       codes = ",".join(str(r["rc"]) for r in v["results"])
       print(f"  {k}: reproduced {v['reproduced']}/{v['runs']} ({100 * v['rate']:.0f}%), mean {v['mean_seconds']} s per run, exit codes {codes}")
+  if args.control: return 0 if all(r["rc"] == 0 and not r["reproduced"] for v in res.values() for r in v["results"]) else 1
   return 0 if all(v["reproduced"] == v["runs"] for v in res.values()) else 1

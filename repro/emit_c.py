@@ -24,19 +24,30 @@ static void call(int fd, unsigned long req, void *arg, const char *name, int wan
   }
 }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-/* Poll a 64-bit semaphore until it reaches value; the channel's error notifier (status 0xffff, Xid in info32) means
-   the GPU faulted. Returns 0 done, 1 GPU fault, 2 timeout. */
+static unsigned seen_status, seen_xid; static unsigned long long seen_sem, seen_want; static double seen_timeout;
+/* Poll a 64-bit semaphore until it reaches value, with a deadline; the channel's error notifier (NvNotification: status
+   0xffff at offset 14, the Xid in info32 at offset 8) set means the GPU faulted the channel. 0 done, 1 GPU fault, 2 timeout. */
 static int wait_sem(volatile uint64_t *sem, uint64_t value, volatile uint16_t *status, volatile uint32_t *info, uint16_t error, double timeout) {
   double end = now() + timeout;
+  seen_want = value; seen_timeout = timeout;
   for (;;) {
-    if (*status == error) { printf("GPU fault: error notifier set, Xid %u\n", *info); return 1; }
-    if (*sem >= value) return 0;
-    if (now() > end) { printf("GPU timeout: semaphore at %llu, waiting for %llu after %.1f s\n", (unsigned long long)*sem, (unsigned long long)value, timeout); return 2; }
+    seen_sem = *sem;
+    if (*status == error) { seen_status = *status; seen_xid = *info; return 1; }
+    if (seen_sem >= value) return 0;
+    if (now() > end) return 2;
     struct timespec ts = {0, 20000}; nanosleep(&ts, 0);
   }
 }
-static int observed(int r, int final) {
-  printf("REPRODUCED: %s%s\n", r == 1 ? "GPU fault" : "GPU timeout", final ? "" : " (earlier than in the recording)");
+static const char *xid_meaning(unsigned xid) {
+  for (unsigned i = 0; i < sizeof xids / sizeof xids[0]; i++) if (xids[i].xid == xid) return xids[i].what;
+  return "see the NVIDIA Xid catalog";
+}
+/* one line on stderr: what was seen, and where */
+static int observed(int r, const char *where) {
+  if (r == 1) fprintf(stderr, "repro: REPRODUCED: GPU fault: error notifier status %#x, Xid %u (%s); semaphore at %llu of %llu; %s\n",
+                      seen_status, seen_xid, xid_meaning(seen_xid), seen_sem, seen_want, where);
+  else fprintf(stderr, "repro: REPRODUCED: GPU timeout: semaphore at %llu, waiting for %llu after %.1f s, error notifier clear; %s\n",
+               seen_sem, seen_want, seen_timeout, where);
   return 1;
 }
 '''
@@ -80,6 +91,19 @@ def ffi_size(b: dict) -> int:
   base, _, arr = b["ctype"].partition("[")
   return b["size"] // int(arr.rstrip("]")) if arr else b["size"]
 
+def xid_table() -> list[str]:
+  """the Xid meanings stress/logparse.py reads the kernel log with, so the repro names what it sees the same way"""
+  from hwrt.stress.logparse import XID_MEANING
+  return ["static const struct { unsigned xid; const char *what; } xids[] = {"] + \
+         [f"  {{{x}, \"{w}\"}}," for x, w in sorted(XID_MEANING.items())] + ["};"]
+
+def where(s: dict) -> str:
+  """where a wait that sees the failure is, in the words of the one-line message"""
+  if s["check"] and s["final"]: return "after the last recorded operation, as in the recording"
+  if s["final"]: return "in the wait where the recording failed"
+  if s["check"]: return "after the last recorded operation"
+  return "earlier than in the recording"
+
 def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
   steps = prog["steps"]
   vars_ = {"int": [], "uint32_t": [], "uint8_t *": [], "uuid": []}
@@ -103,6 +127,7 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
       for b in st["nested"] + [st["arg"]]: sizes[b["ctype"].partition("[")[0]] = ffi_size(b)
   L += ["/* the argument sizes of the recording: the embedded structs must match them */"]
   L += [f"_Static_assert(sizeof({t}) == {n}, \"{t} is {n} bytes in the recorded ABI\");" for t, n in sorted(sizes.items())]
+  L += xid_table()
   L += [HELPERS, "int main(int argc, char **argv) {", "  verbose = argc > 1 && !strcmp(argv[1], \"-v\");", "  int rc = 0; (void)rc;"]
   if vars_["int"]: L.append("  int " + ", ".join(f"{x} = -1" for x in vars_["int"]) + ";")
   if vars_["uint32_t"]: L.append("  uint32_t " + ", ".join(f"{x} = 0" for x in vars_["uint32_t"]) + ";")
@@ -110,7 +135,9 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
   if vars_["uuid"]: L.append("  uint8_t " + ", ".join(f"{x}[16] = {{0}}" for x in vars_["uuid"]) + ";")
   for s in steps:
     k = s["s"]
-    if k == "op": L += ["", f"  /* ---- workload op {s['index']} (iteration {s['iteration']}): {json.dumps(s['op'])} */"]
+    if k == "op":
+      if s.get("cleanup"): L += ["", f"  /* ---- end of the iteration: free what the schedule still holds (hwrt's cleanup): {json.dumps(s['op'])} */"]
+      else: L += ["", f"  /* ---- workload op {s['index']} (iteration {s['iteration']}): {json.dumps(s['op'])} */"]
     elif k == "open":
       fl = " | ".join(n for b, n in ((0o2000000, "O_CLOEXEC"),) if s["flags"] & b)
       acc = {0: "O_RDONLY", 1: "O_WRONLY", 2: "O_RDWR"}[s["flags"] & 3]
@@ -146,9 +173,11 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
       L += [f"  __sync_synchronize();   /* ring the doorbell with the {s['channel']} channel's work-submit token */",
             f"  *(volatile uint32_t *)({s['map']} + {s['off']:#x}) = {s['token']};"]
     elif k == "wait":
+      if s.get("check"): L += ["", f"  /* ---- after the last operation: wait (at most {float(s['timeout'])} s) for all submitted work, the timeline semaphore reaching {s['value']},",
+                               "     and look at the channels' error notifier: a failure the sequence leaves behind shows here */"]
       L.append(f"  /* wait for the semaphore to reach {s['value']}" + (" (the recording failed here: " + (s['text'] or s['recorded']).replace('*/', '* /')[:200] + ")" if s["final"] else "") + " */")
       L.append(f"  if ((rc = wait_sem((volatile uint64_t *)({s['map']} + {s['off']:#x}), {s['value']}ull, (volatile uint16_t *)({s['nmap']} + {s['noff'] + s['status_off']:#x}), "
-               f"(volatile uint32_t *)({s['nmap']} + {s['noff'] + s['info_off']:#x}), {s['error']:#x}, {float(s['timeout'])})) != 0) return observed(rc, {int(s['final'])});")
+               f"(volatile uint32_t *)({s['nmap']} + {s['noff'] + s['info_off']:#x}), {s['error']:#x}, {float(s['timeout'])})) != 0) return observed(rc, \"{where(s)}\");")
     elif k == "end":
       L += ["", "  printf(\"not reproduced: the sequence ran to its end without the failure\\n\");", "  return 0;"]
   L.append("}")

@@ -84,6 +84,7 @@ def run_schedule_once(dev, sched, iterations: int, timeout: float) -> tuple[dict
       kind = "gpu_fault" if isinstance(e, GPUFault) else "gpu_timeout" if isinstance(e, GPUTimeout) else "workload_error" if hw else "exception"
       W.cleanup(dev, state)
       return {"kind": kind, "signature": f"{what} in {sched[cur[0]][0]}", "op_index": cur[0], "iteration": it, "error": str(e)}, time.monotonic() - t0
+  W.cleanup(dev, state)          # free what the schedule still holds, as the recorder (repro/record.py) and so the repro do
   return None, time.monotonic() - t0
 
 def _sim_env(env: dict) -> tuple[str, str, str]:

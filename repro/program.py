@@ -120,7 +120,7 @@ def build(trace: list[dict], log: list[dict]) -> dict:
   for t, src, _, r in items:
     if src == 1:
       ev = r["ev"]
-      if ev == "op": steps.append({"s": "op", "iteration": r["iteration"], "index": r["index"], "op": r["op"]})
+      if ev == "op": steps.append({"s": "op", "iteration": r["iteration"], "index": r["index"], "op": r["op"], "cleanup": bool(r.get("cleanup"))})
       elif ev == "fail": steps.append({"s": "end", "observed": "error", "text": r["error"]})
       elif ev == "submit":
         for cpu, off, hx in r["writes"]:
@@ -134,7 +134,7 @@ def build(trace: list[dict], log: list[dict]) -> dict:
         sp, npt = v.pointer(r["sig"]), v.pointer(r["notifier"])
         steps.append({"s": "wait", "map": sp[0], "off": sp[1], "value": r["value"], "timeout": r["timeout"], "nmap": npt[0], "noff": npt[1],
                       "status_off": r["status_off"], "info_off": r["info_off"], "error": r["error"], "recorded": r.get("result"),
-                      "final": r is cut, "text": r.get("error_text")})
+                      "final": r is cut, "text": r.get("error_text"), "check": bool(r.get("check")), "xid": r.get("xid")})
       continue
     c = r["call"]
     if c == "open":
@@ -185,4 +185,20 @@ def build(trace: list[dict], log: list[dict]) -> dict:
   if cut is None: steps.append({"s": "end", "observed": None, "text": "the recorded run ended without a failure"})
   elif cut["ev"] == "wait": steps.append({"s": "end", "observed": cut.get("result"), "text": cut.get("error_text")})
   return {"steps": steps, "pid": pid, "cut": cut, "ioctls": sum(s["s"] == "ioctl" for s in steps),
-          "ops": [s["op"] for s in steps if s["s"] == "op"]}
+          "ops": [s["op"] for s in steps if s["s"] == "op" and not s["cleanup"]], "cleanup": [s["op"] for s in steps if s["s"] == "op" and s["cleanup"]]}
+
+def before_failure(prog: dict) -> dict:
+  """What the program does between the workload's last GPU submission and the wait where the failure shows: the ioctls
+  there ([name, symbols, decoded top-level fields]) and the ops they belong to. The report names them: for a failure seen
+  only after the last op (a launch faulted by a free while in flight) they are the trigger."""
+  steps = prog["steps"]
+  end = next((i for i, s in enumerate(steps) if s["s"] == "wait" and s["final"]), None)
+  if end is None: return {"ioctls": [], "ops": [], "wait": None}
+  last = max((i for i, s in enumerate(steps[:end]) if s["s"] == "doorbell"), default=-1)
+  io, ops = [], []
+  for s in steps[last + 1:end]:
+    if s["s"] == "op": ops.append(s)
+    if s["s"] == "ioctl":
+      io.append({"name": s["name"], "symbols": s["symbols"], "fields": {p: (v["var"] if isinstance(v, dict) and "var" in v else v)
+                 for p, _, w, _, v in s["arg"]["leaves"] if w > 0 and "." not in p}})
+  return {"ioctls": io, "ops": ops, "wait": steps[end]}

@@ -60,11 +60,13 @@ def main(path: str) -> int:
     emit({"t": t, "ev": "submit", "channel": "compute" if self is dev.compute else "copy" if self is dev.copy_ch else "other",
           "writes": diff(dev), "arena": area(self).cpu, "gp_put_off": self.userd_off + hw.USERD_GP_PUT, "put": self.put % D.GPFIFO_ENTRIES,
           "doorbell": dev.doorbell, "doorbell_off": hw.USERMODE_DOORBELL, "token": self.token})
+  final_check = [False]                            # set for the bounded wait after the last operation
   def wait(self, value=None, timeout=10.0, signal=None):
     sig = signal or self.timeline
     v = sig.value if value is None else value
     rec = {"t": time.time(), "ev": "wait", "sig": sig.cpu, "value": v, "timeout": timeout, "notifier": self.notifier.cpu,
-           "status_off": hw.NOTIFICATION_STATUS, "info_off": hw.NOTIFICATION_INFO32, "error": hw.NOTIFICATION_STATUS_ERROR}
+           "status_off": hw.NOTIFICATION_STATUS, "info_off": hw.NOTIFICATION_INFO32, "error": hw.NOTIFICATION_STATUS_ERROR,
+           "check": final_check[0]}
     try: r = orig_wait(self, value, timeout, signal)
     except GPUFault as e: emit({**rec, "result": "fault", "error_text": str(e), "xid": e.info.get("xid")}); raise
     except GPUTimeout as e: emit({**rec, "result": "timeout", "error_text": str(e)}); raise
@@ -76,15 +78,26 @@ def main(path: str) -> int:
   dev = W.open_device(spec["device"])
   emit({"t": time.time(), "ev": "opened", "arena": dev.arena.cpu, "arena_size": dev.arena.size, "notifier": dev.notifier.cpu})
   st = {"bufs": {}, "progs": {}, "timeout": spec.get("timeout", 10.0)}
-  rc = 0
+  rc, it = 0, 0
+  def failed(e):
+    what = e.what if isinstance(e, HwrtError) else type(e).__name__
+    emit({"t": time.time(), "ev": "fail", "error": f"{what}: {e}"})
   for it in range(spec.get("iterations", 1)):
     def on_op(k, it=it): emit({"t": time.time(), "ev": "op", "iteration": it, "index": k, "op": spec["schedule"][k]})
     try: W.run_schedule(dev, spec["schedule"], st, on_op)
-    except Exception as e:
-      what = e.what if isinstance(e, HwrtError) else type(e).__name__
-      emit({"t": time.time(), "ev": "fail", "error": f"{what}: {e}"})
-      rc = 1
-      break
+    except Exception as e: failed(e); rc = 1; break
+  if rc == 0:
+    # What the minimiser's attempt does after the schedule (repro/minimize.py run_schedule_once): free what the schedule
+    # still holds, in slot order (stress/workloads.py cleanup). Then observe what the schedule left running: one bounded
+    # wait for the last timeline value with the error notifier beside it. A failure that only shows after the last op (a
+    # launch faulted by a free while in flight) is seen here, and the repro programs end with this wait.
+    try:
+      for k, (s, b) in enumerate(list(st["bufs"].items())):
+        emit({"t": time.time(), "ev": "op", "iteration": it, "index": len(spec["schedule"]) + k, "op": ["free", {"slot": s}], "cleanup": True})
+        st["bufs"].pop(s); dev.free(b)
+      final_check[0] = True
+      dev.synchronize(st["timeout"])
+    except Exception as e: failed(e); rc = 1
   emit({"t": time.time(), "ev": "end", "rc": rc})
   try:
     W.cleanup(dev, st); dev.close()

@@ -1,7 +1,9 @@
 """`hwrt repro verify DIR`: build repro.c (make, else cc), run repro.c's binary and repro.py N times each (under
 `hwrt sim-run` with the bundle's simulator settings and a fresh simulated machine per run for sim devices) and count the
-runs that show the original signature: in the kernel log of that run when the signature is a kernel-log one (the
-simulated machine's kmsg, or /dev/kmsg read before and after on a real machine), else by the repro's exit status 1."""
+runs that show the original signature: the repro's exit status is repro.json's expected_exit (1: the program saw the
+failure itself; 0 only for a bundle whose recording showed nothing the program can see) and, when the signature is a
+kernel-log one, the kernel log of that run shows it (the simulated machine's kmsg, or /dev/kmsg read before and after
+on a real machine)."""
 from __future__ import annotations
 import json, os, shutil, subprocess, sys, tempfile, time
 from hwrt.errors import BadInput, HwrtError
@@ -32,11 +34,14 @@ def _kmsg_host() -> str:
   try: return HOST.read_kmsg()
   except Exception: return ""
 
-def run_once(argv: list[str], meta: dict, device: str, timeout: float = 120.0) -> dict:
+def run_once(argv: list[str], meta: dict, device: str, timeout: float = 120.0, control: bool = False) -> dict:
+  """control: run with none of the simulator settings (HWRT_SIM_*: the planted bug, the injected faults), neither the
+  bundle's nor this process's; `reproduced` is then still what it would mean with them, so a control run should say False"""
   from hwrt.stress.logparse import parse_text
   sim = device.startswith("sim:")
   env = dict(os.environ)
-  env.update(meta.get("sim_env") or {})
+  if control: env = {k: v for k, v in env.items() if not k.startswith("HWRT_SIM_")}
+  else: env.update(meta.get("sim_env") or {})
   tmp = tempfile.mkdtemp(prefix="hwrt-repro-verify-") if sim else None
   if sim:
     env["HWRT_SIM_DIR"] = tmp
@@ -53,14 +58,17 @@ def run_once(argv: list[str], meta: dict, device: str, timeout: float = 120.0) -
     after = _kmsg_host(); kt = after[len(before):] if after.startswith(before) else after
   sigs = sorted({e["signature"] for e in parse_text(kt) if e.get("severity", "error") == "error"})
   sig = meta["signature"]
-  ok = (sig in sigs) if meta.get("signature_source") == "kernel-log" else p.returncode == 1
+  ok = p.returncode == meta.get("expected_exit", 1) and (sig in sigs if meta.get("signature_source") == "kernel-log" else True)
   return {"rc": p.returncode, "reproduced": ok, "seconds": round(secs, 3), "signatures": sigs, "output": (p.stdout + p.stderr)[-2000:]}
 
-def verify(d: str, runs: int = 10, device: str | None = None, log=None, which=("repro.c", "repro.py"), jobs: int | None = None) -> dict:
-  """jobs: runs at once (each on its own simulated machine; default min(4, CPUs)); real devices run one at a time."""
+def verify(d: str, runs: int = 10, device: str | None = None, log=None, which=("repro.c", "repro.py"), jobs: int | None = None,
+           control: bool = False) -> dict:
+  """jobs: runs at once (each on its own simulated machine; default min(4, CPUs)); real devices run one at a time.
+  control: sim devices only, run without the simulator settings (see run_once); the counts are then of the control runs."""
   meta = load_meta(d)
   meta["_dir"] = os.path.abspath(d)
   device = device or meta["device"]
+  if control and not device.startswith("sim:"): raise BadInput("a control run (without the simulator settings) needs a sim:* device")
   out = {}
   for name in which:
     if name == "repro.c": argv = [build_c(d)]
@@ -68,9 +76,9 @@ def verify(d: str, runs: int = 10, device: str | None = None, log=None, which=("
       argv = [sys.executable if device.startswith("sim:") or not shutil.which("python3") else "python3", "-S", os.path.join(os.path.abspath(d), "repro.py")]
     n_jobs = max(1, min(jobs or min(4, os.cpu_count() or 1), runs)) if device.startswith("sim:") else 1
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(n_jobs) as ex: res = list(ex.map(lambda _: run_once(argv, meta, device), range(runs)))
+    with ThreadPoolExecutor(n_jobs) as ex: res = list(ex.map(lambda _: run_once(argv, meta, device, control=control), range(runs)))
     n = sum(r["reproduced"] for r in res)
     out[name] = {"runs": runs, "reproduced": n, "rate": n / runs if runs else 0.0, "results": res,
                  "mean_seconds": round(sum(r["seconds"] for r in res) / len(res), 3) if res else None}
-    if log: log(f"{name}: {n}/{runs} runs reproduced `{meta['signature']}` on {device}")
+    if log: log(f"{name}: {n}/{runs} {'control runs (no HWRT_SIM_* settings)' if control else 'runs'} reproduced `{meta['signature']}` on {device}")
   return out

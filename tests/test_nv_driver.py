@@ -140,3 +140,21 @@ def test_queue_create_destroy_churn_leaves_nothing(dev):
   assert _rm_state(m) == before
   a, b, c = run_vadd(dev, dev.load(own("vadd")), n=64)
   assert np.array_equal(c, a + b)
+
+def test_hwrt_launch_runs_ptxas_made_cubins(tmp_path):
+  """The ptxas-made corpus through the CLI: cubins with ptxas's own .nv.info parameter layout, launched by `hwrt launch`."""
+  from conftest import oracle
+  sys.path.insert(0, os.path.join(os.path.dirname(__file__), "nv_corpus"))
+  import build
+  c = build.build(oracle("clang-19"), oracle("ptxas"))
+  for name in ("vadd", "saxpy"):
+    (tmp_path / f"{name}.cubin").write_bytes(c[name][1])
+  run = lambda *a: subprocess.run([sys.executable, "-m", "hwrt", "launch", *a, "--device", "sim:nv"], capture_output=True, text=True, timeout=180)
+  r = run(str(tmp_path / "vadd.cubin"), "--grid", "8", "--block", "128", "--arg", "c=f32[1000]:zeros", "--arg", "a=f32[1000]:rand",
+          "--arg", "b=f32[1000]:arange", "--arg", "n=i32:1000", "--check", "c == a + b")
+  assert r.returncode == 0, r.stderr
+  r = run(str(tmp_path / "saxpy.cubin"), "--grid", "8", "--block", "128", "--arg", "y=f32[1000]:ones", "--arg", "x=f32[1000]:arange",
+          "--arg", "a=f32:0.5", "--arg", "n=i32:1000", "--out", f"y={tmp_path}/y.npy")
+  assert r.returncode == 0, r.stderr
+  want = (np.float64(0.5) * np.arange(1000, dtype=np.float32) + 1).astype(np.float32)
+  assert np.array_equal(np.load(tmp_path / "y.npy"), want)

@@ -24,13 +24,41 @@ def corpus(tmp_path_factory):
     out[name] = (open(ho, "rb").read(), objdump_lines(objdump, ho))
   return out
 
-def objdump_lines(objdump: str, path: str) -> list:
-  txt = subprocess.run([objdump, "-d", "--mcpu=gfx1100", path], capture_output=True, text=True, check=True).stdout
+def objdump_lines(objdump: str, path: str, *extra) -> list:
+  txt = subprocess.run([objdump, "-d", "--mcpu=gfx1100", *extra, path], capture_output=True, text=True, check=True).stdout
   res = []
   for ln in txt.splitlines():
     m = LINE.match(ln)
     if m: res.append((int(m.group(2), 16), m.group(1).strip(), b"".join(int(x, 16).to_bytes(4, "little") for x in m.group(3).split())))
   return res
+
+WAVE64 = ("vadd", "atomics", "branches", "lds_reduce", "dpp_reduce", "matmul")
+
+@pytest.fixture(scope="module")
+def corpus64(tmp_path_factory):
+  """Some of the corpus compiled for wave64 (-mwavefrontsize64), disassembled by llvm-objdump in wave64 mode."""
+  clang, objdump = oracle("clang-19"), oracle("llvm-objdump-19")
+  d = tmp_path_factory.mktemp("rdna3_corpus64")
+  out = {}
+  for name in WAVE64:
+    ho = str(d / (name + ".hsaco"))
+    subprocess.run([clang, *CLANG_FLAGS, "-mwavefrontsize64", os.path.join(os.path.dirname(__file__), "rdna3_corpus", name + ".cl"), "-o", ho],
+                   check=True, capture_output=True)
+    out[name] = (open(ho, "rb").read(), objdump_lines(objdump, ho, "--mattr=+wavefrontsize64"))
+  return out
+
+def test_wave64_corpus_round_trip(corpus64):
+  n = 0
+  for name, (data, ref) in corpus64.items():
+    co = read_hsaco(data)
+    assert all(k.wavefront_size == 64 for k in co.kernels)
+    assert disassemble(co.text, co.text_address, wave64=True) == ref, name
+    for pc, t, b in ref: assert assemble_instr(t, pc, wave64=True) == b, (name, t)
+    again = read_hsaco(assemble_to_container(disassemble_container(data), "gfx1100"))
+    assert again.text == co.text and [k.wavefront_size for k in again.kernels] == [k.wavefront_size for k in co.kernels]
+    n += len(ref)
+  print(f"\nrdna3: {n} wave64 corpus instructions round-trip (text, bytes, container)")
+  assert n > 1000
 
 def test_corpus_is_big_enough(corpus):
   n = sum(len(v[1]) for v in corpus.values())

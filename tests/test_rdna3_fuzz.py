@@ -70,19 +70,19 @@ def random_word(info, r: random.Random) -> tuple[int, int]:
 
 FORMS = [i for i in OPS.values() if i.enc != "VOPDY" and i.name != "s_code_end"]   # s_code_end is the probe pad
 
-def check_batch(words: list) -> tuple[int, set, list]:
+def check_batch(words: list, wave64: bool = False) -> tuple[int, set, list]:
   """Words llvm-mc decodes exactly: our text must be LLVM's, and our bytes for LLVM's text must be llvm-mc's bytes for it."""
   from hwrt.assemblers.rdna3.learn_tables import llvm_disasm, llvm_asm
-  got = llvm_disasm(words)
+  got = llvm_disasm(words, wave64=wave64)
   acc = [(w, n, t) for (w, n), t in zip(words, got) if t is not None]
-  ref = llvm_asm([t for _, _, t in acc])
+  ref = llvm_asm([t for _, _, t in acc], wave64)
   ok, forms, bad = 0, set(), []
   for (w, n, t), rb in zip(acc, ref):
     b = w.to_bytes(n, "little")
     try:
-      ins = decode(b)
+      ins = decode(b, 0, wave64)
       mine = instr_text(ins)
-      back = assemble_instr(t)
+      back = assemble_instr(t, wave64=wave64)
     except Exception as e: bad.append((b.hex(), t, repr(e))); continue
     if mine != t or ins.size != n or (rb is not None and back != rb): bad.append((b.hex(), t, mine, back.hex(), rb and rb.hex()))
     else: ok += 1; forms.add((ins.enc, ins.op))
@@ -96,6 +96,19 @@ def test_random_operands_every_form_vs_llvm_mc(seed):
   words = [random_word(i, r) for i in FORMS for _ in range(2)]
   ok, forms, bad = check_batch(words)
   print(f"\nrdna3 fuzz seed {seed}: {len(words)} words, {ok} accepted by llvm-mc and matched, {len(forms)}/{len(FORMS)} forms")
+  assert not bad, bad[:10]
+  assert ok > len(words) // 3
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2 ** 32 - 1))
+def test_random_operands_wave64_forms_vs_llvm_mc(seed):
+  """The forms whose operands change in wave64 (lane masks), decoded/printed/assembled in wave64 mode."""
+  oracle("llvm-mc-19")
+  r = random.Random(seed)
+  forms = [i for i in FORMS if i.operands64]
+  words = [random_word(i, r) for i in forms for _ in range(4)]
+  ok, got, bad = check_batch(words, wave64=True)
+  print(f"\nrdna3 wave64 fuzz seed {seed}: {len(words)} words, {ok} accepted by llvm-mc and matched, {len(got)}/{len(forms)} forms")
   assert not bad, bad[:10]
   assert ok > len(words) // 3
 

@@ -129,3 +129,25 @@ def test_bad_inputs_raise_clean_errors():
     for fn in (read_hsaco, disassemble_container):
       try: fn(bytes(b))
       except InvalidKernelBinary: pass
+
+def test_kernarg_preload_fields_match_llvm_mc(tmp_path):
+  """Kernarg preload exists from gfx90a/gfx942 on (not gfx1100): the descriptor's preload word and the user SGPR count it
+  implies must equal llvm-mc's for a gfx942 kernel (the 64-byte layout is shared)."""
+  mc = oracle("llvm-mc-19")
+  cases = [(1, 0), (3, 1), (2, 5), (0, 0), (14, 2)]
+  src = ['.amdgcn_target "amdgcn-amd-amdhsa--gfx942"', ".text", ".globl k", ".p2align 8", "k:", "  s_endpgm", ".rodata"]
+  for i, (n, off) in enumerate(cases):
+    src += [".p2align 6", f".amdhsa_kernel k{i}", "  .amdhsa_next_free_vgpr 1", "  .amdhsa_next_free_sgpr 8", "  .amdhsa_accum_offset 4",
+            "  .amdhsa_user_sgpr_kernarg_segment_ptr 1", f"  .amdhsa_user_sgpr_kernarg_preload_length {n}",
+            f"  .amdhsa_user_sgpr_kernarg_preload_offset {off}", ".end_amdhsa_kernel"]
+  (tmp_path / "p.s").write_text("\n".join(src) + "\n")
+  subprocess.run([mc, "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx942", "-filetype=obj", str(tmp_path / "p.s"), "-o", str(tmp_path / "p.o")],
+                 check=True, capture_output=True)
+  ro = ELFFile(open(tmp_path / "p.o", "rb")).get_section_by_name(".rodata").data()
+  keys = ("kernarg_preload", "kernarg_preload_length", "kernarg_preload_offset", "user_sgpr_count", "kernel_code_properties")
+  for i, (n, off) in enumerate(cases):
+    theirs = decode_kd(ro[64 * i:64 * i + 64])
+    ours = decode_kd(encode_kd(kernel_descriptor_fields({"next_free_vgpr": 1, "next_free_sgpr": 8, "wavefront_size32": 0,
+        "user_sgpr_kernarg_segment_ptr": 1, "user_sgpr_kernarg_preload_length": n, "user_sgpr_kernarg_preload_offset": off})))
+    assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}, (n, off)
+    assert theirs["kernarg_preload_length"] == n

@@ -10,6 +10,8 @@ Assembly source accepted by assemble_to_container (what disassemble_container pr
     .hwrt_arg NAME, OFFSET, SIZE, VALUE_KIND     one kernel argument for the metadata note
     .hwrt_<descriptor field> N                   raw descriptor bits LLVM has no directive for (KD_OVERRIDES)
     .hwrt_code_size / .hwrt_sgpr_count / .hwrt_vgpr_count / .hwrt_max_flat_workgroup_size / .hwrt_kernarg_segment_align N
+  Wave64: a kernel block with `.amdhsa_wavefront_size32 0` makes the whole file use 64-bit lane masks (vcc, s[n:n+1]), as
+  llvm-mc -mattr=+wavefrontsize64 does; disassemble_container prints wave64 syntax when every kernel is wave64.
 """
 from hwrt.errors import AssemblerError, InvalidKernelBinary
 from hwrt.assemblers.rdna3.decoder import decode, decode_all, Instr, Operand, OPS, BY_NAME, ENCODINGS
@@ -78,7 +80,8 @@ def disassemble_container(data: bytes) -> str:
   co = read_hsaco(data)
   out = [f'.amdgcn_target "amdgcn-amd-amdhsa--{co.arch}"', ".text"]
   starts = {k.entry: k.name for k in co.kernels}
-  try: ins = disassemble(co.text, co.text_address)
+  wave64 = bool(co.kernels) and all(k.wavefront_size == 64 for k in co.kernels)
+  try: ins = disassemble(co.text, co.text_address, wave64)
   except ValueError as e: raise InvalidKernelBinary(str(e))
   for pc, t, raw in ins:
     if pc in starts: out += ["", f".globl {starts[pc]}", ".p2align 8", f"{starts[pc]}:"]

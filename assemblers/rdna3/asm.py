@@ -140,11 +140,11 @@ def bits_list(t: str) -> int:
 
 class _Fail(Exception): pass
 
-def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool):
+def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool, wave64: bool = False):
   """Encode one instruction with one table entry; raises _Fail if the operands do not fit this entry."""
   enc = ENCODINGS[info.enc]
   f, lit, negs, abss = {}, [], 0, 0
-  toks = [t for t in info.operands if not (info.enc == "SMEM" and t[0] == "offset")]
+  toks = [t for t in (info.operands64 if wave64 and info.operands64 else info.operands) if not (info.enc == "SMEM" and t[0] == "offset")]
   if info.name == "s_endpgm" and not ops: toks = []
   if not toks and ops: mods, ops = [m for o in ops for m in o.split()] + mods, []     # e.g. "ds_nop offset:4", "buffer_gl0_inv dlc"
   if info.enc in ("FLAT", "GLOBAL", "SCRATCH", "MUBUF") and "_atomic_" in info.name and len(ops) == len(toks) + 1:
@@ -311,7 +311,7 @@ def split_operands(rest: str):
   if ops and " " in ops[-1]: ops[-1], *mods = SPLIT_MODS.split(ops[-1])
   return ops, mods
 
-def assemble_instr(text: str, pc: int = 0, labels: dict = None) -> bytes:
+def assemble_instr(text: str, pc: int = 0, labels: dict = None, wave64: bool = False) -> bytes:
   labels = {} if labels is None else labels
   text = text.strip()
   if " :: " in text: return _assemble_vopd(text)
@@ -325,7 +325,7 @@ def assemble_instr(text: str, pc: int = 0, labels: dict = None) -> bytes:
   else: ops, mods = split_operands(rest)
   err = None
   for info, dpp in cands:
-    try: return _encode(info, list(ops), list(mods), pc, labels, dpp)[0]
+    try: return _encode(info, list(ops), list(mods), pc, labels, dpp, wave64)[0]
     except _Fail as e: err = e
   raise AssemblerError(f"{text!r}: {err}")
 
@@ -370,8 +370,10 @@ def _strip(line: str) -> str:
     if i >= 0: line = line[:i]
   return line.strip()
 
-def assemble(text: str, base: int = 0):
-  """Assemble a program -> (code bytes, labels {name: offset}, kernels [{name, fields, args, meta}])."""
+def assemble(text: str, base: int = 0, wave64: bool = None):
+  """Assemble a program -> (code bytes, labels {name: offset}, kernels [{name, fields, args, meta}]). wave64 (lane masks
+  vcc / s[n:n+1]) defaults to what the kernel blocks say (.amdhsa_wavefront_size32 0)."""
+  if wave64 is None: wave64 = re.search(r"^\s*\.amdhsa_wavefront_size32\s+0\b", text, re.M) is not None
   lines, kernels, cur = [], [], None
   for ln_no, raw in enumerate(text.splitlines(), 1):
     line = _strip(raw)
@@ -397,12 +399,12 @@ def assemble(text: str, base: int = 0):
   labels, pc, sized = {}, base, []
   for kind, t, ln_no in lines:                            # pass 1: sizes (a branch's size never depends on its target)
     if kind == "label": labels[t] = pc; continue
-    try: n = len(assemble_instr(t, pc, _AnyLabel()))
+    try: n = len(assemble_instr(t, pc, _AnyLabel(), wave64))
     except AssemblerError as e: raise AssemblerError(f"line {ln_no}: {e}")
     sized.append((t, pc, ln_no)); pc += n
   out = bytearray()
   for t, pc, ln_no in sized:
-    try: out += assemble_instr(t, pc, labels)
+    try: out += assemble_instr(t, pc, labels, wave64)
     except AssemblerError as e: raise AssemblerError(f"line {ln_no}: {e}")
   return bytes(out), labels, kernels
 

@@ -45,24 +45,29 @@ class OpInfo:
   mods: dict                      # modifier field -> bit mask LLVM prints for it (VOP3/VOP3P clamp, omod, neg, abs, sext, opsel...)
   inline: dict = None             # source field -> mask of literal spellings llvm-mc turns into inline constants (asm.py)
   fixed: dict = None              # unused fields with a required value (v_cmpx_*_e64: vdst = 126, EXEC_LO)
+  operands64: tuple = None        # operands in wave64 mode where they differ (lane masks: vcc, s[n:n+1])
+
+def _tokens(operands: str) -> tuple:
+  """'vdst:v1 src0:a1h =vcc_lo simm16:hex' -> ((field, kind, dwords), ...); kind h suffix: a literal here is 16-bit."""
+  toks = []
+  for t in operands.split():
+    if t.startswith("="): toks.append(("=", t[1:], 0)); continue
+    fld, kind = t.split(":")
+    if kind[0] in "vsa" and kind[1:].rstrip("h").isdigit(): toks.append((fld, kind[0] + ("h" if kind.endswith("h") else ""), int(kind[1:].rstrip("h"))))
+    elif kind in ("vl", "al", "alh"): toks.append((fld, kind, 1))
+    else: toks.append((fld, kind, 0))
+  return tuple(toks)
 
 def _load_ops():
   ops, by_name = {}, {}
   with open(os.path.join(HERE, "gfx1100.tsv")) as f:
     for ln in f:
       if ln.startswith("#"): continue
-      enc, op, name, operands, mods = ln.rstrip("\n").split("\t")
-      toks = []
-      for t in operands.split():
-        if t.startswith("="): toks.append(("=", t[1:], 0)); continue
-        fld, kind = t.split(":")
-        if kind[0] in "vsa" and kind[1:].rstrip("h").isdigit():          # trailing h: literal is 16-bit (16-bit operand)
-          toks.append((fld, kind[0] + ("h" if kind.endswith("h") else ""), int(kind[1:].rstrip("h"))))
-        elif kind in ("vl", "al", "alh"): toks.append((fld, kind, 1))
-        else: toks.append((fld, kind, 0))
+      enc, op, name, operands, mods, operands64 = (ln.rstrip("\n").split("\t") + [""])[:6]
       kv = {k: int(v) for k, v in (m.split("=") for m in mods.split())}
-      info = OpInfo(enc, int(op), name, tuple(toks), {k: v for k, v in kv.items() if not k.startswith("inl_") and k != "vdst"},
-                    {k[4:]: v for k, v in kv.items() if k.startswith("inl_")}, {k: v for k, v in kv.items() if k == "vdst"})
+      info = OpInfo(enc, int(op), name, _tokens(operands), {k: v for k, v in kv.items() if not k.startswith("inl_") and k != "vdst"},
+                    {k[4:]: v for k, v in kv.items() if k.startswith("inl_")}, {k: v for k, v in kv.items() if k == "vdst"},
+                    _tokens(operands64) if operands64 else None)
       ops[(enc, int(op))] = info
       by_name.setdefault(name, []).append(info)
   return ops, by_name
@@ -111,8 +116,9 @@ def encoding_of(word: int) -> str:
     if word & e.mask == e.fixed: return e.name
   return None
 
-def decode(data, pc: int = 0) -> Instr:
-  """Decode one instruction at byte offset pc of data (bytes, or a list of 32-bit words). Raises ValueError if unknown."""
+def decode(data, pc: int = 0, wave64: bool = False) -> Instr:
+  """Decode one instruction at byte offset pc of data (bytes, or a list of 32-bit words); wave64 selects the 64-bit lane
+  mask operands (vcc, s[n:n+1]) of wave64 code. Raises ValueError if unknown."""
   if not isinstance(data, (bytes, bytearray, memoryview)): data = b"".join(int(w).to_bytes(4, "little") for w in data)
   dw = lambda i: int.from_bytes(data[pc + 4 * i:pc + 4 * i + 4].ljust(4, b"\0"), "little")
   word = dw(0) | (dw(1) << 32)
@@ -150,7 +156,7 @@ def decode(data, pc: int = 0) -> Instr:
   ins.size = 4 * n
   for i in infos:
     ops = []
-    for fld, kind, width in i.operands:
+    for fld, kind, width in (i.operands64 if wave64 and i.operands64 else i.operands):
       if fld == "=": ops.append(Operand("", "text", 0, 0, text=kind)); continue
       if fld == "lit": ops.append(Operand("lit", "literal", ins.literal)); continue
       v = fields.get(fld, 0)
@@ -209,8 +215,8 @@ def _memory_operands(ins: Instr):
     so = classify(f["soffset"]); so.field = "soffset"
     ops.append(so)
 
-def decode_all(code: bytes, base: int = 0) -> list:
+def decode_all(code: bytes, base: int = 0, wave64: bool = False) -> list:
   out, pc = [], 0
   while pc < len(code):
-    i = decode(code, pc); i.pc = base + pc; out.append(i); pc += i.size
+    i = decode(code, pc, wave64); i.pc = base + pc; out.append(i); pc += i.size
   return out

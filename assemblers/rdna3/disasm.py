@@ -19,7 +19,8 @@ def _load_names():
   return out
 _NAMES = _load_names()
 HWREG, SENDMSG, SENDMSG_RTN = _NAMES["hwreg"], _NAMES["sendmsg"], _NAMES["sendmsg_rtn"]   # learned from llvm-mc
-# s_waitcnt_depctr fields (name, lo bit, width), in LLVM's print order; a field at its maximum is the default
+# s_waitcnt_depctr fields (name, lo bit, width) in the order LLVM prints them (AMDGPUAsmUtils.cpp DepCtr table; checked by the
+# immediate sweep in tests/test_rdna3_fuzz.py); a field at its maximum is the default
 DEPCTR = [("depctr_hold_cnt", 7, 1), ("depctr_sa_sdst", 0, 1), ("depctr_va_vdst", 12, 4), ("depctr_va_sdst", 9, 3),
           ("depctr_va_ssrc", 8, 1), ("depctr_va_vcc", 1, 1), ("depctr_vm_vsrc", 2, 3)]
 DEPCTR_DEFAULT = sum(((1 << n) - 1) << lo for _, lo, n in DEPCTR)
@@ -182,6 +183,6 @@ def instr_text(ins: Instr) -> str:
   if ins.y is not None: t += " :: " + ins.y.name + " " + ", ".join(_ops_text(ins.y))
   return t
 
-def disassemble(code: bytes, base: int = 0) -> list[tuple[int, str, bytes]]:
+def disassemble(code: bytes, base: int = 0, wave64: bool = False) -> list[tuple[int, str, bytes]]:
   """[(pc, text, bytes)] for a code blob."""
-  return [(i.pc, instr_text(i), code[i.pc - base:i.pc - base + i.size]) for i in decode_all(code, base)]
+  return [(i.pc, instr_text(i), code[i.pc - base:i.pc - base + i.size]) for i in decode_all(code, base, wave64)]

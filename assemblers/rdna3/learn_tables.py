@@ -1,8 +1,13 @@
-"""Maintainer tool (needs llvm-mc-19; never used at run time): learns the gfx1100 opcode table by disassembling one probe
-word per (encoding, opcode) with llvm-mc and reading back the mnemonic and which encoding field each printed operand came
-from (every register field holds a distinct register number) and its width. Writes gfx1100.tsv next to this file:
-  encoding  opcode  mnemonic  operands (text order; field:kind+dwords, =literal text, field:imm/dec/hex/sp)  modifier flags
-tests/test_rdna3_tables.py re-runs it and fails if the committed table is stale.
+"""Maintainer tool (needs llvm-mc-19; never used at run time): learns the gfx1100 opcode table by disassembling probe words
+with llvm-mc. Per (encoding, opcode) it tries candidate field values (every register field holds a distinct register
+number, unused fields zero) until llvm-mc decodes the word, then reads back the mnemonic, which field each printed operand
+came from and its width. Further probes per form: immediate print style (simm16 = 1, 0x1234, 0xfff0), which VOP3/VOP3P
+modifier bits LLVM prints, which sources print literals as 16 bits, which DPP neg bits print as sext(), and (assembling with
+llvm-mc) which literal spellings become inline constants. Writes, next to this file:
+  gfx1100.tsv        encoding, opcode, mnemonic, operands in LLVM's text order (field:kind+dwords[h] | =fixed text |
+                     field:print style), modifier bits / inline-constant classes / fixed fields
+  gfx1100_names.tsv  hwreg and message names llvm-mc prints
+tests/test_rdna3_tables.py re-runs it with --check and fails if either file is stale.
 Usage: python -m hwrt.assemblers.rdna3.learn_tables [--check]"""
 import os, re, subprocess, sys
 from hwrt import oracles
@@ -54,7 +59,7 @@ def mod_variants(enc: str, word: int):
   for f, n in bits:
     for b in range(n): yield (f, 1 << b), put_field(word, e.fields[f], 1 << b)
 
-def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD) -> list:
+def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD, wave64: bool = False) -> list:
   """probes: (value, size in bytes) -> per probe the text llvm-mc prints when it decodes exactly those bytes, else None.
   Each probe is followed by 3 pad words (absorb what a bad probe's tail decodes into) and `s_movk_i32 s101, index`."""
   mc = oracles.find("llvm-mc-19")
@@ -63,12 +68,12 @@ def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD) -> list:
   if len(probes) > 4000:                                             # two llvm-mc processes at once
     from concurrent.futures import ThreadPoolExecutor
     h = len(probes) // 2
-    with ThreadPoolExecutor(2) as ex: a, b = ex.map(lambda p: llvm_disasm(p, pad), [probes[:h], probes[h:]])
+    with ThreadPoolExecutor(2) as ex: a, b = ex.map(lambda p: llvm_disasm(p, pad, wave64), [probes[:h], probes[h:]])
     return a + b
   lines = []
   for i, (v, n) in enumerate(probes): lines += [hexb(v, n), hexb(pad, 4) + "," + hexb(pad, 4) + "," + hexb(pad, 4), hexb(CARRIER | (i & 0xffff), 4)]
-  out = subprocess.run([mc, "--disassemble", "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx1100", "--show-encoding"],
-                       input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
+  out = subprocess.run([mc, "--disassemble", "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx1100", "--show-encoding"] +
+                       (["-mattr=+wavefrontsize64"] if wave64 else []), input="\n".join(lines) + "\n", capture_output=True, text=True).stdout
   res, cur, base = [None] * len(probes), [], 0
   for ln in out.splitlines():
     m = re.match(r"\s+(.*?)\s*; encoding: \[(.*)\]", ln)
@@ -84,12 +89,13 @@ def llvm_disasm(probes: list[tuple[int, int]], pad: int = PAD) -> list:
     else: cur.append((m.group(1), bs))
   return res
 
-def llvm_asm(texts: list[str]) -> list:
+def llvm_asm(texts: list[str], wave64: bool = False) -> list:
   """Assemble each line with llvm-mc -> its bytes, or None where llvm-mc rejects it."""
   mc = oracles.find("llvm-mc-19")
   if mc is None: sys.exit("llvm-mc-19 is needed (apt-get install llvm-19)")
   src = "".join(f"{t}\ns_movk_i32 s101, {i & 0xffff:#x}\n" for i, t in enumerate(texts))
-  p = subprocess.run([mc, "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx1100", "--show-encoding"], input=src, capture_output=True, text=True)
+  p = subprocess.run([mc, "-triple=amdgcn-amd-amdhsa", "-mcpu=gfx1100", "--show-encoding"] + (["-mattr=+wavefrontsize64"] if wave64 else []),
+                     input=src, capture_output=True, text=True)
   bad = {(int(m) - 1) // 2 for m in re.findall(r"<stdin>:(\d+):\d+: error", p.stderr)}
   res, cur, i = [None] * len(texts), [], 0
   for ln in p.stdout.splitlines():
@@ -159,7 +165,7 @@ def inline_classes(rows):
   """Which literal spellings llvm-mc turns into inline constants, per source operand (f16 / f32 / f64-high-dword bit
   patterns, 16- and 32-bit -1): assemble the probe text with that operand replaced. Adds inl_<field>=mask to the row."""
   jobs = []
-  for ri, (enc, op, mn, toks, fl, t, n) in enumerate(r for r in rows if len(r) == 7):
+  for ri, (enc, op, mn, toks, fl, t, n, _) in enumerate(r for r in rows if len(r) == 8):
     if enc not in ("SOP1", "SOP2", "SOPC", "VOP1", "VOP2", "VOPC", "VOP3", "VOP3P"): continue
     tl = toks.split()
     mnem, _, rest = t.partition(" ")
@@ -175,7 +181,7 @@ def inline_classes(rows):
   for (enc, op, fld, bit, n, _), b in zip(jobs, got):
     if b is not None and len(b) == n: masks[(enc, op, fld)] = masks.get((enc, op, fld), 0) | bit
   for r in rows:
-    if len(r) == 7:
+    if len(r) == 8:
       for (enc, op, fld), m in masks.items():
         if (enc, op) == (r[0], r[1]): r[4]["inl_" + fld] = m
 
@@ -219,6 +225,12 @@ def learn(out=sys.stdout):
             dp.append((op, bit, put_field(w, ENCODINGS[enc].fields["src0"], 250) | (32 | 0xe4 << 8 | 0xff << 24 | 1 << sh) << 32, 8))
       for (op, bit, _, _), t in zip(dp, llvm_disasm([(w, n) for _, _, w, n in dp])):
         if t and "sext(" in t: dsext[op] = dsext.get(op, 0) | bit
+    # wave64: the same words printed with -mattr=+wavefrontsize64 (lane masks become 64-bit: vcc, s[n:n+1])
+    w64 = {}
+    if enc in ("VOP1", "VOP2", "VOPC", "VOP3", "VOP3P"):
+      ops64 = sorted(best)
+      for op, t in zip(ops64, llvm_disasm([best[op][:2] for op in ops64], PAD, wave64=True)):
+        if t is not None: w64[op] = t
     for op in sorted(best):
       w, n, c, t = best[op]
       imm_texts = {"4660": styles.get(op), "0x1234": styles.get(op), "0x123": "offset:hex", "8": "sdata:imm"}
@@ -232,14 +244,19 @@ def learn(out=sys.stdout):
         fl = {k: v for k, v in mflags.get(op, {}).items() if not ("sdst:s1" in toks and k in ("abs", "opsel"))}   # VOP3SD: bits 14:8 are sdst
         if op in dsext: fl["dpp_sext"] = dsext[op]
         if enc == "VOP3" and c.get("vdst") == 126 and not any(t.startswith("vdst:") for t in toks): fl["vdst"] = 126   # v_cmpx_*_e64: EXEC_LO
-        rows.append((enc, op, mn, " ".join(toks), fl, t, n))
+        t64 = ""
+        if op in w64 and w64[op] != t:
+          mn64, toks64 = template(enc, w64[op], c, {k: v for k, v in imm_texts.items() if v})
+          toks64 = [x + "h" if (op, x.split(":")[0]) in half and x.split(":")[1][:1] in "as" else x for x in toks64]
+          if mn64 == mn and toks64 != toks: t64 = " ".join(toks64)
+        rows.append((enc, op, mn, " ".join(toks), fl, t, n, t64))
   inline_classes(rows)
-  rows = [r[:4] + (" ".join(f"{k}={v}" for k, v in r[4].items()) if isinstance(r[4], dict) else r[4],) for r in rows]
+  rows = [r[:4] + (" ".join(f"{k}={v}" for k, v in r[4].items()), r[7] if len(r) > 7 else "") for r in rows]
   seen, uniq = set(), []
   for r in rows:
     if (r[0], r[1]) not in seen: seen.add((r[0], r[1])); uniq.append(r)
   print("# gfx1100 opcode table, generated by learn_tables.py from llvm-mc-19 (do not edit by hand).", file=out)
-  print("# encoding\topcode\tmnemonic\toperands in LLVM text order (field:kind+dwords | =fixed text | field:print style)\tmodifier bits it takes", file=out)
+  print("# encoding\topcode\tmnemonic\toperands in LLVM text order (field:kind+dwords | =fixed text | field:print style)\tmodifier bits / inline classes / fixed fields\toperands in wave64 where they differ", file=out)
   for r in uniq: print(*r, sep="\t", file=out)
 
 NAMES = os.path.join(HERE, "gfx1100_names.tsv")
