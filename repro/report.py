@@ -110,7 +110,7 @@ def describe_op(op: list) -> str:
     args = ", ".join(slot(a) for a in p.get("args", []))
     what = f"launch the built-in `{p['program']}` kernel" + (f" over {args}" if args else "") + (f" (scalars {p['scalars']})" if p.get("scalars") else "") + \
            f", grid {tuple(p['grid'])}, block {tuple(p['block'])}"
-    return what + (" and do not wait for it (`\"wait\": false`): it is still running when the next operation starts" if p.get("wait") is False
+    return what + (" and do not wait for it (`\"wait\": false`): it may still be running when the next operation starts" if p.get("wait") is False
                    else ", and wait for it (its semaphore, with the error notifier beside it)")
   if name == "copyin": return f"copy {p['nbytes']} bytes of 0x{p['fill']:02x} into {slot(p['slot'])} (staging buffer and copy engine), and wait"
   if name == "copyout": return f"copy {p['nbytes']} bytes of {slot(p['slot'])} out (copy engine), wait, and check them"
