@@ -47,7 +47,7 @@ def random_word(info, r: random.Random) -> tuple[int, int]:
   if info.enc == "VOP3P" and "_mix" not in info.name: w = put_field(put_field(w, e.fields["opsel_hi"], 3), e.fields["opsel_hi2"], 1)
   for f, v in info.fixed.items(): w = put_field(w, e.fields[f], v)
   for m, bits in info.mods.items():
-    if m == "dpp_sext": continue                                        # a printing property, not a field
+    if m in ("dpp_sext", "pi64", "pi64w"): continue                     # printing properties, not fields
     w = put_field(w, e.fields["neg" if m == "sext" else m], r.randrange(1 << 4) & bits if r.random() < 0.3 else 0)
   if info.enc == "VOP3P" and r.random() < 0.3: w = put_field(w, e.fields["opsel_hi"], r.randrange(4))
   for f, n in EXTRA.get(info.enc, {}).items():

@@ -78,6 +78,10 @@ def test_labels_and_branches():
   assert texts == ["s_cbranch_scc1 65533", "s_branch 2"]
   with pytest.raises(AssemblerError, match="line 2"): assemble("s_nop 0\ns_branch nowhere\n")
   with pytest.raises(AssemblerError, match="unknown instruction"): assemble_instr("v_frobnicate v0, v1")
+  for bad in ("v_add_f64 v[0:1], v2, v[4:5]", "v_add_f32 v0, v[1:2], v3", "s_mov_b64 s[0:1], s2", "v_cmp_eq_u32_e64 s[0:1], v1, v2",
+              "global_load_b64 v1, v0, s[0:1]"):       # register widths are checked against the form (wave32 lane masks are s<n>)
+    with pytest.raises(AssemblerError): assemble_instr(bad)
+  assert assemble_instr("v_cmp_eq_u32_e64 s[0:1], v1, v2", wave64=True) == bytes.fromhex("00004ad401050200")
 
 def test_tables_not_stale():
   """Re-learn gfx1100.tsv and gfx1100_names.tsv from llvm-mc; they must equal the committed files."""

@@ -49,7 +49,7 @@ def test_make_minimises_to_a_handful_of_operations_and_the_recording_fails(chain
   assert meta["hits"] == meta["runs"] == 10 and meta["expected_exit"] == 1
   c, py = (chain["out"] / "repro.c").read_text(), (chain["out"] / "repro.py").read_text()
   for text in (c, py):                                                       # the teardown that frees the buffer, then the final check
-    assert "end of the iteration: free what the schedule still holds" in text and "after the last operation: wait (at most 10.0 s)" in text
+    assert "end of the iteration: free what the schedule still holds" in text and "after the last operation: wait (at most " in text
     assert text.count("UVM_FREE") >= 1
   assert "after the last recorded operation, as in the recording" in c and "after the last recorded operation, as in the recording" in py
 

@@ -4,8 +4,8 @@ the bundle, and `hwrt repro verify` runs the emitted repro.c and repro.py 10 tim
 Without the injected fault the same programs run clean (exit 0), so they report what the machine did. The bundle is
 redacted: a planted host name, user and secret environment variable reach the report's inputs and none of them is in it.
 
-(The planted driver bug `free-in-flight` of sim/faults.py cannot be reached from `hwrt stress` yet: every built-in
-workload op waits for its launch before the next op, so nothing is freed while a launch is in flight.)
+(The planted driver bug `free-in-flight` of sim/faults.py, reached through the mix workload's asynchronous launches, is
+tests/test_repro_free_in_flight.py.)
 Takes about 45 s on 2 cores (stress run, minimiser, two traced runs, 24 runs under sim-run)."""
 import json, os, shutil, subprocess, sys
 import pytest
@@ -47,7 +47,9 @@ def test_minimised_to_a_handful_of_operations(bundle):
   meta = json.loads((out / "repro.json").read_text())
   assert meta["signature"] == SIG and meta["signature_source"] == "kernel-log"
   assert len(meta["case"]["schedule"]) <= 5 and meta["case"]["procs"] == 1, meta["case"]
-  assert [op for op, _ in meta["case"]["schedule"]] == ["launch"] * 4          # exactly what fault@launch=4 needs
+  sched = meta["case"]["schedule"]                          # exactly what fault@launch=4 needs: 4 launches, and the buffers the
+  assert [op for op, _ in sched if op != "alloc"] == ["launch"] * 4         # mix workload's `inc` launches run over (allocs of them only)
+  assert sorted(p["slot"] for op, p in sched if op == "alloc") == sorted({a for op, p in sched if op == "launch" for a in p.get("args", [])})
   assert meta["original"]["ops"] > len(meta["case"]["schedule"]) and meta["hits"] == meta["runs"] == 10
   rep = (out / "REPORT.md").read_text()
   assert rep.startswith(f"# {SIG}\n") and "## Environment" in rep and "## Steps" in rep and "## Expected vs observed" in rep

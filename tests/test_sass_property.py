@@ -4,7 +4,9 @@ nvdisasm's text and that our assembler turns nvdisasm's text back into the same 
 
 Known display rules of nvdisasm that we do not model are skipped and counted (they change the printed operand for some
 values, not the encoding): NaN float immediates (the text drops the payload). Modelled display rules: the IMAD aliases
-IMAD.MOV/SHL/IADD (decoder.imad_display_name), an RZ address base (`[0x10]`, `c[0x3][0x10]`), a zero offset (`[R2]`)."""
+IMAD.MOV/SHL/IADD (decoder.imad_display_name), an RZ address base (`[0x10]`, `c[0x3][0x10]`), a zero offset (`[R2]`).
+Float holes of every kind the table has (f16, f32, f64h = the high word of a double) are drawn as raw bits, so denormals,
+infinities and NaNs of each kind come up; the test checks that every kind was among the words compared."""
 import re
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck, Phase
@@ -15,7 +17,7 @@ from hwrt.assemblers.sass.asm import encode_line
 
 def display_alias(ins) -> bool:
   for op in ins.operands:
-    if op.type == "fimm" and "NAN" in syntax.fmt_float(op.value, ins.form.fwidth): return True
+    if op.type == "fimm" and "NAN" in syntax.fmt_float(op.value, op.fwidth): return True
   return False
 
 @pytest.mark.oracle("nvdisasm")
@@ -31,6 +33,8 @@ def test_forms_against_nvdisasm(data):
     words.append(w | Ctrl(1, 1, 7, 7, 0, 0).bits())
   texts = nvdisasm_raw(words)
   checked, skipped, rejected, bad = 0, 0, 0, []
+  fkinds = {fl.fw for f in tab.forms for fl in f.fields if fl.fw and fl.const is None}
+  fchecked = set()
   for i, (w, t) in enumerate(zip(words, texts)):
     if t is None: rejected += 1; continue                                 # an operand value the hardware refuses
     ins = decode(w, 16 * i, tab)
@@ -40,6 +44,8 @@ def test_forms_against_nvdisasm(data):
     back = encode_line(f"{Ctrl.from_word(w)} {t}", 16 * i, tab=tab)
     if back != w: bad.append(("asm", t, f"{back ^ w:032x}")); continue
     checked += 1
+    fchecked |= {op.fwidth for op in ins.operands if op.type == "fimm"}
   print(f"\nproperty batch: {checked} checked, {skipped} display aliases skipped, {rejected} rejected by nvdisasm, {len(bad)} bad")
   assert not bad, bad[:5]
   assert checked >= 0.97 * len(words)
+  assert fkinds == {16, 32, 64} and fchecked >= fkinds, (fkinds, fchecked)     # fp16, fp32 and fp64-high immediates

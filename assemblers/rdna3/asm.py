@@ -140,6 +140,14 @@ def bits_list(t: str) -> int:
 
 class _Fail(Exception): pass
 
+def _check_width(t: str, width: int, fld: str):
+  """A register tuple (or vcc/exec) must have the operand's width; null, m0, constants and 16-bit halves fit any."""
+  core = re.sub(r"^(-|sext\(|neg\()?\|?(.*?)\|?\)?$", r"\2", t)
+  r = parse_reg(core)
+  if r and (core[0] in "sv" and core[:4] != "src_" or core.startswith("ttmp") or core in ("vcc", "exec", "vcc_lo", "exec_lo")) \
+     and r[2] != width and width:
+    raise _Fail(f"{t}: {width} dword(s) expected for {fld}")
+
 def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool, wave64: bool = False):
   """Encode one instruction with one table entry; raises _Fail if the operands do not fit this entry."""
   enc = ENCODINGS[info.enc]
@@ -167,6 +175,7 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool, wave6
         continue
       if fld == "ssrc0" and t.startswith("sendmsg("): f[fld] = parse_sendmsg(t); continue
       v, l, neg, ab = parse_src(t)
+      _check_width(t, width, fld)
       if kind.startswith("s") and (v >= 256 or (l is not None and fld not in ("ssrc0", "ssrc1"))): raise _Fail(f"{t} is not a scalar register")
       if fld in ("ssrc0", "ssrc1") and v >= 256: raise _Fail(f"{t}: SOP sources are scalar")
       if l is not None:
@@ -192,6 +201,8 @@ def _encode(info, ops: list, mods: list, pc: int, labels: dict, dpp: bool, wave6
       r = parse_reg(t)
       if info.enc == "MUBUF" and fld == "vaddr" and r and r[2] == 2 and "idxen" in mods and "offen" in mods: f[fld] = r[1]; continue
       if not r or r[0] != "v": raise _Fail(f"{t} is not a VGPR")
+      if r[2] != width and not (info.enc == "GLOBAL" and fld == "addr" and r[2] == 2):   # global: 64-bit vaddr when saddr is off
+        raise _Fail(f"{t}: {info.name} takes {width} dword(s) here")
       f[fld] = r[1]
     elif fld == "sdata" and kind == "imm": f[fld] = parse_int(t)
     else:   # immediate styles

@@ -87,6 +87,7 @@ class Operand:
   sext: bool = False              # integer sign-extension modifier (the VOP3 neg bit of some integer sources)
   lit16: bool = False             # a literal for a 16-bit operand (only its low 16 bits are used and printed)
   text: str = ""                  # kind "text": fixed text LLVM prints (vcc_lo of VOPC/VOP2 carry forms, ...)
+  pi64: bool = False              # LLVM spells inline constant 1/(2*pi) here as a double (learned per operand: pi64/pi64w)
 
 @dataclass
 class Instr:
@@ -173,6 +174,7 @@ def decode(data, pc: int = 0, wave64: bool = False) -> Instr:
         if o.kind == "vgpr" or base == "vl": o = Operand("", "vgpr", v & 127 if base == "vl" else o.value & 127, 1, half="h" if v & 128 else "l")
       else: o = Operand("", "imm", v, 0)
       o.field = fld
+      if o.kind == "const" and v == 248 and fld[-1].isdigit(): o.pi64 = bool(i.mods.get("pi64w" if wave64 else "pi64", 0) >> int(fld[-1]) & 1)
       ops.append(o)
     if i is info: ins.operands = ops
     else: ins.y = Instr(i.name, "VOPD", fields["opy"], 0, pc, fields, ops, i)

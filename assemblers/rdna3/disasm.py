@@ -34,7 +34,7 @@ def operand_text(o: Operand, ins: Instr = None) -> str:
   if o.kind == "vgpr": t = f"v{o.value}.{o.half}" if o.half else reg_text("v", o.value, o.width)
   elif o.kind == "sgpr": t = reg_text("s", o.value, o.width)
   elif o.kind == "ttmp": t = reg_text("ttmp", o.value, o.width)
-  elif o.kind == "const": t = FLOAT_CONST.get(o.value) or ("0.15915494309189532" if o.width >= 2 else "0.15915494") if o.value >= 240 else str(int_const(o.value))
+  elif o.kind == "const": t = FLOAT_CONST.get(o.value) or ("0.15915494309189532" if o.pi64 else "0.15915494") if o.value >= 240 else str(int_const(o.value))
   elif o.kind == "literal": t = f"0x{o.value & 0xffff:x}" if o.lit16 else f"0x{o.value:x}"
   elif o.kind == "special": t = SPECIAL64.get(o.value) if o.width == 2 and o.value in SPECIAL64 else SPECIAL.get(o.value, f"{o.value}")
   else: t = str(o.value)

@@ -225,6 +225,14 @@ def learn(out=sys.stdout):
             dp.append((op, bit, put_field(w, ENCODINGS[enc].fields["src0"], 250) | (32 | 0xe4 << 8 | 0xff << 24 | 1 << sh) << 32, 8))
       for (op, bit, _, _), t in zip(dp, llvm_disasm([(w, n) for _, _, w, n in dp])):
         if t and "sext(" in t: dsext[op] = dsext.get(op, 0) | bit
+    # which sources print inline constant 248 (1/(2*pi)) in its 64-bit spelling, in wave32 and in wave64
+    pi64 = {}
+    if enc in ("SOP1", "SOP2", "SOPC", "VOP1", "VOP2", "VOPC", "VOP3", "VOP3P"):
+      pp = [(op, f, put_field(w, ENCODINGS[enc].fields[f], 248), n) for op, (w, n, c, t) in best.items()
+            for f in ("src0", "src1", "src2", "ssrc0", "ssrc1") if c.get(f)]
+      for key, w64mode in (("pi64", False), ("pi64w", True)):
+        for (op, f, _, _), t in zip(pp, llvm_disasm([(w, n) for _, _, w, n in pp], VPAD if enc.startswith("SOP") else PAD, w64mode)):
+          if t and "0.15915494309189532" in t: pi64.setdefault(op, {}).setdefault(key, 0); pi64[op][key] |= 1 << int(f[-1])
     # wave64: the same words printed with -mattr=+wavefrontsize64 (lane masks become 64-bit: vcc, s[n:n+1])
     w64 = {}
     if enc in ("VOP1", "VOP2", "VOPC", "VOP3", "VOP3P"):
@@ -243,6 +251,7 @@ def learn(out=sys.stdout):
           rows.append((e2, o2, mn, " ".join(toks), {})); continue
         fl = {k: v for k, v in mflags.get(op, {}).items() if not ("sdst:s1" in toks and k in ("abs", "opsel"))}   # VOP3SD: bits 14:8 are sdst
         if op in dsext: fl["dpp_sext"] = dsext[op]
+        fl.update(pi64.get(op, {}))
         if enc == "VOP3" and c.get("vdst") == 126 and not any(t.startswith("vdst:") for t in toks): fl["vdst"] = 126   # v_cmpx_*_e64: EXEC_LO
         t64 = ""
         if op in w64 and w64[op] != t:

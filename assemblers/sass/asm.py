@@ -20,14 +20,13 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
            labels: dict | None = None, tab=None) -> int:
   """One instruction. `operands` are nvdisasm operand texts (with .reuse); guard like 'P0', '!P0', 'UPT'."""
   tab = tab or T.load()
-  fw = T.float_width(opcode)
   shapes, vals, reuse_ops = [], [], set()
   for i, o in enumerate(operands):
     if o.endswith(".reuse"): o = o[:-6]; reuse_ops.add(i)
     m = LABEL_REF.match(o)
     if m and labels is not None and m.group(1) in labels and not syntax.TOKEN.fullmatch(o):
       shapes.append("{I}"); vals.append(("I", labels[m.group(1)])); continue
-    s, v = syntax.parse_operand(o, fw)
+    s, v = syntax.parse_operand(o, None)                        # float tokens stay text: the form's field gives the width
     shapes.append(s); vals += v
   form = tab.by_key.get((opcode, tuple(shapes)))
   if form is None and any("[" in o for o in operands):         # `[R2.64]` for a form learned as `[R2.64+0x10]`
@@ -63,7 +62,9 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
       if v in names: v = names[v]
       elif re.fullmatch(r"SR\d+", v): v = int(v[2:])
       else: raise AssemblerError(f"unknown special register {v}")
-    try: word |= f.put(v, pc)
+    try:
+      if kind == "F": v = syntax.float_bits(v, f.fw or 32)
+      word |= f.put(v, pc)
     except ValueError as e: raise AssemblerError(f"{opcode}: operand value {v}: {e}")
   if guard is not None:
     neg = guard.startswith("!"); g = guard.lstrip("!")

@@ -57,12 +57,19 @@ def imad_display_name(opcode: str, ops) -> str:
   if bi is not None and 0 < bi < 2 ** 31 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u
   return "IMAD" + u
 TYPE_OF_HOLE = {"R": "reg", "UR": "ureg", "P": "pred", "UP": "upred", "SR": "sreg", "I": "imm", "F": "fimm"}
+# fimm values are bit patterns: fp32 / fp16 as stored, and for an fp64 immediate (DADD, DFMA, DSETP, MUFU.RCP64H ...: field
+# kind f64h, see Operand.fwidth) the high 32 bits of the double, whose low word is zero.
 
 @dataclass
 class Operand:
   shape: str
   values: list               # [(hole kind, value)]
   reuse: bool = False
+  fwidths: list = field(default_factory=list)   # float width per hole (16, 32, 64 = a double's high word; None: not float)
+  @property
+  def fwidth(self):
+    """Float immediate width: 16, 32, or 64 (value = the double's high word); None for other operands."""
+    return next((w for w in self.fwidths if w), None)
   @property
   def type(self) -> str:
     if self.shape.startswith("c["): return "cbank"
@@ -122,7 +129,7 @@ class Instr:
       if label_of is not None and fl and fl[0].pc is not None and op.shape == "{I}" and op.value in label_of:
         ops.append(f"`({label_of[op.value]})"); continue
       names = sr_tables.get(fl[0].sr) if sr_tables and fl and fl[0].sr else None
-      s = syntax.fmt_operand(op.shape, op.values, self.form.fwidth if self.form else 32, names)
+      s = syntax.fmt_operand(op.shape, op.values, [f.fw for f in fl] if self.form else 32, names)
       if op.shape in ("[{R}+{I}]", "c[{I}][{R}+{I}]") and op.values[-2][1] == 255 and op.values[-1][1]:   # RZ base:
         v = op.values[-1][1]                                                      # [imm] unsigned, c[b][imm] signed
         s = f"[{v & ((1 << fl[-1].nbits()) - 1):#x}]" if op.shape[0] == "[" else \
@@ -146,11 +153,11 @@ def decode(word: int, pc: int = 0, tab=None) -> Instr:
   ctrl = Ctrl.from_word(word)
   ops, it = [], iter(form.fields)
   for i, s in enumerate(form.shapes):
-    vals = []
+    vals, fws = [], []
     for kind in syntax.HOLE.findall(s):
       f = next(it)
-      vals.append((kind, f.get(word, pc)))
-    ops.append(Operand(s, vals, any(r == i and ctrl.reuse >> b & 1 for b, r in enumerate(form.reuse))))
+      vals.append((kind, f.get(word, pc))); fws.append(f.fw)
+    ops.append(Operand(s, vals, any(r == i and ctrl.reuse >> b & 1 for b, r in enumerate(form.reuse)), fws))
     # nvdisasm shows .reuse only with the yield bit set (reuse is void when the warp may yield)
   return Instr(form.opcode, ops, None if g == (7, False) else g, ctrl, form, word, pc)
 

@@ -79,14 +79,18 @@ class Parsed:
     if p is None: raise ValueError(f"unparsable: {text!r}")
     self.text = text
     self.guard, self.opcode, ops = p
-    fw = T.float_width(self.opcode)
     self.shapes, self.vals, self.reuse = [], [], set()
     for i, o in enumerate(ops):
       if o.endswith(".reuse"): o = o[:-6]; self.reuse.add(i)
-      s, v = syntax.parse_operand(o, fw)
+      s, v = syntax.parse_operand(o, None)                       # float tokens as text until the form's width is known
       self.shapes.append(s); self.vals += v
   @property
   def key(self): return (self.opcode, tuple(self.shapes))
+  def with_float_bits(self, fws):
+    """Float texts -> bit patterns at the widths of the form's fields (NaN: canonical pattern, nvdisasm prints no payload)."""
+    self.vals = [(k, syntax.float_bits(v, w or prior_fwidth(self.opcode)) if k == "F" and isinstance(v, str) else v)
+                 for (k, v), w in zip(self.vals, fws)]
+    return self
   def filled(self):
     """Shapes with omitted address parts written out (imm 0, RZ), values, and for each value whether it is real."""
     shapes, vals, real, it = [], [], [], iter(self.vals)
@@ -111,6 +115,32 @@ def ex_text_of(p: "Parsed") -> str:
 def _pow2(x):
   return x > 0 and x & (x - 1) == 0
 
+def prior_fwidth(opcode: str) -> int:
+  """Float immediate width guessed from the opcode: only a tie-break and the width of a float hole no flip could place
+  (a NaN exemplar); the width of every other float field is learned from its flips (choose_fwidth)."""
+  base = opcode.split(".")[0]
+  if base in ("DADD", "DMUL", "DFMA", "DSETP", "DMNMX", "DSET") or "64H" in opcode: return 64
+  if base in ("HADD2", "HFMA2", "HMUL2", "HSETP2", "HSET2", "HMNMX2"): return 16
+  return 32
+
+def choose_fwidth(ex_text: str, flips: list, prior: int):
+  """-> (width, [(word bit, value bit)]) for one float hole. nvdisasm prints a float immediate as a number, not as bits, so
+  its kind (fp16, fp32, or the high word of a double) shows only in the flips: at the right width every flip of a field bit
+  reads back as a one-bit change, all at the same offset (value bit = word bit - lo). Score: the largest such group."""
+  best = None
+  for w in syntax.FWIDTHS:
+    eo = syntax.float_bits_exact(ex_text, w)
+    if eo is None: continue
+    hits = []
+    for b, new in flips:
+      en = syntax.float_bits_exact(new, w)
+      if en is not None and _pow2(eo ^ en): hits.append((b, (eo ^ en).bit_length() - 1))
+    groups = {}
+    for b, k in hits: groups.setdefault(b - k, []).append((b, k))
+    score = max((len(g) for g in groups.values()), default=0)
+    if score and (best is None or (score, w == prior) > best[0]): best = ((score, w == prior), w, hits)
+  return (best[1], best[2]) if best else (prior, [])
+
 def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text):
   """-> Form from the exemplar and its probe results ({bit: text or None})."""
   fshapes, fvals, freal = ex.filled()
@@ -120,6 +150,7 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
   pcrel = [copy is not None and k == "I" and copy.vals[j][1] != v for j, (k, v) in enumerate(ex.vals)]
   bits_of = {j: [] for j in range(nreal)}                       # real value index -> [(word bit, value bit, sign?)]
   srbits = {j: [] for j in range(nreal)}
+  fflips = {j: [] for j in range(nreal)}                        # float holes: [(word bit, new text)]
   reuse = [None] * 4
   fixed = (1 << 128) - 1
   for j, pos in enumerate(real_index):                          # branch targets: compare as offsets from the pc
@@ -148,7 +179,7 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
     if kind == "SR": srbits[j].append(b); fixed &= ~(1 << b); continue
     if kind == "F":
       if "NAN" in t or "NAN" in ex_text_of(ex): continue           # NaN text drops the payload: no bit position
-      d = old ^ new; sign = False
+      fflips[j].append((b, new)); continue
     else:
       d = new - old
       if d == 0: continue
@@ -157,6 +188,11 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
       if kind in ("R", "UR", "P", "UP"): d = old ^ new; sign = False
     if not _pow2(d): continue
     bits_of[j].append((b, d.bit_length() - 1, sign)); fixed &= ~(1 << b)
+  fws = [None] * nreal
+  for j, (kind, v) in enumerate(ex.vals):
+    if kind != "F": continue
+    fws[j], hits = choose_fwidth(v, fflips[j], prior_fwidth(ex.opcode))
+    for b, k in hits: bits_of[j].append((b, k, False)); fixed &= ~(1 << b)
   fields = []
   for j, (kind, v) in enumerate(ex.vals):
     if kind == "SR":
@@ -165,15 +201,15 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
       fields.append(T.Field([(bs[0], 8, 0)], sr=ex.opcode.split(".")[0])); continue     # SR numbers are 8 bits
     bs = sorted(bits_of[j])
     if not bs:
-      fields.append(None); continue
+      fields.append(None if kind != "F" else T.Field([], const=syntax.float_bits(v, fws[j]), fw=fws[j])); continue
     segs = []
     for b, k, _ in bs:
       if segs and segs[-1][0] + segs[-1][1] == b and segs[-1][2] + segs[-1][1] == k: segs[-1][1] += 1
       else: segs.append([b, 1, k])
     if kind == "F" and len({b - k for b, k, _ in bs}) == 1:     # an INF/NAN exemplar hides mantissa bits: the float
       lo = bs[0][0] - bs[0][1]                                  # immediate is one contiguous field
-      segs = [[lo, {16: 16, 32: 32, 64: 32}[T.float_width(ex.opcode)], 0]]
-    f = T.Field([tuple(s) for s in segs], signed=any(s for _, _, s in bs))
+      segs = [[lo, {16: 16, 32: 32, 64: 32}[fws[j]], 0]]
+    f = T.Field([tuple(s) for s in segs], signed=any(s for _, _, s in bs), fw=fws[j])
     if pcrel[j]: f.pc = 0; f.pc = (v - ex_addr) - f.get(ex_word)
     elif len(segs) == 1 and segs[0][2] > 0 and f.get(ex_word) != v:    # low value bits whose flips were refused
       lo, w, k = segs[0]
@@ -219,6 +255,7 @@ def learn(cache_dir=None, log=print):
     s = where[k]
     probes = {b: ptexts[s + 1 + b] for b in range(128)}
     fields, fixed, reuse = learn_form(w, addr, ex, 16 * (s + 1), probes, ptexts[s])
+    for _, _, p, _ in samples[k]: p.with_float_bits([f.fw if f else None for f in fields])
     for j, f in enumerate(fields):
       if f is None:    # value never moved under a flip: a constant (e.g. a hard-wired RZ); keep it in the fixed bits
         fields[j] = T.Field([], const=ex.vals[j][1] if ex.vals[j][0] != "SR" else 0)

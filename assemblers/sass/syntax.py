@@ -4,7 +4,9 @@ An instruction line `@!P0 IMAD.WIDE.U32 R2, R7.reuse, 0x8, R2 ;` parses into gua
 operand shapes `{R}`, `{R}`, `{I}`, `{R}` with values, and the set of operands marked `.reuse`. A shape keeps every literal
 character (`desc[{UR}][{R}.64+{I}]`, `-|{R}|`, `!{P}`), so an instruction form is (opcode, shapes) and `fmt` inverts `parse`.
 Hole kinds: R (255 = RZ), UR (63 = URZ), P / UP (7 = PT / UPT), SR (special-register number; names in the SR table),
-I (integer, printed 0x.., negative as -0x..), F (float immediate, value = its bit pattern; width from the form)."""
+I (integer, printed 0x.., negative as -0x..), F (float immediate, value = its bit pattern). A float hole's kind is learned per
+field (table.py `;f16` `;f32` `;f64h`): fp16, fp32, or `f64h` = the high 32 bits of a double whose low word is zero (DADD,
+DFMA, DSETP, MUFU.RCP64H ... immediates), printed as the double. Parsing with `fwidth=None` keeps a float token's text."""
 import re, struct
 import numpy as np
 
@@ -25,7 +27,10 @@ def split_operands(s: str) -> list[str]:
   if cur.strip(): out.append(cur.strip())
   return out
 
+FWIDTHS = (16, 32, 64)       # 64: the high word of a double (low word zero)
+
 def float_bits(text: str, width: int) -> int:
+  """Bit pattern of a float token at `width` (64: the double's high word). ValueError if the value is not exactly that."""
   t = text.lstrip("+")
   neg = t.startswith("-")
   if t.lstrip("-") in ("INF", "QNAN", "NAN", "SNAN"):
@@ -33,11 +38,26 @@ def float_bits(text: str, width: int) -> int:
     b = body[{16: 0, 32: 1, 64: 2}[width]]
     return b | (1 << (width - 1 if width != 64 else 31)) if neg else b
   v = float(t)
-  if width == 16: return int(np.array(v, np.float16).view(np.uint16))
+  if width == 16:
+    with np.errstate(over="ignore"): return int(np.array(v, np.float16).view(np.uint16))
   if width == 32:
     try: return struct.unpack("<I", struct.pack("<f", v))[0]
     except OverflowError: raise ValueError(f"{text} does not fit a 32-bit float")
-  return struct.unpack("<Q", struct.pack("<d", v))[0] >> 32      # f64 immediates keep the high 32 bits
+  b = struct.unpack("<Q", struct.pack("<d", v))[0]
+  if b & 0xFFFFFFFF: raise ValueError(f"{text} is not a double with a zero low word (only its high 32 bits are encoded)")
+  return b >> 32
+
+def float_bits_exact(text: str, width: int):
+  """float_bits if the token's value is exactly representable at `width`, else None (NaN text: None, it has no payload)."""
+  if "NAN" in text: return None
+  try: b = float_bits(text, width)
+  except (ValueError, OverflowError): return None
+  return b if float_value(b, width) == float(text) else None
+
+def float_value(bits: int, width: int) -> float:
+  if width == 16: return float(np.array(bits & 0xFFFF, np.uint16).view(np.float16))
+  if width == 32: return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+  return struct.unpack("<d", struct.pack("<Q", (bits & 0xFFFFFFFF) << 32))[0]
 
 def _fmt_double(v: float) -> str:
   if v != v: return "QNAN"
@@ -46,44 +66,51 @@ def _fmt_double(v: float) -> str:
   return "%.20e" % v if v == int(v) else "%.20g" % v                                      # larger ones in e-form
 
 def fmt_float(bits: int, width: int) -> str:
-  if width == 16: v = float(np.array(bits, np.uint16).view(np.float16))
-  elif width == 32: v = struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
-  else: v = struct.unpack("<d", struct.pack("<Q", (bits & 0xFFFFFFFF) << 32))[0]
+  v = float_value(bits, width)
   if v != v:
     sign = bits >> ({16: 15, 32: 31, 64: 31}[width]) & 1
     quiet = bits >> ({16: 9, 32: 22, 64: 19}[width]) & 1
     return ("-" if sign else "+") + ("QNAN" if quiet else "SNAN")
   return _fmt_double(v)
 
-def parse_operand(text: str, fwidth: int = 32):
-  """-> (shape, [(kind, value)]). Registers by number, integers signed, floats as bit patterns of `fwidth`."""
-  shape, vals, pos = "", [], 0
+def _widths(fwidth):
+  """Float widths per hole: an int or None (every hole) or a sequence (one per hole, in order; only F holes use theirs)."""
+  if fwidth is None or isinstance(fwidth, int):
+    while True: yield fwidth
+  yield from fwidth
+
+def parse_operand(text: str, fwidth=32):
+  """-> (shape, [(kind, value)]). Registers by number, integers signed, floats as bit patterns of `fwidth` (an int, or one
+  width per hole; None: the token text, for a caller that takes the width from the form it finds)."""
+  shape, vals, pos, fws = "", [], 0, _widths(fwidth)
   for m in TOKEN.finditer(text):
-    kind = m.lastgroup; tok = m.group()
+    kind = m.lastgroup; tok = m.group(); w = next(fws)
     shape += text[pos:m.start()]; pos = m.end()
     if kind in ZERO_REG: v = ZERO_REG[kind] if tok.endswith("Z") or tok.endswith("T") else int(tok[len(kind):])
     elif kind == "I": v = int(tok, 16)
-    elif kind == "F": v = float_bits(tok, fwidth)
+    elif kind == "F": v = tok if w is None else float_bits(tok, w)
     else: v = tok                                                # SR: name; the form's SR table gives the number
     if kind == "I" and shape and shape[-1] not in "[ (,+-|!~" and not shape.endswith("]["): shape += "+"   # [R2.64-0x10]
     shape += "{%s}" % kind; vals.append((kind, v))
   return shape + text[pos:], vals
 
 def fmt_value(kind: str, v, fwidth: int = 32, sr_names=None) -> str:
+  """One hole value as nvdisasm prints it (F: bit pattern of width `fwidth`, 64 = a double's high word)."""
   if kind in REG_NAME: return REG_NAME[kind] if v == ZERO_REG[kind] else f"{kind}{v}"
   if kind == "I": return f"-0x{-v:x}" if v < 0 else f"0x{v:x}"
   if kind == "F": return fmt_float(v, fwidth)
   return sr_names.get(v, f"SR{v}") if sr_names is not None else str(v)
 
-def fmt_operand(shape: str, vals: list, fwidth: int = 32, sr_names=None) -> str:
-  out, pos, it = "", 0, iter(vals)
+def fmt_operand(shape: str, vals: list, fwidth=32, sr_names=None) -> str:
+  """Inverse of parse_operand; `fwidth` an int or one width per hole (Form.fwidths)."""
+  out, pos, it, fws = "", 0, iter(vals), _widths(fwidth)
   for m in HOLE.finditer(shape):
-    kind, v = m.group(1), next(it)
+    kind, v, w = m.group(1), next(it), next(fws)
     if isinstance(v, tuple): v = v[1]
     lit = shape[pos:m.start()]; pos = m.end()
     if kind == "I" and v == 0 and lit.endswith("+") and shape[m.end():m.end() + 1] == "]":
       out += lit[:-1]; continue                                  # nvdisasm omits a zero address offset
-    s = fmt_value(kind, v, fwidth, sr_names)
+    s = fmt_value(kind, v, w, sr_names)
     out += lit + s
   return out + shape[pos:]
 

@@ -1,9 +1,11 @@
 """The learned encoding table (sm90.tsv, written by learn.py) and the bit-level encode/decode of one form.
 
 A row is one instruction form: opcode with modifiers, operand shapes (syntax.py), the 128-bit fixed mask and value, and one
-field spec per operand hole. Field spec: `lo:width[<<shift],...[;s][;pc=C][;sr=TABLE]` — word bits lo..lo+width-1 hold value
-bits shift..; `s`: two's complement (sign = highest value bit); `pc=C`: the printed value is pc + C + field (branch targets);
-`sr=T`: the value names a special register from table T (sm90_sr.tsv). Bits 12..15 are the guard predicate (3 bits number,
+field spec per operand hole. Field spec: `lo:width[<<shift],...[;s][;pc=C][;sr=TABLE][;fK]` or `=V[;fK]` — word bits
+lo..lo+width-1 hold value bits shift..; `=V`: the encoding does not store the hole, only V is valid; `s`: two's complement
+(sign = highest value bit); `pc=C`: the printed value is pc + C + field (branch targets); `sr=T`: the value names a special
+register from table T (sm90_sr.tsv); `f16`/`f32`/`f64h` (float holes only): the value is the bit pattern of an fp16, an fp32,
+or the high 32 bits of a double (low word zero; nvdisasm prints the double) -- learned from how flips read back. Bits 12..15 are the guard predicate (3 bits number,
 bit 15 negate) and bits 105..125 the control info (sched.py / Ctrl) on every form: neither appears in the mask.
 `reuse` lists, for the reuse bits 122..125, the operand index that prints `.reuse` (`-` for none)."""
 import functools, os
@@ -20,6 +22,7 @@ class Field:
   pc: int | None = None
   sr: str | None = None
   const: int | None = None   # a hole the encoding does not store (only this value is valid): spec `=V`
+  fw: int | None = None      # float holes: 16, 32, or 64 (= the high word of a double); spec `f16` / `f32` / `f64h`
   def bits(self) -> int:
     return sum(((1 << w) - 1) << lo for lo, w, _ in self.segs)
   def nbits(self) -> int: return max(sh + w for _, w, sh in self.segs)
@@ -45,33 +48,34 @@ class Field:
     if v: raise ValueError("value has bits outside the field")
     return word
   def spec(self) -> str:
-    if self.const is not None: return f"={self.const}"
+    fk = f";{FLOAT_KIND[self.fw]}" if self.fw else ""
+    if self.const is not None: return f"={self.const}" + fk
     s = ",".join(f"{lo}:{w}" + (f"<<{sh}" if sh else "") for lo, w, sh in self.segs)
     if self.signed: s += ";s"
     if self.pc is not None: s += f";pc={self.pc}"
     if self.sr: s += f";sr={self.sr}"
-    return s
+    return s + fk
   @staticmethod
   def from_spec(s: str) -> "Field":
-    if s.startswith("="): return Field([], const=int(s[1:]))
     parts = s.split(";")
-    segs = []
-    for seg in parts[0].split(","):
-      a, _, sh = seg.partition("<<")
-      lo, w = a.split(":")
-      segs.append((int(lo), int(w), int(sh or 0)))
-    f = Field(segs)
+    if parts[0].startswith("="): f = Field([], const=int(parts[0][1:]))
+    else:
+      segs = []
+      for seg in parts[0].split(","):
+        a, _, sh = seg.partition("<<")
+        lo, w = a.split(":")
+        segs.append((int(lo), int(w), int(sh or 0)))
+      f = Field(segs)
     for p in parts[1:]:
       if p == "s": f.signed = True
       elif p.startswith("pc="): f.pc = int(p[3:])
       elif p.startswith("sr="): f.sr = p[3:]
+      elif p in FLOAT_WIDTH: f.fw = FLOAT_WIDTH[p]
+      else: raise ValueError(f"bad field spec {s!r}")
     return f
 
-def float_width(opcode: str) -> int:
-  base = opcode.split(".")[0]
-  if base in ("DADD", "DMUL", "DFMA", "DSETP", "DMNMX", "DSET"): return 64
-  if base in ("HADD2", "HFMA2", "HMUL2", "HSETP2", "HSET2", "HMNMX2"): return 16
-  return 32
+FLOAT_KIND = {16: "f16", 32: "f32", 64: "f64h"}
+FLOAT_WIDTH = {v: k for k, v in FLOAT_KIND.items()}
 
 @dataclass
 class Form:
@@ -88,7 +92,9 @@ class Form:
   @property
   def key(self): return (self.opcode, tuple(self.shapes))
   @property
-  def fwidth(self): return float_width(self.opcode)
+  def fwidths(self) -> list:
+    """Float width of each hole (None for non-float holes): the per-hole `fwidth` of syntax.parse/fmt_operand."""
+    return [f.fw for f in self.fields]
   def row(self) -> str:
     return "\t".join([self.opcode, "; ".join(self.shapes) or "-", f"{self.mask:032x}", f"{self.value:032x}",
                       " ".join(f.spec() for f in self.fields) or "-", ",".join("-" if r is None else str(r) for r in self.reuse),
