@@ -97,6 +97,11 @@ def xid_table() -> list[str]:
   return ["static const struct { unsigned xid; const char *what; } xids[] = {"] + \
          [f"  {{{x}, \"{w}\"}}," for x, w in sorted(XID_MEANING.items())] + ["};"]
 
+def failed_text(s: dict) -> str:
+  """how the recording failed in wait step s, short"""
+  if s.get("recorded") == "fault" and s.get("xid") is not None: return f"the error notifier was set, Xid {s['xid']}"
+  return " ".join((s["text"] or s["recorded"] or "").split())[:200]
+
 def where(s: dict) -> str:
   """where a wait that sees the failure is, in the words of the one-line message"""
   if s["check"] and s["final"]: return "after the last recorded operation, as in the recording"
@@ -175,7 +180,7 @@ def emit(prog: dict, abi_header: str, title: str, env_note: str = "") -> str:
     elif k == "wait":
       if s.get("check"): L += ["", f"  /* ---- after the last operation: wait (at most {float(s['timeout'])} s) for all submitted work, the timeline semaphore reaching {s['value']},",
                                "     and look at the channels' error notifier: a failure the sequence leaves behind shows here */"]
-      L.append(f"  /* wait for the semaphore to reach {s['value']}" + (" (the recording failed here: " + (s['text'] or s['recorded']).replace('*/', '* /')[:200] + ")" if s["final"] else "") + " */")
+      L.append(f"  /* wait for the semaphore to reach {s['value']}" + (" (the recording failed here: " + failed_text(s).replace('*/', '* /') + ")" if s["final"] else "") + " */")
       L.append(f"  if ((rc = wait_sem((volatile uint64_t *)({s['map']} + {s['off']:#x}), {s['value']}ull, (volatile uint16_t *)({s['nmap']} + {s['noff'] + s['status_off']:#x}), "
                f"(volatile uint32_t *)({s['nmap']} + {s['noff'] + s['info_off']:#x}), {s['error']:#x}, {float(s['timeout'])})) != 0) return observed(rc, \"{where(s)}\");")
     elif k == "end":

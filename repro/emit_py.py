@@ -3,7 +3,7 @@ is its bytes as recorded with the kernel-returned values patched in at their off
 fields are in the comment above it. Exit status as repro.c: 1 observed, 0 not, 2 the kernel answered differently."""
 from __future__ import annotations
 import json, textwrap
-from hwrt.repro.emit_c import where
+from hwrt.repro.emit_c import where, failed_text
 
 HEAD = '''import ctypes, errno, os, struct, sys, time
 
@@ -145,7 +145,7 @@ def emit(prog: dict, title: str, env_note: str = "") -> str:
     elif k == "wait":
       if s.get("check"): L += ["", f"  # ---- after the last operation: wait (at most {float(s['timeout'])} s) for all submitted work, the timeline semaphore reaching",
                                f"  # {s['value']}, and look at the channels' error notifier: a failure the sequence leaves behind shows here"]
-      if s["final"]: L.append(f"  # the recording failed in this wait: {(s['text'] or s['recorded'])[:200]}")
+      if s["final"]: L.append(f"  # the recording failed in this wait: {failed_text(s)}")
       L.append(f"  r = wait_sem({s['map']} + {s['off']:#x}, {s['value']}, {s['nmap']} + {s['noff'] + s['status_off']:#x}, {s['nmap']} + {s['noff'] + s['info_off']:#x}, "
                f"{s['error']:#x}, {float(s['timeout'])})")
       L.append(f"  if r: return observed(r, {where(s)!r})")

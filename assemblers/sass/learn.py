@@ -109,9 +109,6 @@ class Parsed:
       shapes.append(out)
     return shapes, vals, real
 
-def ex_text_of(p: "Parsed") -> str:
-  return " ".join(f"{k}{v}" for k, v in p.vals) if not hasattr(p, "text") else p.text
-
 def _pow2(x):
   return x > 0 and x & (x - 1) == 0
 
@@ -129,8 +126,8 @@ def choose_fwidth(ex_text: str, flips: list, prior: int):
   reads back as a one-bit change, all at the same offset (value bit = word bit - lo). Score: the largest such group."""
   best = None
   for w in syntax.FWIDTHS:
-    eo = syntax.float_bits_exact(ex_text, w)
-    if eo is None: continue
+    eo = syntax.float_bits(ex_text, w) if "NAN" in ex_text else syntax.float_bits_exact(ex_text, w)
+    if eo is None: continue                 # a NaN exemplar: assume nvdisasm's canonical pattern; a payload shows as misses
     hits = []
     for b, new in flips:
       en = syntax.float_bits_exact(new, w)
@@ -178,7 +175,7 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
     e = ex_word >> b & 1
     if kind == "SR": srbits[j].append(b); fixed &= ~(1 << b); continue
     if kind == "F":
-      if "NAN" in t or "NAN" in ex_text_of(ex): continue           # NaN text drops the payload: no bit position
+      if "NAN" in new: continue                                    # NaN text drops the payload: no bit position
       fflips[j].append((b, new)); continue
     else:
       d = new - old

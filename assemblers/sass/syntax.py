@@ -13,7 +13,7 @@ import numpy as np
 HOLE = re.compile(r"\{(R|UR|P|UP|SR|I|F)\}")
 TOKEN = re.compile(r"(?P<UR>\bUR(?:\d+|Z)\b)|(?P<UP>\bUP(?:\d|T)\b)|(?P<SR>\b(?:SR(?:_[A-Za-z0-9_.]+|Z|\d+)|SM_[A-Za-z0-9_.]+|__[A-Za-z0-9_]+)\b)|(?P<R>\bR(?:\d+|Z)\b)"
                    r"|(?P<P>\bP(?:\d|T)\b)|(?P<I>-?0x[0-9a-f]+\b)"
-                   r"|(?P<F>(?<![\w.])[-+]?(?:INF|QNAN|SNAN|NAN|\d+(?:\.\d+)?(?:e[-+]\d+)?)(?![\w.]))")
+                   r"|(?P<F>(?<![\w.])[-+]?(?:INF|QNAN|SNAN|NAN|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w.]))")
 ZERO_REG = {"R": 255, "UR": 63, "P": 7, "UP": 7}
 REG_NAME = {"R": "RZ", "UR": "URZ", "P": "PT", "UP": "UPT"}
 

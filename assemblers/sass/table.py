@@ -5,8 +5,9 @@ field spec per operand hole. Field spec: `lo:width[<<shift],...[;s][;pc=C][;sr=T
 lo..lo+width-1 hold value bits shift..; `=V`: the encoding does not store the hole, only V is valid; `s`: two's complement
 (sign = highest value bit); `pc=C`: the printed value is pc + C + field (branch targets); `sr=T`: the value names a special
 register from table T (sm90_sr.tsv); `f16`/`f32`/`f64h` (float holes only): the value is the bit pattern of an fp16, an fp32,
-or the high 32 bits of a double (low word zero; nvdisasm prints the double) -- learned from how flips read back. Bits 12..15 are the guard predicate (3 bits number,
-bit 15 negate) and bits 105..125 the control info (sched.py / Ctrl) on every form: neither appears in the mask.
+or the high 32 bits of a double (low word zero; nvdisasm prints the double) -- learned from how flips read back.
+Bits 12..15 are the guard predicate (3 bits number, bit 15 negate) and bits 105..125 the control info (sched.py / Ctrl) on
+every form: neither appears in the mask.
 `reuse` lists, for the reuse bits 122..125, the operand index that prints `.reuse` (`-` for none)."""
 import functools, os
 from dataclasses import dataclass, field
