@@ -17,7 +17,8 @@ PAGE, BIG_PAGE = 0x1000, 0x200000
 VA_BASE, VA_LIMIT = 0x2_0000_0000, 0xFF_0000_0000     # pushbuffers and QMDs must sit below 2^40 (GP entry, SEND_PCAS_A)
 SHARED_WINDOW, LOCAL_WINDOW = 0x729400000000, 0x729300000000   # unused VA bases for the generic->shared/local windows
 GPFIFO_ENTRIES, PUSHBUF_SIZE, KERNARGS_SIZE = 0x400, 0x100000, 0x400000
-KERNARGS_OFF = 0x10000 + 2 * PUSHBUF_SIZE          # arena layout: see NVDevice._open
+KERNARGS_OFF = 0x10000 + 2 * PUSHBUF_SIZE
+CTX_WINDOW = 64 << 20                               # per-channel context-buffer VA window registered with UVM          # arena layout: see NVDevice._open
 XID_MEANING = {8: "channel timeout", 13: "graphics engine exception", 31: "GPU MMU page fault", 32: "invalid pushbuffer stream",
                43: "GPU stopped processing", 45: "preemptive cleanup", 69: "graphics class error", 79: "GPU fell off the bus"}
 
@@ -64,6 +65,20 @@ class Channel:
     self.token = dev.rm.control(self.handle, nv.NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN,
                                 new("NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN_PARAMS"), "GET_WORK_SUBMIT_TOKEN").workSubmitToken
     self.engine_cls = engine_cls
+    # the VA space is UVM's (externally owned): RM cannot map the channel's context buffers itself, UVM does it in a window
+    # we reserve (fact sheet §2.3; tinygrad reserves 64 MiB)
+    self.ctx_va = dev.va.alloc(CTX_WINDOW, BIG_PAGE)
+    try: dev.uvm.call("UVM_REGISTER_CHANNEL", gpuUuid=dev.uuid, rmCtrlFd=dev.rm.fd_ctl, hClient=dev.rm.root, hChannel=self.handle,
+                      base=self.ctx_va, length=CTX_WINDOW)
+    except BaseException: dev.va.release(self.ctx_va, CTX_WINDOW, BIG_PAGE); raise
+
+  def unregister(self):
+    """Before the channel is freed: UVM lets go of its context window, and the window's VA is ours again."""
+    if not self.ctx_va: return
+    try: self.dev.uvm.call("UVM_UNREGISTER_CHANNEL", gpuUuid=self.dev.uuid, hClient=self.dev.rm.root, hChannel=self.handle)
+    except RMError: pass
+    self.dev.va.release(self.ctx_va, CTX_WINDOW, BIG_PAGE)
+    self.ctx_va = 0
 
   def submit(self, words: list[int]):
     """Copy the words into this channel's pushbuffer ring, write a GPFIFO entry, move GP_PUT, ring the doorbell."""
@@ -281,6 +296,7 @@ class NVDevice:
 
   def recover(self):
     """Tear the channel group down (an RC'd channel never runs again) and build it anew; memory and VA space survive."""
+    for ch in (self.compute, self.copy_ch): ch.unregister()
     try: self.rm.free(self.tsg, self.device)
     except RMError: pass
     self.tsg = 0
@@ -389,6 +405,7 @@ class ExtraQueue:
       dev.synchronize()
     except BaseException: self.close(); raise
   def close(self):
+    if getattr(self, "channel", None) is not None: self.channel.unregister()
     if self.tsg: self.dev.rm.free(self.tsg, self.dev.device); self.tsg = 0
     if self.area is not None: self.dev.free(self.area); self.area = None
   def __enter__(self): return self
