@@ -105,6 +105,16 @@ class Interface:
   def rm_control_by_cmd(self, cmd: int) -> RmControl | None:
     return next((c for c in self.rm_controls.values() if c.cmd == cmd), None)
 
+def declared_fields(ctype: str) -> list:
+  """(path, cffi field) for every named, non-bit-field member of a struct/union, sub-structs as a.b (what the ABI
+  conformance tests compare field by field)"""
+  def walk(t, prefix):
+    for n, f in t.fields:
+      if not n or f.bitsize >= 0: continue
+      yield prefix + n, f
+      if f.type.kind in ("struct", "union"): yield from walk(f.type, prefix + n + ".")
+  return list(walk(ffi.typeof(ctype), ""))
+
 _loaded: dict[str, Interface] = {}
 _ctypes: dict[str, object] = {}
 

@@ -4,7 +4,7 @@ computed by gcc from the vendor's headers (tests/abi_facts/*.tsv; each row names
 version). tests/abi_facts/make_facts.py regenerates them."""
 import csv, os, pytest
 from pathlib import Path
-from hwrt.ioctl.abi import load
+from hwrt.ioctl.abi import load, declared_fields
 from hwrt.ioctl.ffi import ffi
 
 FACTS = Path(__file__).parent / "abi_facts"
@@ -23,15 +23,6 @@ def field_type(ctype, path):
 def field_size(ctype, path):
   t = field_type(ctype, path)
   return 0 if t.kind == "array" and t.length is None else ffi.sizeof(t)   # flexible array member: 0
-
-def declared_fields(st):
-  """(path, field) for every named, non-bit-field member, sub-structs as a.b"""
-  def walk(t, prefix):
-    for n, f in t.fields:
-      if not n or f.bitsize >= 0: continue
-      yield prefix + n, f
-      if f.type.kind in ("struct", "union"): yield from walk(f.type, prefix + n + ".")
-  return list(walk(ffi.typeof(st), ""))
 
 def available():
   return [f for f in TABLES if (FACTS / f).exists()]

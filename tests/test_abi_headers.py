@@ -3,7 +3,7 @@ i915_drm.h under /usr/include/libdrm). One C probe, generated from our tables an
 prints the header's sizeof/offsetof for every struct and field we declare that the header has, every ioctl request macro
 and every constant; the tests compare those numbers with ours (cffi)."""
 import os, re, shutil, subprocess, pytest
-from hwrt.ioctl.abi import load
+from hwrt.ioctl.abi import load, declared_fields
 from hwrt.ioctl.ffi import ffi
 
 HEADERS = {  # interface -> (header file, #include line)
@@ -23,14 +23,6 @@ def need(ok: bool, what: str):
   msg = f"{what} is not installed ({INSTALL})"
   if os.environ.get("CI"): pytest.fail("CI must have every ABI header: " + msg)
   pytest.skip(msg)
-
-def declared_fields(st):
-  def walk(t, prefix):
-    for n, f in t.fields:
-      if not n or f.bitsize >= 0: continue
-      yield prefix + n, f
-      if f.type.kind in ("struct", "union"): yield from walk(f.type, prefix + n + ".")
-  return list(walk(ffi.typeof(st), ""))
 
 def our_field_size(f):
   return 0 if f.type.kind == "array" and f.type.length is None else ffi.sizeof(f.type)

@@ -13,11 +13,7 @@ from fpref import round_frac   # noqa: E402
 from hwrt.sim.sass_harness import Harness   # noqa: E402
 
 @pytest.fixture(scope="module")
-def corpus():
-  c = build.build(oracle("clang-19"), oracle("ptxas"))
-  if build.missing_words(c): oracle("nvdisasm")
-  build.learn_missing_forms(c)
-  return c
+def corpus(): return build.compiled_corpus(oracle)
 
 class DriverPath:
   """The same calls as the Harness, through the full path: hwrt.devices.open_device("sim:nv") -> NVIDIA driver (RM

@@ -49,11 +49,7 @@ def test_guarded_off_unknown_form_is_not_reached(h):
   assert h.read(out, np.uint32, 1)[0] == 7
 
 @pytest.fixture(scope="module")
-def corpus():
-  c = build.build(oracle("clang-19"), oracle("ptxas"))
-  if build.missing_words(c): oracle("nvdisasm")
-  build.learn_missing_forms(c)
-  return c
+def corpus(): return build.compiled_corpus(oracle)
 
 def test_unmapped_pointer_is_mmu_fault(h, corpus):
   n = 1000

@@ -61,3 +61,11 @@ def forms_in(cubin: bytes, name: str, tab) -> dict:
     if ins.name == "BRA" and ins.guard is None and ins.operands and ins.operands[-1].value == pc: break
     out.setdefault((ins.opcode, tuple(o.shape for o in ins.operands)), pc)
   return out
+
+def compiled_corpus(oracle) -> dict:
+  """The compiled corpus for a test module (oracle: tests/conftest.py's oracle); forms missing from sm90.tsv are learned
+  beside it (needs nvdisasm only then)."""
+  c = build(oracle("clang-19"), oracle("ptxas"))
+  if missing_words(c): oracle("nvdisasm")
+  learn_missing_forms(c)
+  return c
