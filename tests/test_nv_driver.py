@@ -158,3 +158,31 @@ def test_hwrt_launch_runs_ptxas_made_cubins(tmp_path):
   assert r.returncode == 0, r.stderr
   want = (np.float64(0.5) * np.arange(1000, dtype=np.float32) + 1).astype(np.float32)
   assert np.array_equal(np.load(tmp_path / "y.npy"), want)
+
+SPIN = """.kernel spin
+.L_top:
+        BRA .L_top ;
+"""
+
+def test_infinite_loop_kernel_times_out_and_the_device_recovers(dev):
+  """A kernel that never ends: the wait's deadline fires, the channel group is freed (preempting the kernel) and rebuilt."""
+  from hwrt.assemblers.sass import assemble_to_container
+  spin = dev.load(assemble_to_container(SPIN, "sm_90"))
+  with pytest.raises(GPUTimeout):
+    dev.launch(spin, [], (4, 1, 1), (64, 1, 1), timeout=1.0)
+  a, b, c = run_vadd(dev, dev.load(own("vadd")), n=700)
+  assert np.array_equal(c, a + b)
+
+@pytest.mark.parametrize("d, n", [("sim:nv", 10), pytest.param("nv:0", 100, marks=pytest.mark.gpu)])
+def test_illegal_address_reported_every_time(d, n):
+  """n faulting launches in a row: every one is reported as Xid 31 and the launch after each succeeds."""
+  m = sim_machine() if d == "sim:nv" else None
+  with NVDevice(m.syscalls if m else HOST, 0, d) as dev:
+    prog, reported = dev.load(own("vadd")), 0
+    for i in range(n):
+      try: run_vadd(dev, prog, n=256, c_ptr=0xDEAD0000000 + i * 0x1000)
+      except GPUFault as e: reported += e.info.get("xid") == 31
+      a, b, c = run_vadd(dev, prog, n=256, seed=i)
+      assert np.array_equal(c, a + b)
+    assert reported == n
+  if m: m.close()

@@ -52,6 +52,12 @@ class Channel:
 class Stop(Exception):
   """Internal: stop processing this channel now (stalled, hung or RC'd)."""
 
+class ChannelDeadline(Deadline):
+  """A kernel's deadline that also expires when its channel is descheduled (freed / preempted)."""
+  def __init__(self, seconds: float, ch):
+    super().__init__(seconds); self.ch = ch
+  def expired(self) -> bool: return not self.ch.scheduled or super().expired()
+
 class GPU:
   def __init__(self, machine):
     self.m, self.ident = machine, machine.identity
@@ -76,10 +82,10 @@ class GPU:
     with self.lock: self.channels[ch.chid] = ch
   def remove_channel(self, ch: Channel) -> None:
     """Preempt and unbind: once this returns the channel never runs again, even if the engine thread had already picked it
-    up (RM_FREE of a channel waits for the host to leave it, as the real RM's preemption does)."""
-    with self.run_lock, self.lock:
-      ch.scheduled = False
-      self.channels.pop(ch.chid, None)
+    up. Descheduling first makes a kernel running on it stop (ChannelDeadline), as RM's preemption of a freed channel does;
+    then wait for the engine thread to leave the channel."""
+    ch.scheduled = False
+    with self.run_lock, self.lock: self.channels.pop(ch.chid, None)
 
   def fault_unfinished(self, vas: GPUMemory, va: int) -> None:
     """The free-in-flight bug: memory leaves the VA space at once, so every compute launch not yet retired on that VA space
@@ -343,7 +349,7 @@ class GPU:
     ch.vas.tracking[threading.get_ident()] = touched
     try:
       for va in [launch.code_address, qva] + [v for v, _ in launch.constant_buffers.values()]: ch.vas.region(va)
-      (self.m.executor or get_executor())(launch, ch.vas, Deadline(self.kernel_timeout_s))
+      (self.m.executor or get_executor())(launch, ch.vas, ChannelDeadline(self.kernel_timeout_s, ch))
     except MMUFault as f: self.rc(ch, XID_MMU_FAULT, fault=f, engine="GRAPHICS"); return False
     except GPUTimeout as e: ch.hung = True; kmsg.log(f"hwrt-sim: channel {ch.chid} kernel did not finish: {e}", prio=4); return False
     except (GPUFault, Unimplemented) as e: self.rc(ch, XID_GR_EXCEPTION, detail=str(e)); return False
