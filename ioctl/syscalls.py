@@ -2,9 +2,10 @@
 `hwrt.sim.kernel.SimSyscalls` goes to a simulated machine. Arguments to ioctl are cffi pointers (or int addresses) into
 process memory; mmap returns an int address in this process in both cases."""
 from __future__ import annotations
-import errno as errno_mod, os, re
+import errno as errno_mod, os, re, sys
 from hwrt.ioctl.ffi import ffi, libc, MAP_FAILED
 from hwrt.errors import IoctlError, PermissionDenied, DriverNotPresent
+from hwrt.helpers import DEBUG
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE = 0x01, 0x02, 0x10, 0x20, 0x4000
@@ -42,6 +43,12 @@ class Syscalls:
     return ""
 
   # shared helpers
+  def log_ioctl(self, fd: int, request: int, arg, ret: int):
+    """DEBUG=3: every ioctl, decoded, after the kernel answered (one line on stderr)."""
+    path = self.paths.get(fd, f"fd {fd}")
+    from hwrt.ioctl.decode import decode, format_decoded, arg_size
+    d = decode(device_kind(path), request, _arg_bytes(arg, arg_size(device_kind(path), request)), path=path)
+    print(f"ioctl {path} {d['name']} = {ret} {format_decoded(d)}", file=sys.stderr)
   def ioctl_error(self, fd: int, request: int, arg, err: int) -> IoctlError:
     path = self.paths.get(fd, f"fd {fd}")
     from hwrt.ioctl.decode import decode, format_decoded, arg_size
@@ -72,6 +79,7 @@ class HostSyscalls(Syscalls):
   def ioctl(self, fd, request, arg=None):
     ret = libc.ioctl(fd, ffi.cast("unsigned long", request), ffi.cast("void *", _addr(arg)))
     if ret < 0: raise self.ioctl_error(fd, request, arg, ffi.errno)
+    if DEBUG >= 3: self.log_ioctl(fd, request, arg, ret)
     return ret
   def mmap(self, addr, length, prot, flags, fd, offset):
     p = int(ffi.cast("uintptr_t", libc.mmap(ffi.cast("void *", addr), length, prot, flags, fd, offset)))

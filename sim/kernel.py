@@ -16,6 +16,7 @@ from hwrt.errors import BadArgument, IoctlError
 from hwrt.ioctl.syscalls import Syscalls, HOST, O_RDWR, O_CLOEXEC, _addr
 from hwrt.ioctl.ffi import libc, ffi
 from hwrt.sim import kmsg
+from hwrt.helpers import DEBUG
 
 class SimSyscalls(Syscalls):
   name = "sim"
@@ -54,6 +55,7 @@ class SimSyscalls(Syscalls):
     if not self._mine(fd): return HOST.ioctl(fd, request, arg)
     rc = self.machine.ioctl(fd, request, _addr(arg))
     if rc < 0: raise self.ioctl_error(fd, request, arg, -rc)
+    if DEBUG >= 3: self.log_ioctl(fd, request, arg, rc)
     return rc
   def mmap(self, addr, length, prot, flags, fd, offset):
     if fd < 0 or not self._mine(fd): return HOST.mmap(addr, length, prot, flags, fd, offset)
