@@ -318,6 +318,18 @@ def op_plop3(st, op, d):
 CMP = {"EQ": np.equal, "NE": np.not_equal, "LT": np.less, "LE": np.less_equal, "GT": np.greater, "GE": np.greater_equal}
 BOOL = {"AND": np.logical_and, "OR": np.logical_or, "XOR": np.logical_xor}
 
+def float_setp(d, table: dict, k: str, x, y, bop: str, pd, pq, pc) -> None:
+  """FSETP/DSETP: compare x, y by table[k] (ordered; a U suffix is unordered: true on NaN; NUM/NAN test for NaNs), combine
+  with predicate pc by bop, write pd and the combination of the complement to pq."""
+  un = np.isnan(x) | np.isnan(y)
+  with np.errstate(invalid="ignore"):
+    if k == "NUM": r = ~un
+    elif k == "NAN": r = un
+    elif k.endswith("U"): r = table[k](x, y) | un
+    else: r = table[k](x, y) & ~un
+  c, f = pval(d, pc), BOOL[bop]
+  d.wpred(pd.value, f(r, c)); d.wpred(pq.value, f(~np.asarray(r), c))
+
 @handler("ISETP", mods=tuple(CMP) + tuple(BOOL) + ("U32", "EX"))
 def op_isetp(st, op, d):
   m = op.ins.mods

@@ -9,7 +9,7 @@ import math
 from fractions import Fraction
 import numpy as np
 from hwrt.sim import sass_fp as F
-from hwrt.sim.sass_ops import handler, pval, pair, wpair, plain, unimpl, CMP, BOOL
+from hwrt.sim.sass_ops import handler, pval, pair, wpair, plain, unimpl, CMP, BOOL, float_setp
 
 ROUND = ("RN", "RZ", "RM", "RP")
 DBL_MAX = np.finfo(np.float64).max
@@ -146,16 +146,7 @@ def op_dsetp(st, op, d):
   if len(cmp) != 1 or len(bop) != 1 or len(op.ops) != 5 or cmp[0] in ("MIN", "MAX"): raise unimpl(op, "comparison")
   pd, pq, a, b, pc = op.ops
   x, y = dval(op, d, a), dval(op, d, b)
-  un = np.isnan(x) | np.isnan(y)
-  k = cmp[0]
-  with np.errstate(invalid="ignore"):
-    if k == "NUM": r = ~un
-    elif k == "NAN": r = un
-    elif k.endswith("U"): r = DCMP[k](x, y) | un
-    else: r = DCMP[k](x, y) & ~un
-  c = pval(d, pc)
-  f = BOOL[bop[0]]
-  d.wpred(pd.value, f(r, c)); d.wpred(pq.value, f(~np.asarray(r), c))
+  float_setp(d, DCMP, cmp[0], x, y, bop[0], pd, pq, pc)
 
 def mufu64(op, d, fn):
   """MUFU.RCP64H / RSQ64H: high word in, high word out (the operand is the high word of a double with a zero low word)."""

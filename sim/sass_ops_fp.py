@@ -6,7 +6,7 @@ within the hardware's error bound but not bit-identical to it. Code that ptxas b
 division) refines the approximation, so its final results are exact."""
 import numpy as np
 from hwrt.sim import sass_fp as F
-from hwrt.sim.sass_ops import handler, fval, ival, pval, plain, pair, wpair, unimpl, CMP, BOOL, s32
+from hwrt.sim.sass_ops import handler, fval, ival, pval, plain, pair, wpair, unimpl, CMP, BOOL, float_setp, s32
 
 ROUND = ("RN", "RZ", "RM", "RP")
 
@@ -45,16 +45,7 @@ def op_fsetp(st, op, d):
   va, vb = fval(op, d, a), fval(op, d, b)
   if "FTZ" in op.mods: va, vb = F.ftz32(va), F.ftz32(vb)
   x, y = F.f32(va), F.f32(vb)
-  un = np.isnan(x) | np.isnan(y)
-  k = cmp[0]
-  with np.errstate(invalid="ignore"):
-    if k == "NUM": r = ~un
-    elif k == "NAN": r = un
-    elif k.endswith("U"): r = FCMP[k](x, y) | un
-    else: r = FCMP[k](x, y) & ~un
-  c = pval(d, pc)
-  f = BOOL[bop[0]]
-  d.wpred(pd.value, f(r, c)); d.wpred(pq.value, f(~np.asarray(r), c))
+  float_setp(d, FCMP, cmp[0], x, y, bop[0], pd, pq, pc)
 
 @handler("FMNMX", mods=("FTZ", "NAN"))
 def op_fmnmx(st, op, d):

@@ -97,18 +97,23 @@ def _sresolve(st, op, d):
     return [(ALL, flat, st.sindex(a, size, d.ix, op))]
   return res
 
-@handler("LDS", mods=("U8", "S8", "U16", "S16", "64", "128", "U"))
-def op_lds(st, op, d):
+def _load_op(st, op, d, resolve):
+  """LDS/LDL: dst <- [address] through the window's resolver (shared memory per CTA, local memory per thread)"""
   dst, m = op.ops
   size, signed = _size(op)
-  out = _load(st, op, address(st, op, d, m, False), size, signed, _sresolve(st, op, d))
+  out = _load(st, op, address(st, op, d, m, False), size, signed, resolve)
   for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
 
-@handler("STS", mods=("U8", "S8", "U16", "S16", "64", "128"))
-def op_sts(st, op, d):
+def _store_op(st, op, d, resolve):
   m, src = op.ops
   size, _ = _size(op)
-  _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), _sresolve(st, op, d))
+  _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), resolve)
+
+@handler("LDS", mods=("U8", "S8", "U16", "S16", "64", "128", "U"))
+def op_lds(st, op, d): _load_op(st, op, d, _sresolve(st, op, d))
+
+@handler("STS", mods=("U8", "S8", "U16", "S16", "64", "128"))
+def op_sts(st, op, d): _store_op(st, op, d, _sresolve(st, op, d))
 
 # ---------------------------------------------------------------- local memory and generic addresses
 def _lresolve(st, op, d):
@@ -120,17 +125,10 @@ def _lresolve(st, op, d):
   return res
 
 @handler("LDL", mods=("U8", "S8", "U16", "S16", "64", "128", "LU"))
-def op_ldl(st, op, d):
-  dst, m = op.ops
-  size, signed = _size(op)
-  out = _load(st, op, address(st, op, d, m, False), size, signed, _lresolve(st, op, d))
-  for k, v in enumerate(out): d.wreg(dst.value + k if dst.value != 255 else 255, v)
+def op_ldl(st, op, d): _load_op(st, op, d, _lresolve(st, op, d))
 
 @handler("STL", mods=("U8", "S8", "U16", "S16", "64", "128"))
-def op_stl(st, op, d):
-  m, src = op.ops
-  size, _ = _size(op)
-  _store(st, op, address(st, op, d, m, False), size, _regs_in(d, src.value, max(1, size // 4)), _lresolve(st, op, d))
+def op_stl(st, op, d): _store_op(st, op, d, _lresolve(st, op, d))
 
 def _gresolve(st, op, d, write):
   """Generic addresses: the 4 GiB shared window (high word SR_SWINHI), the 16 MiB local window, else global memory."""
