@@ -24,11 +24,8 @@ XID_MEANING = {8: "channel timeout", 13: "graphics engine exception", 31: "GPU M
 
 def chip_for(classes: set[int], arch: int | None = None):
   """The generation row of ioctl/nv.txt's rm_chips whose compute class the GPU offers (newest first)."""
-  rows = list(nv.iface.rm_chips.values())
-  for row in sorted(rows, key=lambda r: -getattr(nv, r.compute)):
-    if getattr(nv, row.compute) in classes and (arch is None or row.arch == arch): return row
-  for row in sorted(rows, key=lambda r: -getattr(nv, r.compute)):
-    if getattr(nv, row.compute) in classes: return row
+  offered = [r for r in sorted(nv.iface.rm_chips.values(), key=lambda r: -getattr(nv, r.compute)) if getattr(nv, r.compute) in classes]
+  if offered: return next((r for r in offered if arch is None or r.arch == arch), offered[0])
   raise DriverNotPresent(f"no known compute class among the GPU's classes ({', '.join(hex(c) for c in sorted(classes))})")
 
 @dataclass(eq=False)
