@@ -1,4 +1,4 @@
-import os, time, contextlib
+import os, time
 def getenv(key: str, default=0): return type(default)(os.environ.get(key, default))
 DEBUG = getenv("DEBUG", 0)
 

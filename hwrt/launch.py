@@ -6,9 +6,9 @@
 One --arg per kernel parameter, in parameter order: buffers NAME=DTYPE[COUNT]:SOURCE (SOURCE rand, zeros, ones, arange or a
 .npy path), scalars NAME=DTYPE:VALUE. Exit 0 ok, 1 check failed / GPU fault / timeout, 2 bad input."""
 from __future__ import annotations
-import json, os, re, statistics, sys, time
+import json, re, statistics, sys, time
 import numpy as np
-from hwrt.errors import BadArgument, CheckFailed, HwrtError
+from hwrt.errors import BadArgument, CheckFailed
 
 DTYPES = {"u8": np.uint8, "i8": np.int8, "u16": np.uint16, "i16": np.int16, "f16": np.float16, "bf16": None, "u32": np.uint32,
           "i32": np.int32, "f32": np.float32, "u64": np.uint64, "i64": np.int64, "f64": np.float64}

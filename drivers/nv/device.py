@@ -4,7 +4,7 @@ signals. The same code runs on the real kernel driver (HostSyscalls) and on hwrt
 
 Bring-up order: shared/research/nvidia_rm_abi.md §3.4 (tinygrad's sequence with Hopper classes)."""
 from __future__ import annotations
-import os, re, sys, time
+import re, sys, time
 from dataclasses import dataclass
 from hwrt.errors import GPUFault, GPUTimeout, HwrtError, BadArgument, DriverNotPresent, RMError
 from hwrt.helpers import Deadline, round_up, getenv
@@ -21,6 +21,10 @@ KERNARGS_OFF = 0x10000 + 2 * PUSHBUF_SIZE
 CTX_WINDOW = 64 << 20                               # per-channel context-buffer VA window registered with UVM          # arena layout: see NVDevice._open
 XID_MEANING = {8: "channel timeout", 13: "graphics engine exception", 31: "GPU MMU page fault", 32: "invalid pushbuffer stream",
                43: "GPU stopped processing", 45: "preemptive cleanup", 69: "graphics class error", 79: "GPU fell off the bus"}
+
+def page_size(size: int) -> int:
+  """GPU VA alignment of an allocation: 2 MiB pages from 2 MiB up, else 4 KiB."""
+  return BIG_PAGE if size >= BIG_PAGE else PAGE
 
 def chip_for(classes: set[int], arch: int | None = None):
   """The generation row of ioctl/nv.txt's rm_chips whose compute class the GPU offers (newest first)."""
@@ -50,9 +54,9 @@ class VAAllocator:
 
 class Channel:
   """A GPFIFO channel: ring + USERD and a pushbuffer ring in a host-visible area, a work-submit token for the doorbell."""
-  def __init__(self, dev: NVDevice, tsg: int, ctxshare: int, engine_cls: int, subch: int, area: Buffer, ring_off: int,
+  def __init__(self, dev: NVDevice, tsg: int, ctxshare: int, engine_cls: int, area: Buffer, ring_off: int,
                pb_off: int, pb_size: int = PUSHBUF_SIZE):
-    self.dev, self.subch, self.area, self.put, self.pb_pos = dev, subch, area, 0, 0
+    self.dev, self.area, self.put, self.pb_pos = dev, area, 0, 0
     self.ring_off, self.userd_off, self.pb_off, self.pb_size = ring_off, ring_off + GPFIFO_ENTRIES * 8, pb_off, pb_size
     p = new("NV_CHANNEL_ALLOC_PARAMS", hObjectError=dev.notifier.hmem, gpFifoOffset=area.va + self.ring_off,
             gpFifoEntries=GPFIFO_ENTRIES, hContextShare=ctxshare, hVASpace=0)
@@ -61,7 +65,6 @@ class Channel:
     self.engine = dev.rm.alloc(self.handle, engine_cls)
     self.token = dev.rm.control(self.handle, nv.NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN,
                                 new("NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN_PARAMS"), "GET_WORK_SUBMIT_TOKEN").workSubmitToken
-    self.engine_cls = engine_cls
     # the VA space is UVM's (externally owned): RM cannot map the channel's context buffers itself, UVM does it in a window
     # we reserve (fact sheet §2.3; tinygrad reserves 64 MiB)
     self.ctx_va = dev.va.alloc(CTX_WINDOW, BIG_PAGE)
@@ -111,7 +114,6 @@ class NVDevice:
     self.rm = self.uvm = None
     self.buffers: set[Buffer] = set()
     self.tsg = 0
-    self.programs = []
     try: self._open()
     except BaseException: self.close(); raise
 
@@ -191,8 +193,8 @@ class NVDevice:
                         hObjectError=self.notifier.hmem, hVASpace=self.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
     self.ctxshare = rm.alloc(self.tsg, nv.FERMI_CONTEXT_SHARE_A, new("NV_CTXSHARE_ALLOCATION_PARAMETERS", hVASpace=self.vaspace, flags=1))
     ffi.memmove(ffi.cast("char *", self.notifier.cpu), b"\0" * hw.NOTIFICATION_SIZE, hw.NOTIFICATION_SIZE)
-    self.compute = Channel(self, self.tsg, self.ctxshare, self.compute_cls, hw.SUBC_COMPUTE, self.arena, 0x1000, 0x10000)
-    self.copy_ch = Channel(self, self.tsg, self.ctxshare, self.dma_cls, hw.SUBC_COPY, self.arena, 0x8000, 0x10000 + PUSHBUF_SIZE)
+    self.compute = Channel(self, self.tsg, self.ctxshare, self.compute_cls, self.arena, 0x1000, 0x10000)
+    self.copy_ch = Channel(self, self.tsg, self.ctxshare, self.dma_cls, self.arena, 0x8000, 0x10000 + PUSHBUF_SIZE)
     rm.control(self.tsg, nv.NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, new("NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS", bEnable=1), "GPFIFO_SCHEDULE")
     self.kernargs_pos = 0
     self.compute.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, self.compute_cls)
@@ -225,7 +227,7 @@ class NVDevice:
     """Device memory (vidmem; CPU-mapped through BAR1 only if cpu_access) or host memory (sysmem, always CPU-mapped),
     mapped into the GPU VA space through a UVM external range."""
     if size <= 0: raise BadArgument(f"allocation size must be positive, got {size}")
-    align = BIG_PAGE if size >= BIG_PAGE else PAGE
+    align = page_size(size)
     size = round_up(size, align)
     va = self.va.alloc(size, align)
     attr = (3 << 27) | ((1 << 25) if host else 0)                     # PHYSICALITY allow-noncontig, LOCATION PCI for sysmem
@@ -251,7 +253,7 @@ class NVDevice:
       self.uvm.free(buf.va, buf.size)
       if buf.cpu: self.sys.munmap(buf.cpu, buf.size)
       self.rm.free(buf.hmem, self.device)
-    finally: self.va.release(buf.va, buf.size, BIG_PAGE if buf.size >= BIG_PAGE else PAGE)
+    finally: self.va.release(buf.va, buf.size, page_size(buf.size))
 
   # ---- submission and completion
   def _release(self) -> list[int]:
@@ -337,9 +339,7 @@ class NVDevice:
 
   def load(self, binary: bytes, kernel: str | None = None):
     from hwrt.drivers.nv.program import NVProgram
-    prog = NVProgram(self, binary, kernel)
-    self.programs.append(prog)
-    return prog
+    return NVProgram(self, binary, kernel)
 
   def builtin_program(self, name: str = "empty"):
     from hwrt.drivers.nv.program import builtin
@@ -396,7 +396,7 @@ class ExtraQueue:
       self.tsg = dev.rm.alloc(dev.device, nv.KEPLER_CHANNEL_GROUP_A, new("NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS",
                               hObjectError=dev.notifier.hmem, hVASpace=dev.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
       ctx = dev.rm.alloc(self.tsg, nv.FERMI_CONTEXT_SHARE_A, new("NV_CTXSHARE_ALLOCATION_PARAMETERS", hVASpace=dev.vaspace, flags=1))
-      self.channel = Channel(dev, self.tsg, ctx, dev.compute_cls, hw.SUBC_COMPUTE, self.area, 0, 0x10000, 0x10000)
+      self.channel = Channel(dev, self.tsg, ctx, dev.compute_cls, self.area, 0, 0x10000, 0x10000)
       dev.rm.control(self.tsg, nv.NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, new("NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS", bEnable=1), "GPFIFO_SCHEDULE")
       self.channel.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, dev.compute_cls) + dev._release())
       dev.synchronize()
