@@ -5,7 +5,10 @@ from setuptools import setup
 SUBPACKAGES = ["ioctl", "drivers", "assemblers", "sim", "stress", "repro"]
 package_dir = {"hwrt": "hwrt", **{f"hwrt.{p}": p for p in SUBPACKAGES}}
 # nested packages (assemblers/sass/, sim/nv/, ...) are found by walking each folder for __init__.py
-packages = ["hwrt"] + [("hwrt." + root.replace(os.sep, ".")) for p in SUBPACKAGES for root, _, files in os.walk(p) if "__init__.py" in files]
+def walk(top: str, prefix: str) -> list[str]:
+  return [prefix + root[len(top):].replace(os.sep, ".") for root, _, files in os.walk(top) if "__init__.py" in files]
+# hwrt/ itself (hwrt.tensor, ...) and each top-level folder under its hwrt.<name>
+packages = walk("hwrt", "hwrt") + [q for p in SUBPACKAGES for q in walk(p, f"hwrt.{p}")]
 
 setup(
   name="hwrt", version="0.1.0",
