@@ -78,9 +78,11 @@ class AMDProgram(Program):
     if self.lds > dev.lds_bytes: raise InvalidKernelBinary(f"{kernel} needs {self.lds} bytes of LDS, the device has {dev.lds_bytes}")
     self.wave32 = bool(d["wavefront_size32"])
     self.rsrc1, self.rsrc2, self.rsrc3 = d["compute_pgm_rsrc1"], d["compute_pgm_rsrc2"], d["compute_pgm_rsrc3"]
-    self.user_sgprs = [(f, n) for f, n in USER_SGPRS if d[f]]
-    if sum(n for _, n in self.user_sgprs) != d["user_sgpr_count"]:
-      raise InvalidKernelBinary(f"{kernel}: user_sgpr_count {d['user_sgpr_count']} disagrees with the enabled user SGPRs {self.user_sgprs}")
+    # the enabled user SGPRs in their fixed order, then zeros up to user_sgpr_count (LLVM 19 gives gfx11 kernels 15 user
+    # SGPRs whatever they enable: the workgroup ids follow them); COMPUTE_PGM_RSRC2.USER_SGPR loads that many from USER_DATA
+    self.user_sgprs, self.user_sgpr_count = [(f, n) for f, n in USER_SGPRS if d[f]], d["user_sgpr_count"]
+    if sum(n for _, n in self.user_sgprs) > self.user_sgpr_count:
+      raise InvalidKernelBinary(f"{kernel}: user_sgpr_count {self.user_sgpr_count} is less than the enabled user SGPRs {self.user_sgprs}")
     self.max_threads = k.metadata.get(".max_flat_workgroup_size", 1024)
     img, rel = load_image(binary)
     self.image = dev.alloc(round_up(len(img) + 0x100, 0x1000), cpu_access=True)
@@ -127,6 +129,7 @@ class AMDProgram(Program):
       elif f == "user_sgpr_flat_scratch_init": out += self.dev.flat_scratch_init()
       elif f == "user_sgpr_private_segment_size": out += [self.private]
       else: out += [0] * n        # queue ptr (no amd_queue_t on a PM4 queue), dispatch id
+    out += [0] * (self.user_sgpr_count - len(out))
     if len(out) > hw.COMPUTE_USER_DATA_COUNT: raise InvalidKernelBinary(f"{self.name}: {len(out)} user SGPRs (at most 16)")
     return out
 
@@ -135,7 +138,7 @@ class AMDProgram(Program):
     ka_size = round_up(self.kernarg_size, KERNARG_ALIGN) + DISPATCH_PACKET_SIZE
     ka_va, ka_cpu = self.dev.kernarg_alloc(ka_size)
     dispatch_va = ka_va + ka_size - DISPATCH_PACKET_SIZE
-    ka = self.kernargs(args, grid, block, dispatch_va) + b"\0" * 0
+    ka = self.kernargs(args, grid, block, dispatch_va)
     ka = ka.ljust(ka_size - DISPATCH_PACKET_SIZE, b"\0") + self.dispatch_packet(grid, block, ka_va)
     self.dev.write(ka_cpu, ka)
     initiator = hw.DISPATCH_COMPUTE_SHADER_EN | hw.DISPATCH_FORCE_START_AT_000 | (hw.DISPATCH_CS_W32_EN if self.wave32 else 0)
