@@ -8,7 +8,7 @@ from hwrt.ioctl.syscalls import HOST, Syscalls
 
 # vendor -> (module with enumerate_gpus(sys) and open_device(sys, index, name)); sims -> (module with machine(**opts))
 VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.topology", "intel": "hwrt.drivers.intel.topology"}
-SIMS = {"nv": "hwrt.sim.kernel"}
+SIMS = {"nv": "hwrt.sim.kernel", "amd": "hwrt.sim.kernel"}
 
 def _import(mod: str):
   try: return importlib.import_module(mod)
