@@ -2,14 +2,13 @@
 for the simulated ones. Enumeration goes through kernel interfaces only (RM ioctls, KFD sysfs topology, DRM ioctls); the
 simulated devices are enumerated by running the very same code against the simulator's syscall seam."""
 from __future__ import annotations
-import importlib, importlib.util, json, sys
+import importlib, json, sys
 from hwrt.errors import BadArgument, DriverNotPresent, HwrtError
 from hwrt.ioctl.syscalls import HOST, Syscalls
 
 # vendor -> (module with enumerate_gpus(sys) and open_device(sys, index, name)); sims -> (module with machine(**opts))
 VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.device", "intel": "hwrt.drivers.intel.topology"}
-SIMS = {"nv": "hwrt.sim.kernel"}
-if importlib.util.find_spec("hwrt.sim.amd"): SIMS["amd"] = "hwrt.sim.kernel"      # the simulated AMD GPU, once built
+SIMS = {"nv": "hwrt.sim.kernel", "amd": "hwrt.sim.kernel"}
 
 def _import(mod: str):
   try: return importlib.import_module(mod)
