@@ -8,7 +8,7 @@ Bring-up order (shared/research/tinygrad.md §3.3, amd_intel_clients.md step 1; 
 GET_VERSION, GET_PROCESS_APERTURES_NEW, ACQUIRE_VM(render fd), RUNTIME_ENABLE (KFD >= 1.14), event page + CREATE_EVENT,
 CREATE_QUEUE (compute, SDMA), the doorbell page mmapped from /dev/kfd."""
 from __future__ import annotations
-import time
+import os, time
 from hwrt.errors import BadArgument, DriverNotPresent, GPUFault, HwrtError, IoctlError, InvalidKernelBinary
 from hwrt.helpers import round_up
 from hwrt.ioctl import kfd, amd_hw as hw
@@ -132,8 +132,8 @@ class AMDDevice(Device):
     self.event_page = self.alloc(hw.EVENT_PAGE_SIZE, kind="gtt")
     ev = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_page_offset=self.event_page.handle, event_type=kfd.KFD_IOC_EVENT_SIGNAL, auto_reset=1)
     self.queue_event, self.queue_event_slot = ev.event_id, ev.event_slot_index
-    self.mem_event = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_type=kfd.KFD_IOC_EVENT_MEMORY, auto_reset=1).event_id
-    self.hw_event = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_type=kfd.KFD_IOC_EVENT_HW_EXCEPTION, auto_reset=1).event_id
+    self.mem_event = self.hw_event = None
+    self._fault_events()
     self.signal_page = self.alloc(PAGE, kind="gtt")
     self.timeline = Signal(self.signal_page.va, self.signal_page.cpu, hw.GPU_CLOCK_NS)
     self.start = Signal(self.signal_page.va + 16, self.signal_page.cpu + 16, hw.GPU_CLOCK_NS)
@@ -145,6 +145,16 @@ class AMDDevice(Device):
     a = new(kfd.iface.ioctls[name].struct, **fields)
     self.sys.ioctl(self.fd_kfd, getattr(kfd, name), a)
     return a
+
+  def _fault_events(self):
+    """(Re)create the memory-fault and hardware-exception events: after a fault they are made anew, so a kernel that
+    leaves them signalled (auto-reset is only guaranteed for signal events on every KFD) cannot report it twice."""
+    for e in (self.mem_event, self.hw_event):
+      if e is not None:
+        try: self.kfd("AMDKFD_IOC_DESTROY_EVENT", event_id=e)
+        except IoctlError: pass
+    self.mem_event = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_type=kfd.KFD_IOC_EVENT_MEMORY, auto_reset=1).event_id
+    self.hw_event = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_type=kfd.KFD_IOC_EVENT_HW_EXCEPTION, auto_reset=1).event_id
 
   def _apertures(self) -> dict:
     n = self.kfd("AMDKFD_IOC_GET_PROCESS_APERTURES_NEW", num_of_nodes=0).num_of_nodes
@@ -278,16 +288,26 @@ class AMDDevice(Device):
       return GPUFault(f"{self.name}: GPU memory access fault at {m.va:#x}: {', '.join(why) or 'fault'}{where}", device=self.name,
                       address=m.va, vmid=k.get("vmid"), client=k.get("client"), kmsg=k.get("line", ""))
     if h.gpu_id:
-      return GPUFault(f"{self.name}: GPU hardware exception (reset type {h.reset_type}, cause {h.reset_cause}, memory lost {h.memory_lost})",
-                      device=self.name, reset_type=h.reset_type, reset_cause=h.reset_cause)
+      line = self._last_kmsg()
+      return GPUFault(f"{self.name}: GPU hardware exception (reset type {h.reset_type}, cause {h.reset_cause}, memory lost {h.memory_lost})"
+                      + (f": {line}" if line else ""), device=self.name, reset_type=h.reset_type, reset_cause=h.reset_cause, kmsg=line)
     return None
+
+  def _kmsg_lines(self) -> list[str]:
+    """The kernel log's amdgpu lines for our PCI address (newest last), when the log is readable."""
+    try: text = self.sys.read_kmsg()
+    except (OSError, HwrtError): return []
+    return [l.split(";", 1)[-1].strip() for l in text.splitlines()[-400:] if self.node["pci"] in l]
+
+  def _last_kmsg(self) -> str:
+    """The newest amdgpu line that names this process (a reset, a ring timeout, a queue error), else the newest line."""
+    lines = self._kmsg_lines()
+    mine = [l for l in lines if f"pid {os.getpid()}" in l]
+    return (mine or lines or [""])[-1]
 
   def _last_fault_line(self) -> dict:
     """The newest amdgpu VM fault report (two lines) for our PCI address in the kernel log, decoded."""
-    try: text = self.sys.read_kmsg()
-    except (OSError, HwrtError): return {}
-    pci = self.node.get("pci", "")
-    lines = [l.split(";", 1)[-1] for l in text.splitlines()[-400:] if pci in l or not pci]
+    lines = self._kmsg_lines()
     for i in range(len(lines) - 1, -1, -1):
       m = hw.VM_FAULT.search(lines[i])
       if m:
@@ -303,6 +323,7 @@ class AMDDevice(Device):
       if q: q.destroy()
     self.compute = self.sdma = None
     for s in (self.timeline, self.start): s.value = s.current
+    self._fault_events()
     self._new_queues()
 
   def _close(self):
