@@ -104,7 +104,7 @@ class AMDDevice(Device):
     self.compute = self.sdma = None
     self.doorbells: dict[int, int] = {}
     self.extra_queues: list = []
-    self.scratch = None
+    self.scratch = self.event_page = self.queue_event = self.mem_event = self.hw_event = None
     super().__init__(sys, index, name)
 
   # ---- bring-up
@@ -132,7 +132,6 @@ class AMDDevice(Device):
     self.event_page = self.alloc(hw.EVENT_PAGE_SIZE, kind="gtt")
     ev = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_page_offset=self.event_page.handle, event_type=kfd.KFD_IOC_EVENT_SIGNAL, auto_reset=1)
     self.queue_event, self.queue_event_slot = ev.event_id, ev.event_slot_index
-    self.mem_event = self.hw_event = None
     self._fault_events()
     self.signal_page = self.alloc(PAGE, kind="gtt")
     self.timeline = Signal(self.signal_page.va, self.signal_page.cpu, hw.GPU_CLOCK_NS)
@@ -333,8 +332,13 @@ class AMDDevice(Device):
         if q is not None and q.queue_id is not None:
           try: self.kfd("AMDKFD_IOC_DESTROY_QUEUE", queue_id=q.queue_id)
           except HwrtError: pass
-      for b in list(self.buffers):
-        try: self._free(b)
+      for e in (self.queue_event, self.mem_event, self.hw_event):
+        if e is not None:
+          try: self.kfd("AMDKFD_IOC_DESTROY_EVENT", event_id=e)
+          except HwrtError: pass
+      for b in list(self.buffers):          # the event page stays: KFD frees it with the process (FREE_MEMORY_OF_GPU: EBUSY)
+        try:
+          if b is not self.event_page: self._free(b)
         except HwrtError: pass
       self.buffers.clear()
       for base, cpu in self.doorbells.items(): sys.munmap(cpu, DOORBELL_PAGE)
