@@ -162,6 +162,9 @@ class Device:
     if buf is self._stage: self._stage = None
     self._free(buf)
 
+  # ---- what the repro recorder logs beside the trace (its records' vendor part)
+  def record_opened(self) -> dict: return {}
+  def wait_record(self) -> dict: return {}
   def cpu_buffers(self) -> list[Buffer]: return [b for b in self.buffers if b.cpu]
   def gpu_written(self, buf: Buffer) -> list[tuple[int, int]]:
     """Byte ranges of a CPU-mapped buffer the GPU (not the CPU) writes: signals, ring read pointers, notifiers."""

@@ -109,13 +109,13 @@ def capture(case: dict, env: dict, workdir: str, timeout: float = 10.0, limit_s:
   import os, subprocess
   from hwrt.errors import HwrtError
   from hwrt.sim.bridge.records import load_jsonl
-  dev = case["device"]
-  sim = dev.startswith("sim:")
+  device = case["device"]
+  sim = device.startswith("sim:")
   spec = os.path.join(workdir, "record-spec.json"); logp = os.path.join(workdir, "record-log.jsonl"); tr = os.path.join(workdir, "trace.jsonl")
-  json.dump({"device": "nv:0" if sim else dev, "schedule": case["schedule"], "iterations": case.get("iterations", 1), "timeout": timeout,
+  json.dump({"device": "nv:0" if sim else device, "schedule": case["schedule"], "iterations": case.get("iterations", 1), "timeout": timeout,
              "log": logp}, open(spec, "w"))
   inner = [sys.executable, "-m", "hwrt.repro.record", spec]
-  if sim: inner = [sys.executable, "-m", "hwrt", "sim-run", "--device", dev, "--"] + inner
+  if sim: inner = [sys.executable, "-m", "hwrt", "sim-run", "--device", device, "--"] + inner
   cmd = [sys.executable, "-m", "hwrt", "trace", "-q", "-o", tr, "--"] + inner
   e = {**os.environ, **env}
   if sim: e["HWRT_SIM_DIR"] = os.path.join(workdir, "sim")
