@@ -28,6 +28,12 @@ COMPUTE_PGM_LO, COMPUTE_PGM_HI, COMPUTE_DISPATCH_SCRATCH_BASE_LO = 0x20C, 0x20D,
 COMPUTE_PGM_RSRC1, COMPUTE_PGM_RSRC2, COMPUTE_RESOURCE_LIMITS, COMPUTE_TMPRING_SIZE = 0x212, 0x213, 0x215, 0x218
 COMPUTE_RESTART_X, COMPUTE_PGM_RSRC3, COMPUTE_USER_DATA_0 = 0x21B, 0x228, 0x240
 COMPUTE_USER_DATA_COUNT = 16
+# COMPUTE_TMPRING_SIZE (sid.h S_00B860_WAVES 11:0, S_00B860_WAVESIZE_GFX11 26:12, in 256-byte units on gfx11); scratch is
+# sized for wave64 lanes even for wave32 kernels (ROCr / tinygrad)
+SCRATCH_ALIGN, SCRATCH_LANES = 256, 64
+def tmpring_size(waves: int, wavesize: int) -> int:
+  assert 0 <= waves < 1 << 12 and 0 <= wavesize < 1 << 15, (waves, wavesize)
+  return waves | (wavesize << 12)
 # COMPUTE_DISPATCH_INITIATOR bits (sid.h S_00B800_*)
 DISPATCH_COMPUTE_SHADER_EN, DISPATCH_FORCE_START_AT_000, DISPATCH_CS_W32_EN = 1 << 0, 1 << 2, 1 << 15
 

@@ -40,6 +40,8 @@ LAUNCHES = {
   "index3d": ("2,2,2", "4,4,4", ["out=u32[512]:zeros"],
               "out == (np.arange(8)[None, None, :] + 10 * np.arange(8)[None, :, None] + 100 * np.arange(8)[:, None, None]).reshape(-1)"),
   "sizes": ("5", "128", ["out=u32[640]:zeros"], "out == 128 * 1000 + 5 * 10 + np.arange(640) % 128 % 7"),
+  "private_array": ("1", "64", ["src=i32[4096]:arange", "out=i32[64]:zeros", "k=i32:5"],
+                    "out == (np.arange(64) * 64 + (np.arange(64) + k) % 64) * ((np.arange(64) + k) % 64) + (np.arange(64) * 64 + k % 64) * (k % 64)"),
   "bitops": ("1", "256", ["a=u32[256]:rand", "out=u32[256]:zeros"],
              "out == np.unpackbits(a.view(np.uint8)).reshape(-1, 32).sum(axis=1) + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8)"
              " + (((a << 3) | (a >> 29)) & 0xffff0000)"),
@@ -76,7 +78,8 @@ class HostMemory:
     a = int(ffi.cast("uintptr_t", self.ring)) + self.pos; self.pos += (n + 255) // 256 * 256; return a, a
   def write(self, cpu, data): ffi.memmove(ffi.cast("char *", cpu), data, len(data))
   def hidden_value(self, kind): return 0
-  def ensure_scratch(self, n): raise InvalidKernelBinary("no scratch here")
+  def ensure_scratch(self, n): self.scratch_per_thread, self.tmpring_size = n, 0x1234
+  def scratch_base_regs(self): return [0x5678, 0]
 
 def sh_regs(words) -> tuple[dict, list]:
   """Walk PM4 type-3 packets: (SET_SH_REG index -> value, [(opcode, payload)]); every header must describe its packet."""
@@ -132,6 +135,9 @@ def test_kernarg_layout_and_hidden_args_match_llvm_readelf(corpus):
     disp = [body for op, body in pkts if op == hw.PACKET3_DISPATCH_DIRECT]
     assert len(disp) == 1 and disp[0][:3] == list(grid) and disp[0][3] & hw.DISPATCH_CS_W32_EN    # clang's gfx1100 default is wave32
     assert [op for op, _ in pkts][-2:] == [hw.PACKET3_DISPATCH_DIRECT, hw.PACKET3_EVENT_WRITE]
+    if p.private:       # architected flat scratch: the dispatch names the base and the ring size; the descriptor enables it
+      assert regs[hw.COMPUTE_TMPRING_SIZE] == 0x1234 and regs[hw.COMPUTE_DISPATCH_SCRATCH_BASE_LO] == 0x5678 and p.rsrc2 & 1, name
+    else: assert regs[hw.COMPUTE_TMPRING_SIZE] == 0 and hw.COMPUTE_DISPATCH_SCRATCH_BASE_LO not in regs
   assert p.lds == 0 and AMDProgram(mem, data, "reduce_lds").lds == 1024
 
 def test_bad_binaries_and_launches_are_bad_input(corpus, tmp_path):

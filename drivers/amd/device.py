@@ -104,6 +104,7 @@ class AMDDevice(Device):
     self.compute = self.sdma = None
     self.doorbells: dict[int, int] = {}
     self.extra_queues: list = []
+    self.scratch_per_thread, self.tmpring_size = 0, 0
     self.scratch = self.event_page = self.queue_event = self.mem_event = self.hw_event = None
     super().__init__(sys, index, name)
 
@@ -250,8 +251,21 @@ class AMDDevice(Device):
     return 0
 
   def ensure_scratch(self, private_bytes: int):
-    raise InvalidKernelBinary(f"the kernel needs {private_bytes} bytes of private (scratch) memory per work-item: "
-                              f"scratch setup is not implemented in the AMD driver yet")
+    """Scratch (private segment) backing for the largest per-work-item need seen so far. gfx11 has architected flat
+    scratch: the dispatch names the base (COMPUTE_DISPATCH_SCRATCH_BASE, address >> 8) and COMPUTE_TMPRING_SIZE the waves
+    and the per-wave size in 256-byte units, sized for every scratch slot of every CU (tinygrad §3.3 step 9)."""
+    per_thread = round_up(private_bytes, hw.SCRATCH_ALIGN // hw.SCRATCH_LANES)
+    if per_thread <= self.scratch_per_thread: return
+    p = self.props
+    slots, se = p.get("max_slots_scratch_cu", 32), max(1, p.get("array_count", 1) // max(1, p.get("simd_arrays_per_engine", 1)))
+    size = round_up(per_thread * hw.SCRATCH_LANES * slots * self.compute_units, PAGE)
+    self.synchronize()
+    if self.scratch is not None: self.free(self.scratch)
+    self.scratch, self.scratch_per_thread = self.alloc(size), per_thread
+    wavesize = -(-hw.SCRATCH_LANES * per_thread // hw.SCRATCH_ALIGN)
+    self.tmpring_size = hw.tmpring_size(min(size // (wavesize * hw.SCRATCH_ALIGN) // se, self.compute_units * slots), wavesize)
+
+  def scratch_base_regs(self) -> list[int]: return [(self.scratch.va >> 8) & 0xFFFFFFFF, self.scratch.va >> 40]
 
   # ---- the contract's vendor part (drivers/base.py)
   def identity(self) -> dict: return identity(self.node, self.index) | {"kfd": f"{self.kfd_version[0]}.{self.kfd_version[1]}"}

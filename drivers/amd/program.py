@@ -81,6 +81,8 @@ class AMDProgram(Program):
     # the enabled user SGPRs in their fixed order, then zeros up to user_sgpr_count (LLVM 19 gives gfx11 kernels 15 user
     # SGPRs whatever they enable: the workgroup ids follow them); COMPUTE_PGM_RSRC2.USER_SGPR loads that many from USER_DATA
     self.user_sgprs, self.user_sgpr_count = [(f, n) for f, n in USER_SGPRS if d[f]], d["user_sgpr_count"]
+    pre = [f for f, _ in self.user_sgprs if f in ("user_sgpr_private_segment_buffer", "user_sgpr_flat_scratch_init")]
+    if pre: raise InvalidKernelBinary(f"{kernel}: {pre[0]} (pre-gfx11 scratch setup) is not supported: gfx11 scratch is architected")
     if sum(n for _, n in self.user_sgprs) > self.user_sgpr_count:
       raise InvalidKernelBinary(f"{kernel}: user_sgpr_count {self.user_sgpr_count} is less than the enabled user SGPRs {self.user_sgprs}")
     self.max_threads = k.metadata.get(".max_flat_workgroup_size", 1024)
@@ -123,10 +125,8 @@ class AMDProgram(Program):
   def user_data(self, kernarg_va: int, dispatch_va: int) -> list[int]:
     out = []
     for f, n in self.user_sgprs:
-      if f == "user_sgpr_private_segment_buffer": out += self.dev.scratch_descriptor(self.wave32)
-      elif f == "user_sgpr_dispatch_ptr": out += [dispatch_va & 0xFFFFFFFF, dispatch_va >> 32]
+      if f == "user_sgpr_dispatch_ptr": out += [dispatch_va & 0xFFFFFFFF, dispatch_va >> 32]
       elif f == "user_sgpr_kernarg_segment_ptr": out += [kernarg_va & 0xFFFFFFFF, kernarg_va >> 32]
-      elif f == "user_sgpr_flat_scratch_init": out += self.dev.flat_scratch_init()
       elif f == "user_sgpr_private_segment_size": out += [self.private]
       else: out += [0] * n        # queue ptr (no amd_queue_t on a PM4 queue), dispatch id
     out += [0] * (self.user_sgpr_count - len(out))

@@ -68,3 +68,9 @@ __kernel void bitops(__global const uint *a, __global uint *out) {
   uint i = GID(x), v = a[i];
   out[i] = __builtin_popcount(v) + (__builtin_clz(v | 1) << 8) + (((v << 3) | (v >> 29)) & 0xffff0000u);
 }
+__kernel void private_array(__global const int *in, __global int *out, int k) {
+  uint t = GID(x);
+  int priv[64];
+  for (int i = 0; i < 64; i++) priv[i] = in[t * 64 + i] * i;
+  out[t] = priv[(t + k) & 63] + priv[k & 63];
+}
