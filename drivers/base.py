@@ -190,7 +190,8 @@ class Device:
 
   def copyout(self, buf: Buffer, nbytes: int | None = None, offset: int = 0) -> bytes:
     nbytes = buf.size - offset if nbytes is None else nbytes
-    if offset < 0 or nbytes < 0 or offset + nbytes > buf.size: raise BadArgument(f"copyout of {nbytes} bytes at {offset} from a {buf.size}-byte buffer")
+    if offset < 0 or nbytes < 0 or offset + nbytes > buf.size:
+      raise BadArgument(f"copyout of {nbytes} bytes at {offset} from a {buf.size}-byte buffer")
     if buf.cpu: self.synchronize(); return bytes(ffi.buffer(ffi.cast("char *", buf.cpu + offset), nbytes))
     st = self._staging(nbytes)
     self.copy(st, buf, nbytes, src_off=offset)

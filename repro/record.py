@@ -112,7 +112,9 @@ def capture(case: dict, env: dict, workdir: str, timeout: float = 10.0, limit_s:
   device = case["device"]
   sim = device.startswith("sim:")
   spec = os.path.join(workdir, "record-spec.json"); logp = os.path.join(workdir, "record-log.jsonl"); tr = os.path.join(workdir, "trace.jsonl")
-  json.dump({"device": "nv:0" if sim else device, "schedule": case["schedule"], "iterations": case.get("iterations", 1), "timeout": timeout,
+  # under `hwrt sim-run` the simulated machine is the host: the recorder opens the vendor's first real device
+  json.dump({"device": device.split(":")[1] + ":0" if sim else device, "schedule": case["schedule"],
+             "iterations": case.get("iterations", 1), "timeout": timeout,
              "log": logp}, open(spec, "w"))
   inner = [sys.executable, "-m", "hwrt.repro.record", spec]
   if sim: inner = [sys.executable, "-m", "hwrt", "sim-run", "--device", device, "--"] + inner

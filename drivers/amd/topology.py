@@ -5,6 +5,7 @@ from hwrt.ioctl.syscalls import Syscalls
 
 TOPOLOGY = "/sys/devices/virtual/kfd/kfd/topology/nodes"
 HEAP_FB_PUBLIC, HEAP_FB_PRIVATE = 1, 2
+VRAM_HEAPS = (HEAP_FB_PUBLIC, HEAP_FB_PRIVATE)
 
 def _props(text: str) -> dict[str, int]:
   out = {}
@@ -34,7 +35,7 @@ def gpu_nodes(sys: Syscalls) -> list[dict]:
     out.append({"node": int(node), "gpu_id": int(gid or 0), "arch": arch, "properties": p,
                 "name": sys.read_text(f"{base}/name").strip() or arch,
                 "pci": f"{p.get('domain', 0):04x}:{loc >> 8:02x}:{(loc >> 3) & 0x1f:02x}.{loc & 7}",
-                "vram_bytes": sum(b.get("size_in_bytes", 0) for b in banks if b.get("heap_type", HEAP_FB_PUBLIC) in (HEAP_FB_PUBLIC, HEAP_FB_PRIVATE))})
+                "vram_bytes": sum(b.get("size_in_bytes", 0) for b in banks if b.get("heap_type", HEAP_FB_PUBLIC) in VRAM_HEAPS)})
   return out
 
 def identity(n: dict, index: int) -> dict:
