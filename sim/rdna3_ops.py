@@ -58,14 +58,15 @@ def raw(b, o, w, t, lanes=True):
 def typed(bits, t):
   """reinterpret raw bits as numpy type t (16-bit types take the low half)"""
   if t in (F16, U16, I16): return bits.astype(U32).astype(U16).view(t) if bits.dtype != U16 else bits.view(t)
-  if t in WIDE: return bits.astype(U64).view(t)
-  return bits.astype(U32).view(t)
+  if t in WIDE: return (bits if bits.dtype == U64 else bits.astype(U64)).view(t)
+  return (bits if bits.dtype == U32 else bits.astype(U32)).view(t)
 
 def tobits(x, t):
   x = np.asarray(x)
   if t in (F16, U16, I16): return x.astype(t).view(U16).astype(U32)
   if t in WIDE: return x.astype(t).view(U64)
-  if t is F32: return x.astype(F32).view(U32)
+  if t is F32: return (x if x.dtype == F32 else x.astype(F32)).view(U32)
+  if x.dtype == U32: return x
   return x.astype(t).view(U32) if x.dtype.itemsize == 4 else x.astype(np.int64).astype(U32) if t is I32 else x.astype(U64).astype(U32)
 
 def src(b, ins, o, w, t, i):
@@ -89,7 +90,8 @@ def wvgpr(b, reg, w, bits, ex=None, wide=False, hi16=None):
   if hi16 is not None:                                                   # 16-bit result into one half, the other kept
     cur = b.V[reg, w]
     bits = (cur & U32(0xFFFF)) | (bits.astype(U32) << U32(16)) if hi16 else (cur & U32(0xFFFF0000)) | (bits.astype(U32) & U32(0xFFFF))
-  b.V[reg, w] = np.where(ex, bits, b.V[reg, w])
+  if hi16 is None and ex.all(): b.V[reg, w] = bits
+  else: b.V[reg, w] = np.where(ex, bits, b.V[reg, w])
 
 def wsgpr(b, reg, w, bits, wide=False):
   if reg == NULL or reg >= 128: return
@@ -303,12 +305,18 @@ def _cndmask(b, ins, w):
 def _carry(op, ci):
   def h(b, ins, w):
     ss = srcs(ins)
-    a, c = raw(b, ss[0], w, U32).astype(np.int64), raw(b, ss[1], w, U32).astype(np.int64)
-    cin = _lanemask_src(b, ins, ss[2] if ci and len(ss) > 2 else None, w).astype(np.int64) if ci else 0
-    r = a + c + cin if op == "add_co" else a - c - cin if op == "sub_co" else c - a - cin
+    a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
+    if op == "subrev_co": a, c = c, a
+    cin = _lanemask_src(b, ins, ss[2] if ci and len(ss) > 2 else None, w) if ci else None
+    if op == "add_co":
+      r = a + c; carry = r < a
+      if cin is not None: r2 = r + cin.astype(U32); carry = carry | (r2 < r); r = r2
+    else:
+      r = a - c; carry = a < c
+      if cin is not None: r2 = r - cin.astype(U32); carry = carry | (r2 > r); r = r2
     ex = b.exec(w)
-    wvgpr(b, dst(ins).value, w, (r & 0xFFFFFFFF).astype(U32), ex)
-    carry = ((r >> 32) != 0) & ex
+    wvgpr(b, dst(ins).value, w, r, ex)
+    carry = np.broadcast_to(carry, ex.shape) & ex
     sd = next((o for o in ins.operands if o.field == "sdst"), None)
     b.set_mask(VCC if sd is None else sreg(sd), w, carry)
   return h

@@ -3,7 +3,7 @@ memory, as on hardware the doorbell write only wakes the MEC) and runs PM4 (comp
 Packet layouts: the gfx11 PM4 spec as tinygrad's pm4_nv / Linux's nvd.h define them, AQL from hsa.h, SDMA from sdma_v6_0
 (sdma_v6_0_0_pkt_open.h). Faults and resets write the lines amdgpu prints (gmc_v11_0.c, amdgpu_job.c, amdgpu_mes.c)."""
 from __future__ import annotations
-import os, threading, time, traceback
+import os, sys, threading, time, traceback
 from hwrt.errors import GPUFault
 from hwrt.helpers import DEBUG
 from hwrt.ioctl import kfd as K
@@ -39,6 +39,9 @@ class GPU:
     self.pending_free: list = []
     self.kernel_timeout_s = float(machine.opts.get("kernel_timeout_s", 10))
     self.errors: list[dict] = []
+    # the program's threads spin on signal memory in Python (tinygrad's HCQ wait); the CP thread takes the GIL back after
+    # every numpy call that released it, so a short switch interval is what keeps a dispatch from waiting on the spinner
+    sys.setswitchinterval(min(sys.getswitchinterval(), float(machine.opts.get("switch_interval_s", 1e-4))))
     self.thread = threading.Thread(target=self._loop, name="hwrt-sim-amd-cp", daemon=True)
     self.thread.start()
 
@@ -195,7 +198,12 @@ class GPU:
     if inj == "hang": self.hang(kfd, q); raise Stall()
     if inj == "fault": raise MMUFault(0xDEAD0000 + 0x1000 * self.launches, False)
     if inj == "drop_signal": q.drop_next = True
+    if os.environ.get("HWRT_SIM_PROFILE"):                   # cProfile every dispatch into that file (the last one wins)
+      import cProfile
+      cProfile.runctx("run()", globals(), {"run": run}, os.environ["HWRT_SIM_PROFILE"]); return
+    t = time.perf_counter()
     run()
+    if os.environ.get("HWRT_SIM_TIMING"): print(f"hwrt-sim: dispatch {self.launches} took {time.perf_counter() - t:.4f} s", flush=True)
 
   # --- AQL (hsa.h packets; read_dispatch_id / write_dispatch_id in the amd_queue_t)
   def _aql(self, kfd, q, vas) -> bool:
