@@ -22,6 +22,7 @@ def _expand(vals32: np.ndarray, kind: str) -> np.ndarray:
 def make(ins):
   n, enc = ins.name, ins.enc
   if enc == "DS": return _ds(ins)
+  if n in ("buffer_gl0_inv", "buffer_gl1_inv", "buffer_wbl2", "buffer_inv"): return lambda b, ins, w: None   # caches: coherent here
   if enc == "MUBUF": return None
   pre = n.split("_", 1)[0]
   rest = n[len(pre) + 1:]

@@ -118,6 +118,7 @@ def _max(a, b): return np.where(np.isnan(a), b, np.where(np.isnan(b), a, np.maxi
 def _med3(a, b, c): return _max(_min(a, b), _min(_max(a, b), c))
 def _ldexp(a, e): return np.ldexp(a.astype(F64), e.astype(I32).clip(-1100, 1100)).astype(a.dtype)
 def _perm(a, b, sel):
+  a, b, sel = np.broadcast_arrays(a, b, sel)
   byts = np.stack([(b >> U32(8 * i)) & U32(255) for i in range(4)] + [(a >> U32(8 * i)) & U32(255) for i in range(4)])
   out = np.zeros(np.broadcast(a, b, sel).shape, U32)
   for i in range(4):
@@ -155,7 +156,7 @@ OPS3 = {   # three-source operations
   "xor3": lambda a, b, c: a ^ b ^ c, "add3": lambda a, b, c: a + b + c, "xad": lambda a, b, c: (a ^ b) + c,
   "max3": lambda a, b, c: _max(_max(a, b), c), "min3": lambda a, b, c: _min(_min(a, b), c), "med3": _med3,
   "perm": _perm, "div_fmas": _fma, "div_fixup": lambda a, b, c: (c.astype(F64) / b.astype(F64)).astype(a.dtype),
-  "fmamk": None, "fmaak": None, "mad_u16": lambda a, b, c: a * b + c, "cndmask": None,
+  "fmamk": None, "fmaak": None, "mad": lambda a, b, c: a * b + c, "cndmask": None,
   "lerp_u8": lambda a, b, c: sum((((((a >> U32(8 * i)) & U32(255)) + ((b >> U32(8 * i)) & U32(255)) + ((c >> U32(8 * i)) & U32(1))) >> U32(1)) & U32(255)) << U32(8 * i) for i in range(4)),
 }
 def _rnd(f): return lambda a: f(a).astype(a.dtype)
@@ -249,6 +250,8 @@ def _valu_fn(base, op, ts):
       return a.astype(tout)
     return _generic(cv, tin, tout, 1)
   if op in ("frexp_exp",): return _generic(OPS1["frexp_exp_i32"], tin, I32, 1)
+  if op == "ldexp": return _ldexp_h(tout)
+  if op in ("mbcnt_lo", "mbcnt_hi"): return _mbcnt(op == "mbcnt_hi")
   if op in ("cndmask",): return _cndmask
   if op in ("add_co", "sub_co", "subrev_co"): return _carry(op, False)
   if op in ("add_co_ci", "sub_co_ci", "subrev_co_ci"): return _carry(op[:-3], True)
@@ -289,6 +292,24 @@ def _generic(fn, tin, tout, n, acc=False):
     hi = None
     if rt in (F16, U16, I16): hi = bool((ins.fields.get("opsel", 0) >> 3) & 1) if ins.enc == "VOP3" else (d.half == "h" if d.half else False)
     wvgpr(b, d.value, w, bits, wide=rt in WIDE, hi16=hi)
+  return h
+
+def _mbcnt(hi):
+  """v_mbcnt_lo/hi_u32_b32: popcount of S0's bits for the lanes below this one (lo: lanes 0-31, hi: 32-63) + S1"""
+  def h(b, ins, w):
+    ss = srcs(ins)
+    a = np.broadcast_to(raw(b, ss[0], w, U32), (b.exec(w).shape[0], 1)).astype(np.uint64)
+    lane = np.arange(b.L, dtype=np.int64) - (32 if hi else 0)
+    below = np.where(lane <= 0, 0, np.where(lane >= 32, 0xFFFFFFFF, (1 << np.clip(lane, 0, 31)) - 1)).astype(np.uint64)
+    bits = np.unpackbits((a & below[None, :]).astype(U32)[..., None].view(np.uint8), axis=-1).sum(axis=-1).astype(U32)
+    wvgpr(b, dst(ins).value, w, bits + raw(b, ss[1], w, U32))
+  return h
+
+def _ldexp_h(t):
+  def h(b, ins, w):
+    ss = srcs(ins)
+    r = _ldexp(src(b, ins, ss[0], w, t, 0), typed(raw(b, ss[1], w, U32), I32))
+    wvgpr(b, dst(ins).value, w, tobits(r, t), hi16=False if t is F16 else None)
   return h
 
 def _lanemask_src(b, ins, o, w):

@@ -5,7 +5,7 @@ import numpy as np
 from hwrt.sim.rdna3_exec import VCC, M0, NULL, EXEC, Unimplemented
 from hwrt.sim.rdna3_ops import raw, wsgpr, sreg, srcs, dst, TYPES, U32, I32, U64, I64, WIDE
 
-def _rd(b, o, w, t): return raw(b, o, w, t, lanes=False).reshape(-1)
+def _rd(b, o, w, t): return raw(b, o, w, t, lanes=False).reshape(-1).copy()     # a copy: the destination may alias a source
 def _nw(b, w): return b.nw if isinstance(w, slice) else len(w)
 
 LOGIC = {"and": lambda a, c: a & c, "or": lambda a, c: a | c, "xor": lambda a, c: a ^ c, "nand": lambda a, c: ~(a & c),
@@ -38,7 +38,7 @@ def make(ins):
     return h
   if ins.enc == "SOPK": return _sopk(ins, op)
   if op in LOGIC or op.endswith("_saveexec") or op in ("not", "mov", "cmov", "brev", "bcnt1_i32", "ff1_i32", "flbit_i32", "abs",
-                                                        "sext_i32", "getpc", "setpc", "swappc", "wqm", "lshl", "lshr", "ashr",
+                                                        "sext", "getpc", "ctz", "clz", "ff1", "flbit", "bcnt1", "setpc", "swappc", "wqm", "lshl", "lshr", "ashr",
                                                         "add", "addc", "sub", "subb", "mul", "mul_hi", "cselect", "min", "max",
                                                         "bfe", "bfm", "lshl1_add", "lshl2_add", "lshl3_add", "lshl4_add",
                                                         "pack_ll", "pack_lh", "pack_hh", "and_saveexec", "absdiff"):
@@ -104,17 +104,17 @@ def _alu(ins, op, t, wide, ts):
     elif op == "pack_lh": r = (v[0] & U32(0xFFFF)) | (v[1] & U32(0xFFFF0000))
     elif op == "pack_hh": r = (v[0] >> U32(16)) | (v[1] & U32(0xFFFF0000))
     elif op == "brev": r = np.array([int(f"{int(x):0{64 if wide else 32}b}"[::-1], 2) for x in v[0]], M)
-    elif op == "bcnt1_i32": r = np.array([bin(int(x)).count("1") for x in v[0]], U32); scc = r != 0
-    elif op == "ff1_i32": r = np.array([(int(x) & -int(x)).bit_length() - 1 if x else 0xFFFFFFFF for x in v[0]], U32)
-    elif op == "flbit_i32": r = np.array([(64 if wide else 32) - int(x).bit_length() if x else 0xFFFFFFFF for x in v[0]], U32)
+    elif op == "bcnt1": r = np.array([bin(int(x)).count("1") for x in v[0]], U32); scc = r != 0
+    elif op in ("ff1", "ctz"): r = np.array([(int(x) & -int(x)).bit_length() - 1 if x else 0xFFFFFFFF for x in v[0]], U32)
+    elif op in ("flbit", "clz"): r = np.array([(64 if wide else 32) - int(x).bit_length() if x else 0xFFFFFFFF for x in v[0]], U32)
     elif op == "abs": r = np.abs(v[0].view(I32)).view(U32); scc = r != 0
-    elif op == "sext_i32": bits = 8 if ts[-1] == "i8" else 16; r = ((v[0] << U32(32 - bits)).view(I32) >> (32 - bits)).view(U32)
+    elif op == "sext": bits = 8 if ts[-1] == "i8" else 16; r = ((v[0] << U32(32 - bits)).view(I32) >> (32 - bits)).view(U32)
     elif op == "getpc": r = np.broadcast_to(U64(b.pc_now + ins.size), (nw,))
     elif op in ("setpc", "swappc"):
       if op == "swappc": wsgpr(b, sreg(d), w, np.full(nw, b.pc_now + ins.size, U64), True)
       return int(v[0][0])
     else: raise Unimplemented(f"unimplemented RDNA3 instruction {ins.name}")
-    if d is not None: wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in ("bcnt1_i32", "ff1_i32", "flbit_i32"))
+    if d is not None: wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in ("bcnt1", "ff1", "flbit", "ctz", "clz"))
     if scc is not None: b.scc[w] = scc
   return h
 

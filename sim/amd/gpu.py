@@ -39,6 +39,7 @@ class GPU:
     self.pending_free: list = []
     self.kernel_timeout_s = float(machine.opts.get("kernel_timeout_s", 10))
     self.errors: list[dict] = []
+    self.executed: set = set()               # every RDNA3 mnemonic any dispatch ran (coverage)
     # the program's threads spin on signal memory in Python (tinygrad's HCQ wait); the CP thread takes the GIL back after
     # every numpy call that released it, so a short switch interval is what keeps a dispatch from waiting on the spinner
     sys.setswitchinterval(min(sys.getswitchinterval(), float(machine.opts.get("switch_interval_s", 1e-4))))
@@ -188,8 +189,8 @@ class GPU:
     local = tuple(max(1, r.get(REG["NUM_THREAD_X"] + i, 1)) for i in range(3))
     scratch = ((r.get(REG["SCRATCH_LO"], 0) | (r.get(REG["SCRATCH_HI"], 0) << 32)) << 8)
     wave32 = bool(initiator & (1 << 15))                       # COMPUTE_DISPATCH_INITIATOR.CS_W32_EN
-    self._launch(kfd, q, lambda: Dispatch(vas, pgm, r.get(REG["RSRC1"], 0), r.get(REG["RSRC2"], 0), user, grid, local,
-                                          wave32, scratch=scratch, deadline=self.kernel_timeout_s).run())
+    self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, pgm, r.get(REG["RSRC1"], 0), r.get(REG["RSRC2"], 0), user,
+                                          grid, local, wave32, scratch=scratch, deadline=self.kernel_timeout_s).run()))
 
   def _launch(self, kfd, q, run) -> None:
     self.launches += 1
@@ -253,8 +254,8 @@ class GPU:
     rsrc1, rsrc2 = int.from_bytes(kd[48:52], "little"), int.from_bytes(kd[52:56], "little")
     props = int.from_bytes(kd[56:58], "little")
     user = user_sgprs_from_kd(props, kernarg, pkt, q.ring)
-    self._launch(kfd, q, lambda: Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
-                                          deadline=self.kernel_timeout_s).run())
+    self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
+                                          deadline=self.kernel_timeout_s).run()))
 
   # --- SDMA (byte-granular rptr/wptr)
   def _sdma(self, kfd, q, vas) -> bool:
