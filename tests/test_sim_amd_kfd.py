@@ -247,3 +247,10 @@ def test_fd_in_another_process_is_ebadf(m):
     os._exit(code)
   _, st = os.waitpid(pid, 0)
   assert os.WEXITSTATUS(st) == errno.EBADF
+
+def test_hwrt_devices_lists_sim_amd():
+  import json, subprocess, sys
+  r = subprocess.run([sys.executable, "-m", "hwrt", "devices", "--json"], capture_output=True, text=True, timeout=120)
+  d = [x for x in json.loads(r.stdout)["devices"] if x["device"] == "sim:amd"]
+  assert d and d[0]["arch"] == "gfx1100" and d[0]["compute_units"] == 96 and d[0]["vram_bytes"] == I.VRAM_BYTES
+  assert d[0]["pci"] == I.PCI_BDF and d[0]["render_node"] == "/dev/dri/renderD128"
