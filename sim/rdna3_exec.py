@@ -56,7 +56,8 @@ class Dispatch:
     tpw = self.local[0] * self.local[1] * self.local[2]
     wpg = -(-tpw // self.L)
     per = max(1, min(nwg, MAX_LANES // (wpg * self.L), (256 << 20) // max(1, self.nvgpr * 4 * wpg * self.L)))
-    for start in range(0, nwg, per): Batch(self, start, min(nwg, start + per)).run()
+    with np.errstate(all="ignore"):                     # NaN/Inf/overflow are results here, not errors (per-thread state)
+      for start in range(0, nwg, per): Batch(self, start, min(nwg, start + per)).run()
     if self.trace is not None:
       with open(os.environ["HWRT_SIM_ITRACE"], "w") as f: f.writelines(f"{p:#x} {n} waves={k} {t * 1e3:.2f} ms\n" for p, n, k, t in self.trace)
     return self.executed

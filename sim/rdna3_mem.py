@@ -64,7 +64,8 @@ def _vmem(ins, load, kind):
   def h(b, ins, w):
     ex = b.exec(w)
     a, space = _addr(b, ins, w)
-    if ins.enc == "FLAT" and (a[ex] >= U64(FLAT_LDS)).any(): raise Unimplemented(f"unimplemented RDNA3 flat LDS/scratch access ({ins.name}) at pc {b.pc_now:#x}")
+    if ins.enc == "FLAT" and (a[ex] >= U64(FLAT_LDS)).any():
+      raise Unimplemented(f"unimplemented RDNA3 flat LDS/scratch access ({ins.name}) at pc {b.pc_now:#x}")
     f = ins.fields
     if space == "scratch":
       widx = np.broadcast_to(_wave_idx(b, w)[:, None], ex.shape)[ex]; lidx = np.broadcast_to(np.arange(b.L), ex.shape)[ex]

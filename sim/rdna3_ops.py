@@ -16,8 +16,6 @@ WIDE = {U64, I64, F64}
 FCONST = {240: 0.5, 241: -0.5, 242: 1.0, 243: -1.0, 244: 2.0, 245: -2.0, 246: 4.0, 247: -4.0, 248: 0.15915494309189535}
 SRC_FIELDS = ("src0", "src1", "src2", "vsrc1", "ssrc0", "ssrc1", "srcx0", "vsrcx1", "srcy0", "vsrcy1")
 
-np.seterr(all="ignore")
-
 # ---------------------------------------------------------------- operand access
 def _const(v: int, t):
   if 128 <= v <= 192: x = v - 128
@@ -104,7 +102,11 @@ def sreg(o) -> int: return o.value + (108 if o.kind == "ttmp" else 0)
 
 # ---------------------------------------------------------------- operation tables
 def _f(x): return x
-def _fma(a, b, c): return (a.astype(F64) * b.astype(F64) + c.astype(F64)).astype(a.dtype) if a.dtype != F64 else np.fma(a, b, c) if hasattr(np, "fma") else a * b + c
+def _fma(a, b, c):
+  """f32/f16: the product is exact in f64, one rounding of the sum there, then to the type (f64: not fused)"""
+  return (a.astype(F64) * b.astype(F64) + c.astype(F64)).astype(a.dtype) if a.dtype != F64 else a * b + c
+def _pair(a, b): return (a.astype(U64) << U64(32)) | b.astype(U64)
+def _byte(a, i): return (a >> U32(8 * i)) & U32(255)
 def _sh(t): return 63 if t in WIDE else 31
 def _bfe(a, off, wd, signed):
   off, wd = off.astype(U32) & U32(31), wd.astype(U32) & U32(31)
@@ -149,15 +151,17 @@ OPS3 = {   # three-source operations
   "fma": _fma, "fmac": _fma, "mad_u32_u24": lambda a, b, c: (a & U32(0xFFFFFF)) * (b & U32(0xFFFFFF)) + c,
   "mad_i32_i24": lambda a, b, c: ((a.view(I32) << 8 >> 8) * (b.view(I32) << 8 >> 8) + c.view(I32)).view(U32),
   "bfe_u32": lambda a, b, c: _bfe(a, b, c, False), "bfe_i32": lambda a, b, c: _bfe(a.view(U32), b.view(U32), c.view(U32), True).view(I32),
-  "bfi": lambda a, b, c: (a & b) | (~a & c), "alignbit": lambda a, b, c: ((((a.astype(U64) << U64(32)) | b.astype(U64)) >> (c.astype(U64) & U64(31))) & U64(0xFFFFFFFF)).astype(U32),
-  "alignbyte": lambda a, b, c: ((((a.astype(U64) << U64(32)) | b.astype(U64)) >> ((c.astype(U64) & U64(3)) * U64(8))) & U64(0xFFFFFFFF)).astype(U32),
+  "bfi": lambda a, b, c: (a & b) | (~a & c),
+  "alignbit": lambda a, b, c: ((_pair(a, b) >> (c.astype(U64) & U64(31))) & U64(0xFFFFFFFF)).astype(U32),
+  "alignbyte": lambda a, b, c: ((_pair(a, b) >> ((c.astype(U64) & U64(3)) * U64(8))) & U64(0xFFFFFFFF)).astype(U32),
   "lshl_add": lambda a, b, c: (a << (b & U32(31))) + c, "add_lshl": lambda a, b, c: (a + b) << (c & U32(31)),
   "lshl_or": lambda a, b, c: (a << (b & U32(31))) | c, "and_or": lambda a, b, c: (a & b) | c, "or3": lambda a, b, c: a | b | c,
   "xor3": lambda a, b, c: a ^ b ^ c, "add3": lambda a, b, c: a + b + c, "xad": lambda a, b, c: (a ^ b) + c,
   "max3": lambda a, b, c: _max(_max(a, b), c), "min3": lambda a, b, c: _min(_min(a, b), c), "med3": _med3,
   "perm": _perm, "div_fmas": _fma, "div_fixup": lambda a, b, c: (c.astype(F64) / b.astype(F64)).astype(a.dtype),
   "fmamk": None, "fmaak": None, "mad": lambda a, b, c: a * b + c, "cndmask": None,
-  "lerp_u8": lambda a, b, c: sum((((((a >> U32(8 * i)) & U32(255)) + ((b >> U32(8 * i)) & U32(255)) + ((c >> U32(8 * i)) & U32(1))) >> U32(1)) & U32(255)) << U32(8 * i) for i in range(4)),
+  "lerp_u8": lambda a, b, c: sum(((((_byte(a, i) + _byte(b, i) + ((c >> U32(8 * i)) & U32(1))) >> U32(1)) & U32(255)) << U32(8 * i))
+                                 for i in range(4)),
 }
 def _rnd(f): return lambda a: f(a).astype(a.dtype)
 OPS1 = {

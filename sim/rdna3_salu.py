@@ -14,6 +14,11 @@ LOGIC = {"and": lambda a, c: a & c, "or": lambda a, c: a | c, "xor": lambda a, c
 CMPS = {"eq": np.equal, "lg": np.not_equal, "ne": np.not_equal, "gt": np.greater, "ge": np.greater_equal, "lt": np.less,
         "le": np.less_equal}
 
+SALU_OPS = {"not", "mov", "cmov", "brev", "abs", "sext", "getpc", "ctz", "clz", "ff1", "flbit", "bcnt1", "setpc", "swappc",
+            "lshl", "lshr", "ashr", "add", "addc", "sub", "subb", "mul", "mul_hi", "cselect", "min", "max", "bfe", "bfm",
+            "lshl1_add", "lshl2_add", "lshl3_add", "lshl4_add", "pack_ll", "pack_lh", "pack_hh", "absdiff"}
+COUNTS = ("bcnt1", "ff1", "flbit", "ctz", "clz")               # 64-bit sources, 32-bit results
+
 def make(ins):
   n = ins.name
   if ins.enc == "SOPP": return _sopp(ins)
@@ -37,11 +42,7 @@ def make(ins):
       b.scc[w] = CMPS[c](a, k)
     return h
   if ins.enc == "SOPK": return _sopk(ins, op)
-  if op in LOGIC or op.endswith("_saveexec") or op in ("not", "mov", "cmov", "brev", "bcnt1_i32", "ff1_i32", "flbit_i32", "abs",
-                                                        "sext", "getpc", "ctz", "clz", "ff1", "flbit", "bcnt1", "setpc", "swappc", "wqm", "lshl", "lshr", "ashr",
-                                                        "add", "addc", "sub", "subb", "mul", "mul_hi", "cselect", "min", "max",
-                                                        "bfe", "bfm", "lshl1_add", "lshl2_add", "lshl3_add", "lshl4_add",
-                                                        "pack_ll", "pack_lh", "pack_hh", "and_saveexec", "absdiff"):
+  if op in LOGIC or op.endswith("_saveexec") or op in SALU_OPS:
     return _alu(ins, op, t, wide, ts)
   return None
 
@@ -87,7 +88,8 @@ def _alu(ins, op, t, wide, ts):
       else: r = ((v[0].astype(U64) * v[1].astype(U64)) >> U64(32)).astype(U32)
     elif op in ("min", "max"):
       a, c = (v[0].view(I32), v[1].view(I32)) if ts[-1] == "i32" else (v[0], v[1])
-      r = (np.minimum(a, c) if op == "min" else np.maximum(a, c)).view(U32) if ts[-1] == "i32" else (np.minimum(a, c) if op == "min" else np.maximum(a, c))
+      r = np.minimum(a, c) if op == "min" else np.maximum(a, c)
+      if ts[-1] == "i32": r = r.view(U32)
       scc = (a < c) if op == "min" else (a > c)
     elif op == "bfe":
       off, wd = v[1] & M(63 if wide else 31), (v[1] >> M(16)) & M(127)
@@ -114,7 +116,8 @@ def _alu(ins, op, t, wide, ts):
       if op == "swappc": wsgpr(b, sreg(d), w, np.full(nw, b.pc_now + ins.size, U64), True)
       return int(v[0][0])
     else: raise Unimplemented(f"unimplemented RDNA3 instruction {ins.name}")
-    if d is not None: wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in ("bcnt1", "ff1", "flbit", "ctz", "clz"))
+    if d is not None:
+      wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in COUNTS)
     if scc is not None: b.scc[w] = scc
   return h
 
