@@ -22,6 +22,7 @@ COUNTS = ("bcnt1", "ff1", "flbit", "ctz", "clz")               # 64-bit sources,
 def make(ins):
   n = ins.name
   if ins.enc == "SOPP": return _sopp(ins)
+  if n.startswith("s_waitcnt_"): return lambda b, ins, w: None             # SOPK s_waitcnt_vscnt & co: in order here
   if ins.enc == "SMEM": return _smem(ins)
   toks = n[2:].split("_")
   ts = [t for t in toks if t in TYPES]

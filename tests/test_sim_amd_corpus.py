@@ -12,7 +12,8 @@ from tests.amd_corpus.build import compile_cl, disasm
 
 R = np.random.default_rng(7)
 KERNELS = ["axpy", "atomics", "lds_scan", "transpose", "int64", "loops", "divide", "fp16", "wmma", "reduce", "fmath", "bits",
-           "bytes", "select"]
+           "bytes", "select", "private"]
+W64 = ("-mwavefrontsize64",)
 
 EXECUTED: set = set()                   # mnemonics run by this module's tests so far (the coverage test runs last)
 
@@ -23,8 +24,8 @@ def rig():
   EXECUTED.update(m.gpu.executed)
   m.close()
 
-def run(b, name, args, grid, local):
-  k = b.load_elf(compile_cl(name, oracle("clang-19")))
+def run(b, name, args, grid, local, extra=()):
+  k = b.load_elf(compile_cl(name, oracle("clang-19"), extra))
   b.dispatch(k, b"".join(struct.pack("<Q", a.va) if hasattr(a, "va") else a for a in args), (grid, 1, 1), (local, 1, 1))
 
 def arr(b, x): return b.upload(np.ascontiguousarray(x).tobytes())
@@ -180,11 +181,43 @@ def test_select(rig):
     y = np.where(np.isnan(x), -1, np.clip(x, 0, 1)).astype(np.float32)
   assert np.array_equal(get(F, n, np.int32), f.astype(np.int32)) and np.array_equal(get(O, n, np.float32), y)
 
+def test_private_memory_is_scratch(rig):
+  m, b = rig; n = 256
+  idx = R.integers(0, 1000, n).astype(np.int32)
+  IN, O = arr(b, idx), out(b, n, np.int32)
+  run(b, "private", [IN, O], n // 64, 64)
+  i = np.arange(n)
+  t = lambda k: k * k + i
+  assert np.array_equal(get(O, n, np.int32), (t(idx % 40) + t((idx * 7) % 40)).astype(np.int32))
+  assert "scratch_store_b32" in m.gpu.executed
+
+@pytest.mark.parametrize("name", ["axpy", "reduce", "select"])
+def test_wave64(rig, name):
+  """the same kernels compiled for wave64 (-mwavefrontsize64): 64-lane EXEC/VCC pairs, s[n:n+1] lane masks"""
+  m, b = rig
+  if name == "axpy":
+    n = 1000; a = R.standard_normal(n).astype(np.float32); c = R.standard_normal(n).astype(np.float32)
+    A, B, C = arr(b, a), arr(b, c), out(b, n, np.float32)
+    run(b, "axpy", [C, A, B, I32(n)], -(-n // 128), 128, W64)
+    assert np.array_equal(get(C, n, np.float32), a * np.float32(2) + c)
+  elif name == "reduce":
+    x = R.integers(-1000, 1000, 256 * 3).astype(np.int32)
+    IN, O = arr(b, x), out(b, 3, np.int32)
+    run(b, "reduce", [IN, O], 3, 256, W64)
+    assert np.array_equal(get(O, 3, np.int32), x.reshape(3, 256).sum(axis=1).astype(np.int32))
+  else:
+    n = 300; x = (R.standard_normal(n) * 2).astype(np.float32); x[0] = np.nan
+    A, O, F = arr(b, x), out(b, n, np.float32), out(b, n, np.int32)
+    run(b, "select", [A, O, F, I32(n)], -(-n // 64), 64, W64)
+    with np.errstate(invalid="ignore"): y = np.where(np.isnan(x), -1, np.clip(x, 0, 1)).astype(np.float32)
+    assert np.array_equal(get(O, n, np.float32), y)
+
 def test_every_corpus_instruction_is_executed(rig):
   """after the tests above: the union of what ran covers every mnemonic llvm-objdump-19 lists (run this module whole)"""
   m, b = rig
   listed = set()
   for k in KERNELS: listed |= set(disasm(compile_cl(k, oracle("clang-19")), oracle("llvm-objdump-19")))
+  for k in ("axpy", "reduce", "select"): listed |= set(disasm(compile_cl(k, oracle("clang-19"), W64), oracle("llvm-objdump-19")))
   missing = sorted(n for n in listed - EXECUTED if not n.startswith("v_dual_"))
   duals = {n for n in EXECUTED if n.startswith("v_dual_")}
   assert not missing, f"corpus instructions never executed: {missing}"
