@@ -35,6 +35,7 @@ def log_mark() -> int:
     with open(kmsg.kmsg_path()) as f: return len(f.readlines())
   except FileNotFoundError: return 0
 def log_since(n: int) -> list[str]:
+  if not os.path.exists(kmsg.kmsg_path()): return []
   with open(kmsg.kmsg_path()) as f: return [l.split(";", 1)[1].rstrip("\n") for l in f.readlines()[n:]]
 
 def axpy(bench):
@@ -206,7 +207,9 @@ def test_mes_queue_churn_bug_resets_every_process(tmp_path):
   log = (tmp_path / "kmsg").read_text()
   assert "amdgpu 0000:03:00.0: amdgpu: MES failed to respond to msg=" in log, log[-2000:]
   assert "GPU reset begin!" in log and "MODE1 reset" in log
-  assert sum("ERR" in o for o in outs) >= 1                           # the message that crossed the line failed (-EIO/-ETIME)
+  assert sum("ERR" in o for o in outs) >= 1, outs                     # the message that crossed the line failed (-EIO/-ETIME)
+  assert sum("DEAD True" in o for o in outs) >= 1, outs                # queues that lived through the churn died in the reset
+  assert all("DEAD True" in o or "ERR" in o for o in outs), outs
   # and without the bug the same churn is fine
   env.pop("HWRT_SIM_BUGS"); d2 = tmp_path / "clean"; d2.mkdir(); env["HWRT_SIM_DIR"] = str(d2)
   outs = [subprocess.run([sys.executable, str(script), "20"], env=env, capture_output=True, text=True, timeout=120).stdout for _ in range(2)]
