@@ -10,6 +10,7 @@ workitem id x | y << 10 | z << 20; EXEC = the wave's live lanes; VGPR count from
 granules). Scheduling: the lowest-PC group of ready waves runs next; s_barrier holds a wave until every live wave of its
 workgroup has arrived (all groups drain to barriers before any is released)."""
 from __future__ import annotations
+import os, time
 import numpy as np
 from hwrt.errors import GPUFault, GPUTimeout
 from hwrt.helpers import Deadline
@@ -17,7 +18,7 @@ from hwrt.sim.memory import MMUFault
 from hwrt.assemblers.rdna3 import decoder as D
 
 VCC, M0, NULL, EXEC = 106, 124, 125, 126
-MAX_LANES = 1 << 18                    # lanes per batch of workgroups (memory bound: VGPRs x lanes x 4 bytes)
+MAX_LANES = 1 << 20                    # lanes per batch of workgroups (memory bound: VGPRs x lanes x 4 bytes)
 
 class Unimplemented(GPUFault):
   what = "GPU fault"
@@ -46,6 +47,7 @@ class Dispatch:
     self.nvgpr = min(256, ((rsrc1 & 0x3F) + 1) * (8 if wave32 else 4))
     self.lds_bytes = ((rsrc2 >> 15) & 0x1FF) * 512
     self.executed: set = set()
+    self.trace = [] if os.environ.get("HWRT_SIM_ITRACE") else None
 
   def run(self) -> set:
     gx, gy, gz = self.grid
@@ -53,9 +55,18 @@ class Dispatch:
     if nwg == 0: return self.executed
     tpw = self.local[0] * self.local[1] * self.local[2]
     wpg = -(-tpw // self.L)
-    per = max(1, min(nwg, MAX_LANES // (wpg * self.L), (64 << 20) // max(1, self.nvgpr * 4 * wpg * self.L)))
-    for start in range(0, nwg, per): Batch(self, start, min(nwg, start + per)).run()
+    per = max(1, min(nwg, MAX_LANES // (wpg * self.L), (256 << 20) // max(1, self.nvgpr * 4 * wpg * self.L)))
+    with np.errstate(all="ignore"):                     # NaN/Inf/overflow are results here, not errors (per-thread state)
+      for start in range(0, nwg, per): Batch(self, start, min(nwg, start + per)).run()
+    if self.trace is not None:
+      with open(os.environ["HWRT_SIM_ITRACE"], "w") as f: f.writelines(f"{p:#x} {n} waves={k} {t * 1e3:.2f} ms\n" for p, n, k, t in self.trace)
     return self.executed
+
+def _contiguous(off: np.ndarray, n: int) -> bool:
+  """lane i at off[0] + i*n (the common unit-stride access); cheap checks first"""
+  k = off.size
+  if k < 64 or int(off[-1]) - int(off[0]) != (k - 1) * n: return False
+  return bool((np.diff(off) == n).all())
 
 class Batch:
   """Waves of workgroups [lo, hi) of a dispatch."""
@@ -85,24 +96,27 @@ class Batch:
     for i in range(3):
       if d.rsrc2 & (1 << (7 + i)): self.S[:, s] = np.repeat(ids[i], wpg); s += 1
     if d.rsrc2 & (1 << 10): self.S[:, s] = tpw; s += 1
-    t = np.arange(wpg * L) % (wpg * L)
-    tid = np.tile(t.reshape(wpg, L), (self.nwg, 1))                    # thread index within the workgroup
+    tid = np.arange(wpg * L).reshape(wpg, L)                           # thread index within the workgroup (one pattern)
     live = tid < tpw
     tx, ty, tz = tid % lx, (tid // lx) % ly, tid // (lx * ly)
-    self.V[0] = np.where(live, tx | (ty << 10) | (tz << 20), 0).astype(np.uint32)
-    self.set_mask(EXEC, slice(None), live)
+    self.V[0].reshape(self.nwg, wpg, L)[:] = np.where(live, tx | (ty << 10) | (tz << 20), 0).astype(np.uint32)
+    self._exw = None
+    self.set_mask(EXEC, slice(None), np.broadcast_to(live, (self.nwg, wpg, L)).reshape(nw, L))
     self.lane_wg = self.wg                                             # (nw,) for LDS addressing
 
   # --- lane masks held in SGPR pairs
   def mask(self, reg: int, w) -> np.ndarray:
-    lo = self.S[w, reg].astype(np.uint64)
-    if self.L == 64: lo = lo | (self.S[w, reg + 1].astype(np.uint64) << np.uint64(32))
-    return ((lo[:, None] >> np.arange(self.L, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+    words = np.ascontiguousarray(self.S[w, reg:reg + self.L // 32])
+    return np.unpackbits(words.view(np.uint8), axis=1, bitorder="little").view(bool)
   def set_mask(self, reg: int, w, m: np.ndarray) -> None:
-    bits = (m.astype(np.uint64) << np.arange(self.L, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
-    self.S[w, reg] = (bits & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    if self.L == 64: self.S[w, reg + 1] = (bits >> np.uint64(32)).astype(np.uint32)
-  def exec(self, w) -> np.ndarray: return self.mask(EXEC, w)
+    packed = np.packbits(np.ascontiguousarray(m, dtype=bool), axis=1, bitorder="little")
+    self.S[w, reg:reg + self.L // 32] = packed.view(np.uint32).reshape(-1, self.L // 32)
+  def exec(self, w) -> np.ndarray:
+    """EXEC as lanes (cached while the EXEC words stay the same)"""
+    words = self.S[:, EXEC:EXEC + self.L // 32]
+    if self._exw is None or not np.array_equal(self._exw, words):
+      self._exw, self._exm = words.copy(), self.mask(EXEC, slice(None))
+    return self._exm if isinstance(w, slice) else self._exm[w]
 
   # --- the scheduler
   def run(self) -> None:
@@ -126,7 +140,9 @@ class Batch:
       if fn is None:
         raise Unimplemented(f"unimplemented RDNA3 instruction {ins.name} at pc {p:#x}", pc=p, instruction=ins.name)
       d.executed.add(ins.name)
+      if d.trace is not None: t0 = time.perf_counter()
       nxt = fn(self, ins, w)
+      if d.trace is not None: d.trace.append((p, ins.name, int(sel.sum()), time.perf_counter() - t0))
       if nxt is None: self.pc[w] = p + ins.size
       else: self.pc[w] = nxt
 
@@ -166,25 +182,41 @@ class Batch:
 
   def load(self, addrs: np.ndarray, n: int) -> np.ndarray:
     """bytes at each address: (N, n) uint8 (n in 1, 2, 4, 8, 12, 16)"""
+    if n % 4 == 0: return self.load_words(addrs, n // 4).view(np.uint8).reshape(addrs.size, n)
     res = np.zeros((addrs.size, n), np.uint8)
     for idx, view, base in self._regions(addrs, n, False):
-      off = (addrs if idx is None else addrs[idx]) - np.uint64(base)
-      off = off.astype(np.int64)
-      if n % 4 == 0 and not (off & 3).any() and view.size % 4 == 0:
-        v32 = view.view(np.uint32)
-        got = np.stack([v32[(off >> 2) + i] for i in range(n // 4)], axis=1).view(np.uint8) if n > 4 else v32[off >> 2].view(np.uint8).reshape(-1, 4)
-      else: got = view[off[:, None] + np.arange(n)]
+      off = ((addrs if idx is None else addrs[idx]) - np.uint64(base)).astype(np.int64)
+      got = view[off[:, None] + np.arange(n)]
       if idx is None: res[:] = got
       else: res[idx] = got
     return res
 
+  def load_words(self, addrs: np.ndarray, dw: int) -> np.ndarray:
+    """dw dwords at each address: (N, dw) uint32"""
+    res = np.empty((addrs.size, dw), np.uint32)
+    for idx, view, base in self._regions(addrs, 4 * dw, False):
+      off = ((addrs if idx is None else addrs[idx]) - np.uint64(base)).astype(np.int64)
+      if _contiguous(off, 4 * dw) and off[0] % 4 == 0 and view.size % 4 == 0:   # lanes read consecutive elements: a slice
+        o = int(off[0]) >> 2
+        got = view.view(np.uint32)[o:o + dw * off.size].reshape(off.size, dw)
+      elif not (off & 3).any() and view.size % 4 == 0:
+        v32 = view.view(np.uint32)
+        got = v32[off >> 2][:, None] if dw == 1 else v32[(off >> 2)[:, None] + np.arange(dw)]
+      else: got = np.ascontiguousarray(view[off[:, None] + np.arange(4 * dw)]).view(np.uint32)
+      if idx is None: res = got
+      else: res[idx] = got
+    return res
+
   def store(self, addrs: np.ndarray, data: np.ndarray) -> None:
-    """data: (N, n) uint8, lanes in order (a later lane wins on the same address, as hardware resolves it)"""
-    n = data.shape[1]
+    """data: (N, n) uint8 or (N, dw) uint32, lanes in order (a later lane wins on the same address, as hardware resolves it)"""
+    n = data.shape[1] * data.itemsize
     for idx, view, base in self._regions(addrs, n, True):
       off = ((addrs if idx is None else addrs[idx]) - np.uint64(base)).astype(np.int64)
       dd = data if idx is None else data[idx]
       if n % 4 == 0 and not (off & 3).any() and view.size % 4 == 0:
-        v32 = view.view(np.uint32); d32 = dd.view(np.uint32).reshape(len(off), n // 4)
-        for i in range(n // 4): v32[(off >> 2) + i] = d32[:, i]
-      else: view[off[:, None] + np.arange(n)] = dd
+        v32 = view.view(np.uint32); d32 = dd if dd.dtype == np.uint32 else np.ascontiguousarray(dd).view(np.uint32)
+        if _contiguous(off, n):
+          o = int(off[0]) >> 2; v32[o:o + off.size * (n // 4)] = d32.reshape(-1)
+        elif n == 4: v32[off >> 2] = d32[:, 0]
+        else: v32[(off >> 2)[:, None] + np.arange(n // 4)] = d32
+      else: view[off[:, None] + np.arange(n)] = np.ascontiguousarray(dd).view(np.uint8).reshape(len(off), n)

@@ -22,6 +22,7 @@ def _expand(vals32: np.ndarray, kind: str) -> np.ndarray:
 def make(ins):
   n, enc = ins.name, ins.enc
   if enc == "DS": return _ds(ins)
+  if n in ("buffer_gl0_inv", "buffer_gl1_inv", "buffer_wbl2", "buffer_inv"): return lambda b, ins, w: None   # caches: coherent here
   if enc == "MUBUF": return None
   pre = n.split("_", 1)[0]
   rest = n[len(pre) + 1:]
@@ -63,7 +64,8 @@ def _vmem(ins, load, kind):
   def h(b, ins, w):
     ex = b.exec(w)
     a, space = _addr(b, ins, w)
-    if space == "global" and (a[ex] >= U64(FLAT_LDS)).any() and ins.enc == "FLAT": raise Unimplemented(f"unimplemented RDNA3 flat LDS/scratch access ({ins.name}) at pc {b.pc_now:#x}")
+    if ins.enc == "FLAT" and (a[ex] >= U64(FLAT_LDS)).any():
+      raise Unimplemented(f"unimplemented RDNA3 flat LDS/scratch access ({ins.name}) at pc {b.pc_now:#x}")
     f = ins.fields
     if space == "scratch":
       widx = np.broadcast_to(_wave_idx(b, w)[:, None], ex.shape)[ex]; lidx = np.broadcast_to(np.arange(b.L), ex.shape)[ex]
@@ -75,10 +77,26 @@ def _vmem(ins, load, kind):
         sc[widx[:, None], lidx[:, None], offs[:, None] + np.arange(n)] = data
         return
     else:
-      if load: data = b.load(a[ex], n)
-      else: b.store(a[ex], _gather_data(b, f["data"], w, ex, n)); return
+      full = ex.all()
+      addrs = a.reshape(-1) if full else a[ex]
+      if load and n >= 4:
+        words = b.load_words(addrs, n // 4)
+        for i in range(n // 4): _put(b, f["vdst"] + i, w, ex, full, words[:, i])
+        return
+      if load: data = b.load(addrs, n)
+      elif n >= 4: b.store(addrs, _gather_words(b, f["data"], w, ex, full, n // 4)); return
+      else: b.store(addrs, _gather_data(b, f["data"], w, ex, n)); return
     _write_loaded(b, f["vdst"], w, ex, data, n, signed, d16, hi)
   return h
+
+def _put(b, reg, w, ex, full, vals):
+  if full: b.V[reg, w] = vals.reshape(ex.shape)
+  else:
+    cur = b.V[reg, w].copy(); cur[ex] = vals; b.V[reg, w] = cur
+
+def _gather_words(b, reg, w, ex, full, dw):
+  if full: return np.stack([b.V[reg + i, w].reshape(-1) for i in range(dw)], axis=1)
+  return np.stack([b.V[reg + i, w][ex] for i in range(dw)], axis=1)
 
 def _gather_data(b, reg, w, ex, n):
   dw = max(1, -(-n // 4))

@@ -16,8 +16,6 @@ WIDE = {U64, I64, F64}
 FCONST = {240: 0.5, 241: -0.5, 242: 1.0, 243: -1.0, 244: 2.0, 245: -2.0, 246: 4.0, 247: -4.0, 248: 0.15915494309189535}
 SRC_FIELDS = ("src0", "src1", "src2", "vsrc1", "ssrc0", "ssrc1", "srcx0", "vsrcx1", "srcy0", "vsrcy1")
 
-np.seterr(all="ignore")
-
 # ---------------------------------------------------------------- operand access
 def _const(v: int, t):
   if 128 <= v <= 192: x = v - 128
@@ -58,14 +56,15 @@ def raw(b, o, w, t, lanes=True):
 def typed(bits, t):
   """reinterpret raw bits as numpy type t (16-bit types take the low half)"""
   if t in (F16, U16, I16): return bits.astype(U32).astype(U16).view(t) if bits.dtype != U16 else bits.view(t)
-  if t in WIDE: return bits.astype(U64).view(t)
-  return bits.astype(U32).view(t)
+  if t in WIDE: return (bits if bits.dtype == U64 else bits.astype(U64)).view(t)
+  return (bits if bits.dtype == U32 else bits.astype(U32)).view(t)
 
 def tobits(x, t):
   x = np.asarray(x)
   if t in (F16, U16, I16): return x.astype(t).view(U16).astype(U32)
   if t in WIDE: return x.astype(t).view(U64)
-  if t is F32: return x.astype(F32).view(U32)
+  if t is F32: return (x if x.dtype == F32 else x.astype(F32)).view(U32)
+  if x.dtype == U32: return x
   return x.astype(t).view(U32) if x.dtype.itemsize == 4 else x.astype(np.int64).astype(U32) if t is I32 else x.astype(U64).astype(U32)
 
 def src(b, ins, o, w, t, i):
@@ -89,7 +88,8 @@ def wvgpr(b, reg, w, bits, ex=None, wide=False, hi16=None):
   if hi16 is not None:                                                   # 16-bit result into one half, the other kept
     cur = b.V[reg, w]
     bits = (cur & U32(0xFFFF)) | (bits.astype(U32) << U32(16)) if hi16 else (cur & U32(0xFFFF0000)) | (bits.astype(U32) & U32(0xFFFF))
-  b.V[reg, w] = np.where(ex, bits, b.V[reg, w])
+  if hi16 is None and ex.all(): b.V[reg, w] = bits
+  else: b.V[reg, w] = np.where(ex, bits, b.V[reg, w])
 
 def wsgpr(b, reg, w, bits, wide=False):
   if reg == NULL or reg >= 128: return
@@ -102,7 +102,11 @@ def sreg(o) -> int: return o.value + (108 if o.kind == "ttmp" else 0)
 
 # ---------------------------------------------------------------- operation tables
 def _f(x): return x
-def _fma(a, b, c): return (a.astype(F64) * b.astype(F64) + c.astype(F64)).astype(a.dtype) if a.dtype != F64 else np.fma(a, b, c) if hasattr(np, "fma") else a * b + c
+def _fma(a, b, c):
+  """f32/f16: the product is exact in f64, one rounding of the sum there, then to the type (f64: not fused)"""
+  return (a.astype(F64) * b.astype(F64) + c.astype(F64)).astype(a.dtype) if a.dtype != F64 else a * b + c
+def _pair(a, b): return (a.astype(U64) << U64(32)) | b.astype(U64)
+def _byte(a, i): return (a >> U32(8 * i)) & U32(255)
 def _sh(t): return 63 if t in WIDE else 31
 def _bfe(a, off, wd, signed):
   off, wd = off.astype(U32) & U32(31), wd.astype(U32) & U32(31)
@@ -116,6 +120,7 @@ def _max(a, b): return np.where(np.isnan(a), b, np.where(np.isnan(b), a, np.maxi
 def _med3(a, b, c): return _max(_min(a, b), _min(_max(a, b), c))
 def _ldexp(a, e): return np.ldexp(a.astype(F64), e.astype(I32).clip(-1100, 1100)).astype(a.dtype)
 def _perm(a, b, sel):
+  a, b, sel = np.broadcast_arrays(a, b, sel)
   byts = np.stack([(b >> U32(8 * i)) & U32(255) for i in range(4)] + [(a >> U32(8 * i)) & U32(255) for i in range(4)])
   out = np.zeros(np.broadcast(a, b, sel).shape, U32)
   for i in range(4):
@@ -146,15 +151,17 @@ OPS3 = {   # three-source operations
   "fma": _fma, "fmac": _fma, "mad_u32_u24": lambda a, b, c: (a & U32(0xFFFFFF)) * (b & U32(0xFFFFFF)) + c,
   "mad_i32_i24": lambda a, b, c: ((a.view(I32) << 8 >> 8) * (b.view(I32) << 8 >> 8) + c.view(I32)).view(U32),
   "bfe_u32": lambda a, b, c: _bfe(a, b, c, False), "bfe_i32": lambda a, b, c: _bfe(a.view(U32), b.view(U32), c.view(U32), True).view(I32),
-  "bfi": lambda a, b, c: (a & b) | (~a & c), "alignbit": lambda a, b, c: ((((a.astype(U64) << U64(32)) | b.astype(U64)) >> (c.astype(U64) & U64(31))) & U64(0xFFFFFFFF)).astype(U32),
-  "alignbyte": lambda a, b, c: ((((a.astype(U64) << U64(32)) | b.astype(U64)) >> ((c.astype(U64) & U64(3)) * U64(8))) & U64(0xFFFFFFFF)).astype(U32),
+  "bfi": lambda a, b, c: (a & b) | (~a & c),
+  "alignbit": lambda a, b, c: ((_pair(a, b) >> (c.astype(U64) & U64(31))) & U64(0xFFFFFFFF)).astype(U32),
+  "alignbyte": lambda a, b, c: ((_pair(a, b) >> ((c.astype(U64) & U64(3)) * U64(8))) & U64(0xFFFFFFFF)).astype(U32),
   "lshl_add": lambda a, b, c: (a << (b & U32(31))) + c, "add_lshl": lambda a, b, c: (a + b) << (c & U32(31)),
   "lshl_or": lambda a, b, c: (a << (b & U32(31))) | c, "and_or": lambda a, b, c: (a & b) | c, "or3": lambda a, b, c: a | b | c,
   "xor3": lambda a, b, c: a ^ b ^ c, "add3": lambda a, b, c: a + b + c, "xad": lambda a, b, c: (a ^ b) + c,
   "max3": lambda a, b, c: _max(_max(a, b), c), "min3": lambda a, b, c: _min(_min(a, b), c), "med3": _med3,
   "perm": _perm, "div_fmas": _fma, "div_fixup": lambda a, b, c: (c.astype(F64) / b.astype(F64)).astype(a.dtype),
-  "fmamk": None, "fmaak": None, "mad_u16": lambda a, b, c: a * b + c, "cndmask": None,
-  "lerp_u8": lambda a, b, c: sum((((((a >> U32(8 * i)) & U32(255)) + ((b >> U32(8 * i)) & U32(255)) + ((c >> U32(8 * i)) & U32(1))) >> U32(1)) & U32(255)) << U32(8 * i) for i in range(4)),
+  "fmamk": None, "fmaak": None, "mad": lambda a, b, c: a * b + c, "cndmask": None,
+  "lerp_u8": lambda a, b, c: sum(((((_byte(a, i) + _byte(b, i) + ((c >> U32(8 * i)) & U32(1))) >> U32(1)) & U32(255)) << U32(8 * i))
+                                 for i in range(4)),
 }
 def _rnd(f): return lambda a: f(a).astype(a.dtype)
 OPS1 = {
@@ -192,9 +199,10 @@ def _class(a, m):
 _CACHE: dict = {}
 
 def handler(ins):
-  h = _CACHE.get(ins.name)
-  if h is None and ins.name not in _CACHE:
-    h = _CACHE[ins.name] = _make(ins)
+  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "")
+  h = _CACHE.get(key)
+  if h is None and key not in _CACHE:
+    h = _CACHE[key] = _make(ins)
   return h
 
 def _types(tokens):
@@ -246,6 +254,8 @@ def _valu_fn(base, op, ts):
       return a.astype(tout)
     return _generic(cv, tin, tout, 1)
   if op in ("frexp_exp",): return _generic(OPS1["frexp_exp_i32"], tin, I32, 1)
+  if op == "ldexp": return _ldexp_h(tout)
+  if op in ("mbcnt_lo", "mbcnt_hi"): return _mbcnt(op == "mbcnt_hi")
   if op in ("cndmask",): return _cndmask
   if op in ("add_co", "sub_co", "subrev_co"): return _carry(op, False)
   if op in ("add_co_ci", "sub_co_ci", "subrev_co_ci"): return _carry(op[:-3], True)
@@ -288,6 +298,24 @@ def _generic(fn, tin, tout, n, acc=False):
     wvgpr(b, d.value, w, bits, wide=rt in WIDE, hi16=hi)
   return h
 
+def _mbcnt(hi):
+  """v_mbcnt_lo/hi_u32_b32: popcount of S0's bits for the lanes below this one (lo: lanes 0-31, hi: 32-63) + S1"""
+  def h(b, ins, w):
+    ss = srcs(ins)
+    a = np.broadcast_to(raw(b, ss[0], w, U32), (b.exec(w).shape[0], 1)).astype(np.uint64)
+    lane = np.arange(b.L, dtype=np.int64) - (32 if hi else 0)
+    below = np.where(lane <= 0, 0, np.where(lane >= 32, 0xFFFFFFFF, (1 << np.clip(lane, 0, 31)) - 1)).astype(np.uint64)
+    bits = np.unpackbits((a & below[None, :]).astype(U32)[..., None].view(np.uint8), axis=-1).sum(axis=-1).astype(U32)
+    wvgpr(b, dst(ins).value, w, bits + raw(b, ss[1], w, U32))
+  return h
+
+def _ldexp_h(t):
+  def h(b, ins, w):
+    ss = srcs(ins)
+    r = _ldexp(src(b, ins, ss[0], w, t, 0), typed(raw(b, ss[1], w, U32), I32))
+    wvgpr(b, dst(ins).value, w, tobits(r, t), hi16=False if t is F16 else None)
+  return h
+
 def _lanemask_src(b, ins, o, w):
   if o is None or o.kind == "text": return b.mask(VCC, w)
   return b.mask(sreg(o), w)
@@ -302,12 +330,18 @@ def _cndmask(b, ins, w):
 def _carry(op, ci):
   def h(b, ins, w):
     ss = srcs(ins)
-    a, c = raw(b, ss[0], w, U32).astype(np.int64), raw(b, ss[1], w, U32).astype(np.int64)
-    cin = _lanemask_src(b, ins, ss[2] if ci and len(ss) > 2 else None, w).astype(np.int64) if ci else 0
-    r = a + c + cin if op == "add_co" else a - c - cin if op == "sub_co" else c - a - cin
+    a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
+    if op == "subrev_co": a, c = c, a
+    cin = _lanemask_src(b, ins, ss[2] if ci and len(ss) > 2 else None, w) if ci else None
+    if op == "add_co":
+      r = a + c; carry = r < a
+      if cin is not None: r2 = r + cin.astype(U32); carry = carry | (r2 < r); r = r2
+    else:
+      r = a - c; carry = a < c
+      if cin is not None: r2 = r - cin.astype(U32); carry = carry | (r2 > r); r = r2
     ex = b.exec(w)
-    wvgpr(b, dst(ins).value, w, (r & 0xFFFFFFFF).astype(U32), ex)
-    carry = ((r >> 32) != 0) & ex
+    wvgpr(b, dst(ins).value, w, r, ex)
+    carry = np.broadcast_to(carry, ex.shape) & ex
     sd = next((o for o in ins.operands if o.field == "sdst"), None)
     b.set_mask(VCC if sd is None else sreg(sd), w, carry)
   return h
@@ -391,6 +425,7 @@ def _vopd(ins):
   hy = _vopd_half(ins.y, ins.y.name)
   if hx is None or hy is None: return None
   def h(b, ins, w):
+    if ins.y.literal is None: ins.y.literal = ins.literal                 # one literal dword serves both halves
     rx, ry = hx[0](b, ins, w), hy[0](b, ins.y, w)
     hx[1](b, ins, w, rx); hy[1](b, ins.y, w, ry)
   return h
@@ -409,6 +444,8 @@ def _vopd_half(ins, name):
       a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
       return np.where(b.mask(VCC, w), c, a)
     vals = [typed(raw(b, o, w, t), t) for o in ss]
+    if opname not in ("fmac", "fmaak", "fmamk", "mov") and len(vals) != 2:
+      raise Unimplemented(f"VOPD half {ins.name} with {len(vals)} sources {[o.field for o in ins.operands]}")
     if opname == "fmac": return tobits(_fma(vals[0], vals[1], typed(b.V[d.value, w], t)), t)
     if opname in ("fmaak", "fmamk"):
       k = typed(np.full((1, 1), ins.literal, U32), t)

@@ -5,7 +5,7 @@ import numpy as np
 from hwrt.sim.rdna3_exec import VCC, M0, NULL, EXEC, Unimplemented
 from hwrt.sim.rdna3_ops import raw, wsgpr, sreg, srcs, dst, TYPES, U32, I32, U64, I64, WIDE
 
-def _rd(b, o, w, t): return raw(b, o, w, t, lanes=False).reshape(-1)
+def _rd(b, o, w, t): return raw(b, o, w, t, lanes=False).reshape(-1).copy()     # a copy: the destination may alias a source
 def _nw(b, w): return b.nw if isinstance(w, slice) else len(w)
 
 LOGIC = {"and": lambda a, c: a & c, "or": lambda a, c: a | c, "xor": lambda a, c: a ^ c, "nand": lambda a, c: ~(a & c),
@@ -14,9 +14,15 @@ LOGIC = {"and": lambda a, c: a & c, "or": lambda a, c: a | c, "xor": lambda a, c
 CMPS = {"eq": np.equal, "lg": np.not_equal, "ne": np.not_equal, "gt": np.greater, "ge": np.greater_equal, "lt": np.less,
         "le": np.less_equal}
 
+SALU_OPS = {"not", "mov", "cmov", "brev", "abs", "sext", "getpc", "ctz", "clz", "ff1", "flbit", "bcnt1", "setpc", "swappc",
+            "lshl", "lshr", "ashr", "add", "addc", "sub", "subb", "mul", "mul_hi", "cselect", "min", "max", "bfe", "bfm",
+            "lshl1_add", "lshl2_add", "lshl3_add", "lshl4_add", "pack_ll", "pack_lh", "pack_hh", "absdiff"}
+COUNTS = ("bcnt1", "ff1", "flbit", "ctz", "clz")               # 64-bit sources, 32-bit results
+
 def make(ins):
   n = ins.name
   if ins.enc == "SOPP": return _sopp(ins)
+  if n.startswith("s_waitcnt_"): return lambda b, ins, w: None             # SOPK s_waitcnt_vscnt & co: in order here
   if ins.enc == "SMEM": return _smem(ins)
   toks = n[2:].split("_")
   ts = [t for t in toks if t in TYPES]
@@ -24,23 +30,20 @@ def make(ins):
   t = TYPES[ts[-1]] if ts else U32
   wide = t in WIDE
   if ins.enc == "SOPC" or (ins.enc == "SOPK" and op.startswith("cmpk")):
-    c = op.split("_")[1]
-    if c not in CMPS: return None
+    c = op.split("_")[1] if "_" in op else ""
+    if c not in CMPS or not ts: return None
     tt = I32 if ts[-1] == "i32" else (U64 if wide else U32)
     def h(b, ins, w):
       ss = srcs(ins)
-      a = _rd(b, ss[0], w, tt)
-      if ins.enc == "SOPK": a, k = _rd(b, dst(ins), w, U32), np.uint32(ins.fields["simm16"]); k = np.int32(np.int16(k)) if tt is I32 else k
-      else: k = _rd(b, ss[1], w, tt)
+      if ins.enc == "SOPK":
+        a, k = _rd(b, dst(ins), w, U32), np.uint32(ins.fields["simm16"])
+        k = np.int32(np.uint16(k).view(np.int16)) if tt is I32 else k
+      else: a, k = _rd(b, ss[0], w, tt), _rd(b, ss[1], w, tt)
       if tt is I32: a, k = np.asarray(a).astype(U32).view(I32), np.asarray(k).astype(np.int64).astype(U32).view(I32) if np.ndim(k) else k
       b.scc[w] = CMPS[c](a, k)
     return h
   if ins.enc == "SOPK": return _sopk(ins, op)
-  if op in LOGIC or op.endswith("_saveexec") or op in ("not", "mov", "cmov", "brev", "bcnt1_i32", "ff1_i32", "flbit_i32", "abs",
-                                                        "sext_i32", "getpc", "setpc", "swappc", "wqm", "lshl", "lshr", "ashr",
-                                                        "add", "addc", "sub", "subb", "mul", "mul_hi", "cselect", "min", "max",
-                                                        "bfe", "bfm", "lshl1_add", "lshl2_add", "lshl3_add", "lshl4_add",
-                                                        "pack_ll", "pack_lh", "pack_hh", "and_saveexec", "absdiff"):
+  if op in LOGIC or op.endswith("_saveexec") or op in SALU_OPS:
     return _alu(ins, op, t, wide, ts)
   return None
 
@@ -86,7 +89,8 @@ def _alu(ins, op, t, wide, ts):
       else: r = ((v[0].astype(U64) * v[1].astype(U64)) >> U64(32)).astype(U32)
     elif op in ("min", "max"):
       a, c = (v[0].view(I32), v[1].view(I32)) if ts[-1] == "i32" else (v[0], v[1])
-      r = (np.minimum(a, c) if op == "min" else np.maximum(a, c)).view(U32) if ts[-1] == "i32" else (np.minimum(a, c) if op == "min" else np.maximum(a, c))
+      r = np.minimum(a, c) if op == "min" else np.maximum(a, c)
+      if ts[-1] == "i32": r = r.view(U32)
       scc = (a < c) if op == "min" else (a > c)
     elif op == "bfe":
       off, wd = v[1] & M(63 if wide else 31), (v[1] >> M(16)) & M(127)
@@ -103,17 +107,18 @@ def _alu(ins, op, t, wide, ts):
     elif op == "pack_lh": r = (v[0] & U32(0xFFFF)) | (v[1] & U32(0xFFFF0000))
     elif op == "pack_hh": r = (v[0] >> U32(16)) | (v[1] & U32(0xFFFF0000))
     elif op == "brev": r = np.array([int(f"{int(x):0{64 if wide else 32}b}"[::-1], 2) for x in v[0]], M)
-    elif op == "bcnt1_i32": r = np.array([bin(int(x)).count("1") for x in v[0]], U32); scc = r != 0
-    elif op == "ff1_i32": r = np.array([(int(x) & -int(x)).bit_length() - 1 if x else 0xFFFFFFFF for x in v[0]], U32)
-    elif op == "flbit_i32": r = np.array([(64 if wide else 32) - int(x).bit_length() if x else 0xFFFFFFFF for x in v[0]], U32)
+    elif op == "bcnt1": r = np.array([bin(int(x)).count("1") for x in v[0]], U32); scc = r != 0
+    elif op in ("ff1", "ctz"): r = np.array([(int(x) & -int(x)).bit_length() - 1 if x else 0xFFFFFFFF for x in v[0]], U32)
+    elif op in ("flbit", "clz"): r = np.array([(64 if wide else 32) - int(x).bit_length() if x else 0xFFFFFFFF for x in v[0]], U32)
     elif op == "abs": r = np.abs(v[0].view(I32)).view(U32); scc = r != 0
-    elif op == "sext_i32": bits = 8 if ts[-1] == "i8" else 16; r = ((v[0] << U32(32 - bits)).view(I32) >> (32 - bits)).view(U32)
+    elif op == "sext": bits = 8 if ts[-1] == "i8" else 16; r = ((v[0] << U32(32 - bits)).view(I32) >> (32 - bits)).view(U32)
     elif op == "getpc": r = np.broadcast_to(U64(b.pc_now + ins.size), (nw,))
     elif op in ("setpc", "swappc"):
       if op == "swappc": wsgpr(b, sreg(d), w, np.full(nw, b.pc_now + ins.size, U64), True)
       return int(v[0][0])
     else: raise Unimplemented(f"unimplemented RDNA3 instruction {ins.name}")
-    if d is not None: wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in ("bcnt1_i32", "ff1_i32", "flbit_i32"))
+    if d is not None:
+      wsgpr(b, sreg(d), w, np.asarray(r).astype(U64) & mask if wide else np.asarray(r), wide and op not in COUNTS)
     if scc is not None: b.scc[w] = scc
   return h
 
@@ -123,7 +128,7 @@ _Exec = _ExecOp()
 
 def _sopk(ins, op):
   def h(b, ins, w):
-    d = dst(ins); k = np.int32(np.int16(ins.fields["simm16"]))
+    d = dst(ins); k = np.int32(np.uint16(ins.fields["simm16"]).view(np.int16))
     nw = _nw(b, w)
     if op == "movk": wsgpr(b, sreg(d), w, np.full(nw, k, np.int64).astype(U32)); return
     if op == "cmovk": wsgpr(b, sreg(d), w, np.where(b.scc[w], U32(k & 0xFFFFFFFF), _rd(b, d, w, U32))); return
@@ -150,7 +155,7 @@ def _sopp(ins):
   c = conds[n]
   def h(b, ins, w):
     p = int(b.pc[w][0]) if not isinstance(w, slice) else b.pc_now
-    tgt = p + 4 + 4 * int(np.int16(ins.fields["simm16"]))
+    tgt = p + 4 + 4 * int(np.uint16(ins.fields["simm16"]).view(np.int16))
     if c is None: return tgt
     return np.where(c(b, w), tgt, p + 4)
   return h

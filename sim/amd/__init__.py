@@ -27,8 +27,10 @@ def _sysfs() -> tuple[dict, dict]:
     f[f"{d}/gpu_id"] = f"{I.GPU_ID if gpu else 0}\n"
     f[f"{d}/name"] = ("gfx1100\n" if gpu else "\n")
     f[f"{d}/properties"] = I.node_properties(gpu)
-    f[f"{d}/mem_banks/0/properties"] = I.mem_bank_properties() if gpu else "heap_type 0\nsize_in_bytes 67108864000\nflags 0\nwidth 64\nmem_clk_max 3200\n"
-    f[f"{d}/io_links/0/properties"] = I.io_link_properties() if gpu else I.io_link_properties().replace("node_from 1\nnode_to 0", "node_from 0\nnode_to 1")
+    cpu_bank = "heap_type 0\nsize_in_bytes 67108864000\nflags 0\nwidth 64\nmem_clk_max 3200\n"
+    f[f"{d}/mem_banks/0/properties"] = I.mem_bank_properties() if gpu else cpu_bank
+    link = I.io_link_properties()
+    f[f"{d}/io_links/0/properties"] = link if gpu else link.replace("node_from 1\nnode_to 0", "node_from 0\nnode_to 1")
     if gpu:
       for i, (lvl, kb) in enumerate(((1, 32), (2, 256), (3, 6144))): f[f"{d}/caches/{i}/properties"] = I.cache_properties(lvl, kb)
   dev = I.PCI_PATH

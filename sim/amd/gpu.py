@@ -3,7 +3,7 @@ memory, as on hardware the doorbell write only wakes the MEC) and runs PM4 (comp
 Packet layouts: the gfx11 PM4 spec as tinygrad's pm4_nv / Linux's nvd.h define them, AQL from hsa.h, SDMA from sdma_v6_0
 (sdma_v6_0_0_pkt_open.h). Faults and resets write the lines amdgpu prints (gmc_v11_0.c, amdgpu_job.c, amdgpu_mes.c)."""
 from __future__ import annotations
-import os, threading, time, traceback
+import os, sys, threading, time, traceback
 from hwrt.errors import GPUFault
 from hwrt.helpers import DEBUG
 from hwrt.ioctl import kfd as K
@@ -18,7 +18,8 @@ DISPATCH_DIRECT, INDIRECT_BUFFER, EVENT_WRITE, COPY_DATA, WRITE_DATA, PRED_EXEC 
 REG = dict(PGM_LO=0x2E0C, PGM_HI=0x2E0D, RSRC1=0x2E12, RSRC2=0x2E13, RSRC3=0x2E28, TMPRING=0x2E18, SCRATCH_LO=0x2E10,
            SCRATCH_HI=0x2E11, START_X=0x2E04, NUM_THREAD_X=0x2E07, USER_DATA_0=0x2E40)
 HDP_FLUSH_REQ, HDP_FLUSH_DONE = 0xE26, 0xE27            # NBIO 4.3 BIF_BX_PF0_GPU_HDP_FLUSH_REQ/DONE
-SDMA_NOP, SDMA_COPY, SDMA_WRITE, SDMA_INDIRECT, SDMA_FENCE, SDMA_TRAP, SDMA_POLL, SDMA_FILL, SDMA_TIMESTAMP, SDMA_GCR = 0, 1, 2, 4, 5, 6, 8, 11, 13, 17
+SDMA_NOP, SDMA_COPY, SDMA_WRITE, SDMA_INDIRECT, SDMA_FENCE, SDMA_TRAP, SDMA_POLL = 0, 1, 2, 4, 5, 6, 8
+SDMA_FILL, SDMA_TIMESTAMP, SDMA_GCR = 11, 13, 17
 AQL_VENDOR, AQL_INVALID, AQL_DISPATCH, AQL_BARRIER_AND, AQL_BARRIER_OR = 0, 1, 2, 3, 5
 RING_NAMES = {"compute": "comp_1.0.0", "aql": "comp_1.0.0", "sdma": "sdma0"}
 WAIT_FN = {0: lambda v, r: True, 1: lambda v, r: v < r, 2: lambda v, r: v <= r, 3: lambda v, r: v == r, 4: lambda v, r: v != r,
@@ -39,6 +40,10 @@ class GPU:
     self.pending_free: list = []
     self.kernel_timeout_s = float(machine.opts.get("kernel_timeout_s", 10))
     self.errors: list[dict] = []
+    self.executed: set = set()               # every RDNA3 mnemonic any dispatch ran (coverage)
+    # the program's threads spin on signal memory in Python (tinygrad's HCQ wait); the CP thread takes the GIL back after
+    # every numpy call that released it, so a short switch interval is what keeps a dispatch from waiting on the spinner
+    sys.setswitchinterval(min(sys.getswitchinterval(), float(machine.opts.get("switch_interval_s", 1e-4))))
     self.thread = threading.Thread(target=self._loop, name="hwrt-sim-amd-cp", daemon=True)
     self.thread.start()
 
@@ -89,8 +94,9 @@ class GPU:
     except MMUFault as f: self.vm_fault(kfd, q, f); return True
     except GPUFault as f: self.queue_error(kfd, q, str(f)); return True
     except Exception as e:                                   # a simulator bug: this queue stops with the reason, others go on
-      if DEBUG: traceback.print_exc()
-      self.queue_error(kfd, q, f"simulator error {type(e).__name__}: {e}"); return True
+      if DEBUG or os.environ.get("HWRT_SIM_TRACEBACK"): traceback.print_exc()
+      tb = traceback.extract_tb(e.__traceback__)[-1]
+      self.queue_error(kfd, q, f"simulator error {type(e).__name__}: {e} ({os.path.basename(tb.filename)}:{tb.lineno})"); return True
 
   # --- PM4
   def _pm4_ring(self, kfd, q, vas) -> bool:
@@ -184,8 +190,8 @@ class GPU:
     local = tuple(max(1, r.get(REG["NUM_THREAD_X"] + i, 1)) for i in range(3))
     scratch = ((r.get(REG["SCRATCH_LO"], 0) | (r.get(REG["SCRATCH_HI"], 0) << 32)) << 8)
     wave32 = bool(initiator & (1 << 15))                       # COMPUTE_DISPATCH_INITIATOR.CS_W32_EN
-    self._launch(kfd, q, lambda: Dispatch(vas, pgm, r.get(REG["RSRC1"], 0), r.get(REG["RSRC2"], 0), user, grid, local,
-                                          wave32, scratch=scratch, deadline=self.kernel_timeout_s).run())
+    self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, pgm, r.get(REG["RSRC1"], 0), r.get(REG["RSRC2"], 0), user,
+                                          grid, local, wave32, scratch=scratch, deadline=self.kernel_timeout_s).run()))
 
   def _launch(self, kfd, q, run) -> None:
     self.launches += 1
@@ -194,7 +200,12 @@ class GPU:
     if inj == "hang": self.hang(kfd, q); raise Stall()
     if inj == "fault": raise MMUFault(0xDEAD0000 + 0x1000 * self.launches, False)
     if inj == "drop_signal": q.drop_next = True
+    if os.environ.get("HWRT_SIM_PROFILE"):                   # cProfile every dispatch into that file (the last one wins)
+      import cProfile
+      cProfile.runctx("run()", globals(), {"run": run}, os.environ["HWRT_SIM_PROFILE"]); return
+    t = time.perf_counter()
     run()
+    if os.environ.get("HWRT_SIM_TIMING"): print(f"hwrt-sim: dispatch {self.launches} took {time.perf_counter() - t:.4f} s", flush=True)
 
   # --- AQL (hsa.h packets; read_dispatch_id / write_dispatch_id in the amd_queue_t)
   def _aql(self, kfd, q, vas) -> bool:
@@ -244,8 +255,8 @@ class GPU:
     rsrc1, rsrc2 = int.from_bytes(kd[48:52], "little"), int.from_bytes(kd[52:56], "little")
     props = int.from_bytes(kd[56:58], "little")
     user = user_sgprs_from_kd(props, kernarg, pkt, q.ring)
-    self._launch(kfd, q, lambda: Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
-                                          deadline=self.kernel_timeout_s).run())
+    self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
+                                          deadline=self.kernel_timeout_s).run()))
 
   # --- SDMA (byte-granular rptr/wptr)
   def _sdma(self, kfd, q, vas) -> bool:

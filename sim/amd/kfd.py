@@ -245,7 +245,7 @@ class KFD:
       slots = (self.event_page.size if self.event_page else K.KFD_SIGNAL_EVENT_LIMIT * 8) // 8
       used = {e.slot for e in self.events.values() if e.slot is not None}
       slot = next((i for i in range(slots) if i not in used), None)
-      if slot is None: return -errno.ENOSPC                                # create_signal_event: "Signal event wasn't created because limit was reached"
+      if slot is None: return -errno.ENOSPC                                # create_signal_event: "... limit was reached"
       ev = Event(slot, t, bool(a.auto_reset), slot)
       self._slots()[slot] = UNSIGNALED
       a.event_page_offset = 0 if self.event_page else (MMAP_TYPE_EVENTS | (I.GPU_ID << MMAP_GPU_ID_SHIFT))
@@ -324,7 +324,8 @@ class KFD:
           if e is None or not e.signaled: continue
           if e.data and e.type == K.KFD_IOC_EVENT_MEMORY:
             md = data[i].memory_exception_data
-            md.gpu_id, md.va, md.failure.NotPresent, md.failure.ReadOnly = I.GPU_ID, e.data["va"], int(e.data["not_present"]), int(e.data["read_only"])
+            md.gpu_id, md.va = I.GPU_ID, e.data["va"]
+            md.failure.NotPresent, md.failure.ReadOnly = int(e.data["not_present"]), int(e.data["read_only"])
             md.ErrorType = 0
           elif e.data and e.type == K.KFD_IOC_EVENT_HW_EXCEPTION:
             hd = data[i].hw_exception_data

@@ -45,8 +45,8 @@ def _message(gpu, msg: str) -> bool:
   ok = _update(step)
   if not ok:
     pre = f"amdgpu {I.PCI_BDF}: amdgpu:"
-    for line in (f"{pre} MES failed to respond to msg={msg}",
-                 f"{pre} failed to {'remove' if msg == 'REMOVE_QUEUE' else 'add'} hardware queue {'from' if msg == 'REMOVE_QUEUE' else 'to'} MES, doorbell=0x1002",
+    what = "remove hardware queue from" if msg == "REMOVE_QUEUE" else "add hardware queue to"
+    for line in (f"{pre} MES failed to respond to msg={msg}", f"{pre} failed to {what} MES, doorbell=0x1002",
                  f"{pre} MES might be in unrecoverable state, issue a GPU reset"):
       kmsg.log(line, prio=3)
     gpu.seen_gen = generation()

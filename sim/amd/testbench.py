@@ -29,6 +29,16 @@ class Bench:
     self.db = sc.mmap(0, 0x2000, _mm.PROT_READ | _mm.PROT_WRITE, _mm.MAP_SHARED, self.kfd, base)
     self.db_off = q.doorbell_offset - base
 
+  def create_queue(self, qtype: int, ring_size: int = 1 << 16):
+    """another queue (SDMA / AQL / PM4): (queue id, ring BO, gart BO with wptr at +56 and rptr at +128, doorbell view)"""
+    ring, gart = self.alloc(ring_size, gtt=True), self.alloc(4096, gtt=True)
+    eop = self.alloc(4096) if qtype != K.KFD_IOC_QUEUE_TYPE_SDMA else None
+    q = self.ioctl(K.AMDKFD_IOC_CREATE_QUEUE, "struct kfd_ioctl_create_queue_args", ring_base_address=ring.va, ring_size=ring.size,
+                   gpu_id=I.GPU_ID, queue_type=qtype, queue_percentage=100, queue_priority=7, write_pointer_address=gart.va + 56,
+                   read_pointer_address=gart.va + 128, eop_buffer_address=eop.va if eop else 0, eop_buffer_size=4096 if eop else 0)
+    db = np.frombuffer(ffi.buffer(ffi.cast("char *", self.db + (q.doorbell_offset - (q.doorbell_offset & ~0x1FFF))), 8), np.uint64)
+    return q.queue_id, ring, gart, db
+
   def ioctl(self, req, ctype, **kw):
     a = ffi.new(ctype + " *")
     for k, v in kw.items(): setattr(a, k, v)
@@ -92,7 +102,7 @@ class Bench:
     entry = bo.va + kd_off + struct.unpack_from("<q", kd, 16)[0]
     rsrc1, rsrc2 = struct.unpack_from("<II", kd, 48)
     props = struct.unpack_from("<H", kd, 56)[0]
-    return dict(bo=bo, entry=entry, rsrc1=rsrc1, rsrc2=rsrc2, props=props, lds=struct.unpack_from("<I", kd, 0)[0],
+    return dict(bo=bo, entry=entry, kd_va=bo.va + kd_off, rsrc1=rsrc1, rsrc2=rsrc2, props=props, lds=struct.unpack_from("<I", kd, 0)[0],
                 kernarg_size=struct.unpack_from("<I", kd, 8)[0])
 
   def submit(self, words):
