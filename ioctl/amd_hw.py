@@ -34,6 +34,13 @@ SCRATCH_ALIGN, SCRATCH_LANES = 256, 64
 def tmpring_size(waves: int, wavesize: int) -> int:
   assert 0 <= waves < 1 << 12 and 0 <= wavesize < 1 << 15, (waves, wavesize)
   return waves | (wavesize << 12)
+# COMPUTE_PGM_RSRC2.LDS_SIZE (bits 23:15) in 128-dword granules (Mesa ac_gpu_info lds_encode_granularity, GFX7+): LLVM leaves it
+# 0 in the kernel descriptor and the dispatcher sets it from the group segment size (ROCr / the CP for AQL, tinygrad for PM4)
+RSRC2_LDS_SHIFT, RSRC2_LDS_BITS, LDS_GRANULE = 15, 9, 512
+def rsrc2_with_lds(rsrc2: int, lds_bytes: int) -> int:
+  g = max((rsrc2 >> RSRC2_LDS_SHIFT) & ((1 << RSRC2_LDS_BITS) - 1), -(-lds_bytes // LDS_GRANULE))
+  assert g < 1 << RSRC2_LDS_BITS, lds_bytes
+  return (rsrc2 & ~(((1 << RSRC2_LDS_BITS) - 1) << RSRC2_LDS_SHIFT)) | (g << RSRC2_LDS_SHIFT)
 # COMPUTE_DISPATCH_INITIATOR bits (sid.h S_00B800_*)
 DISPATCH_COMPUTE_SHADER_EN, DISPATCH_FORCE_START_AT_000, DISPATCH_CS_W32_EN = 1 << 0, 1 << 2, 1 << 15
 

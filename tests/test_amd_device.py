@@ -13,11 +13,6 @@ from hwrt.assemblers.rdna3 import assemble_to_container
 
 amd_gpu = pytest.mark.skipif(not has_gpu("amd"), reason="no AMD GPU on this machine (/dev/kfd missing)")
 DEVICES = ["sim:amd", pytest.param("amd:0", marks=amd_gpu)]
-# kernels whose RDNA3 instructions sim:amd does not execute yet (reported to the simulator's owner): the launch must then
-# fail as one clear GPU fault naming the simulator's gap, and the device must go on working
-SIM_GAPS = {"matmul", "hist", "reduce_lds", "dot_atomic"}
-# ... and whose result sim:amd gets wrong without a fault (scratch: private_array reads back 25 where 50 is due): run on amd:0 only
-SIM_WRONG = {"private_array"}
 HANG = """.text
 .p2align 8
 hang:
@@ -67,16 +62,10 @@ def test_identity(dev):
   assert dev.kfd_version >= (1, 14) and dev.apertures["gpuvm_limit"] > dev.apertures["gpuvm_base"]
 
 def test_corpus_through_the_python_api(dev, corpus):
-  data, done = open(corpus, "rb").read(), []
+  data = open(corpus, "rb").read()
   for name in LAUNCHES:
-    if dev.name.startswith("sim") and name in SIM_WRONG: continue
-    if dev.name.startswith("sim") and name in SIM_GAPS:
-      try: ok, why = run_case(dev, data, name)
-      except GPUFault as e: assert "simulator error" in str(e) or "unimplemented" in str(e), e.line(); continue
-    else: ok, why = run_case(dev, data, name)
+    ok, why = run_case(dev, data, name)
     assert ok, f"{name}: {why}"
-    done.append(name)
-  assert len(done) >= 12, done
 
 def test_scratch_is_sized_from_the_topology(dev, corpus):
   """private_array needs 260 bytes per work-item: per lane rounded to 4, 64 lanes x max_slots_scratch_cu x CUs; TMPRING's
@@ -181,7 +170,7 @@ def test_hwrt_launch_corpus_on_sim_amd(corpus, tmp_path):
   junk = tmp_path / "junk.hsaco"; junk.write_bytes(b"\x7fELF" + bytes(100))
   r = _hwrt("launch", str(junk), "--device", "sim:amd")
   assert r.returncode == 2 and "invalid kernel binary" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-  for name in [n for n in LAUNCHES if n not in SIM_GAPS | SIM_WRONG and n != "vadd"]:
+  for name in [n for n in LAUNCHES if n != "vadd"]:
     g, b, specs, check = LAUNCHES[name]
     r = _hwrt("launch", corpus, "--device", "sim:amd", "--kernel", name, "--grid", g, "--block", b, *sum((["--arg", s] for s in specs), []),
               "--check", check, "--json")

@@ -32,8 +32,8 @@ LAUNCHES = {
   "matmul": ("2,2", "16,16", ["A=f32[1024]:rand", "B=f32[1024]:rand", "C=f32[1024]:zeros", "n=u32:32"],
              "C == (A.reshape(32, 32) @ B.reshape(32, 32)).reshape(-1)"),
   "hist": ("4", "256", ["data=u32[1000]:rand", "bins=u32[16]:zeros", "n=u32:1000"], "bins == np.bincount(data & 15, minlength=16)"),
-  "reduce_lds": ("4", "256", ["src=f32[1024]:rand", "out=f32[4]:zeros"], "out == src.reshape(4, 256).sum(axis=1)"),
-  "dot_atomic": ("2", "256", ["a=i32[512]:arange", "b=i32[512]:arange", "out=i32[1]:zeros"], "out == np.sum(a * b)"),
+  "reduce_lds": ("4", "256", ["src=f32[1024]:rand", "out=f32[4]:zeros"], "out == src.reshape(4, 256) @ np.ones(256, np.float32)"),
+  "dot_atomic": ("2", "256", ["a=i32[512]:arange", "b=i32[512]:arange", "out=i32[1]:zeros"], "out[0] == np.sum(a * b)"),
   "umax8": ("1", "256", ["a=u8[256]:rand", "b=u8[256]:rand", "c=u8[256]:zeros"], "c == np.maximum(a, b)"),
   "dadd": ("1", "256", ["a=f64[256]:rand", "b=f64[256]:rand", "c=f64[256]:zeros"], "c == a * 0.5 + b"),
   "to_half": ("1", "256", ["x=f32[256]:rand", "h=f16[256]:zeros"], "h == (x * 2).astype(np.float16)"),
@@ -43,7 +43,7 @@ LAUNCHES = {
   "private_array": ("1", "64", ["src=i32[4096]:arange", "out=i32[64]:zeros", "k=i32:5"],
                     "out == (np.arange(64) * 64 + (np.arange(64) + k) % 64) * ((np.arange(64) + k) % 64) + (np.arange(64) * 64 + k % 64) * (k % 64)"),
   "bitops": ("1", "256", ["a=u32[256]:rand", "out=u32[256]:zeros"],
-             "out == np.unpackbits(a.view(np.uint8)).reshape(-1, 32).sum(axis=1) + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8)"
+             "out == np.unpackbits(a.view(np.uint8)).reshape(-1, 32) @ np.ones(32, np.uint32) + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8)"
              " + (((a << 3) | (a >> 29)) & 0xffff0000)"),
 }
 
@@ -55,11 +55,12 @@ def corpus(tmp_path_factory) -> str:
   return out
 
 def readelf_args(path: str) -> dict:
-  """{kernel: [(offset, size, value_kind)]} from llvm-readelf-19 --notes (the YAML of the AMDGPU metadata note)."""
+  """({kernel: [(offset, size, value_kind)]}, the kernels' metadata maps) from llvm-readelf-19 --notes (the note's YAML)."""
   import yaml
   text = subprocess.run([oracle("llvm-readelf-19"), "--notes", path], capture_output=True, text=True, check=True).stdout
   meta = yaml.safe_load(text[text.index("---\n") + 4:text.rindex("\n...")])
-  return {k[".name"]: [(a[".offset"], a[".size"], a[".value_kind"]) for a in k.get(".args", [])] for k in meta["amdhsa.kernels"]}
+  ks = meta["amdhsa.kernels"]
+  return {k[".name"]: [(a[".offset"], a[".size"], a[".value_kind"]) for a in k.get(".args", [])] for k in ks}, ks
 
 class HostMemory:
   """The memory half of a device served from host memory (GPU VA = host address): enough for AMDProgram to lay out a
@@ -105,8 +106,8 @@ def test_corpus_has_at_least_12_kernels_all_in_the_table(corpus):
 def test_kernarg_layout_and_hidden_args_match_llvm_readelf(corpus):
   """Every kernel: explicit arguments where the metadata puts them, hidden block counts / group sizes / grid dims filled,
   the PM4 dispatch pointing at the code, kernargs and (when asked for) the dispatch packet."""
-  data, ref, mem = open(corpus, "rb").read(), readelf_args(corpus), HostMemory()
-  assert set(ref) == set(LAUNCHES)
+  data, (ref, meta), mem = open(corpus, "rb").read(), readelf_args(corpus), HostMemory()
+  assert set(ref) == set(LAUNCHES) and any(m[".group_segment_fixed_size"] for m in meta)
   for name, (g, b, specs, _) in LAUNCHES.items():
     p = AMDProgram(mem, data, name)
     grid, block = tuple(int(x) for x in (g + ",1,1").split(",")[:3]), tuple(int(x) for x in (b + ",1,1").split(",")[:3])
@@ -131,6 +132,8 @@ def test_kernarg_layout_and_hidden_args_match_llvm_readelf(corpus):
         x * y for x, y in zip(grid, block)] and int.from_bytes(pk[40:48], "little") == kptr and int.from_bytes(pk[32:40], "little") == p.kd_va
     assert (regs[hw.COMPUTE_PGM_LO] | regs[hw.COMPUTE_PGM_HI] << 32) << 8 == p.entry, name
     assert (regs[hw.COMPUTE_PGM_RSRC1], regs[hw.COMPUTE_PGM_RSRC2]) == (p.rsrc1, p.rsrc2)
+    lds = [m[".group_segment_fixed_size"] for m in meta if m[".name"] == name][0]
+    assert (p.rsrc2 >> 15 & 0x1FF) * 512 >= lds and (p.rsrc2 & ~(0x1FF << 15)) == (p.kernel.descriptor["compute_pgm_rsrc2"] & ~(0x1FF << 15))
     assert [regs[hw.COMPUTE_NUM_THREAD_X + i] for i in range(3)] == list(block)
     disp = [body for op, body in pkts if op == hw.PACKET3_DISPATCH_DIRECT]
     assert len(disp) == 1 and disp[0][:3] == list(grid) and disp[0][3] & hw.DISPATCH_CS_W32_EN    # clang's gfx1100 default is wave32

@@ -77,7 +77,8 @@ class AMDProgram(Program):
     self.lds, self.private = d["group_segment_fixed_size"], d["private_segment_fixed_size"]
     if self.lds > dev.lds_bytes: raise InvalidKernelBinary(f"{kernel} needs {self.lds} bytes of LDS, the device has {dev.lds_bytes}")
     self.wave32 = bool(d["wavefront_size32"])
-    self.rsrc1, self.rsrc2, self.rsrc3 = d["compute_pgm_rsrc1"], d["compute_pgm_rsrc2"], d["compute_pgm_rsrc3"]
+    self.rsrc1, self.rsrc3 = d["compute_pgm_rsrc1"], d["compute_pgm_rsrc3"]
+    self.rsrc2 = hw.rsrc2_with_lds(d["compute_pgm_rsrc2"], self.lds)       # the LDS the workgroup gets is the dispatcher's to set
     # the enabled user SGPRs in their fixed order, then zeros up to user_sgpr_count (LLVM 19 gives gfx11 kernels 15 user
     # SGPRs whatever they enable: the workgroup ids follow them); COMPUTE_PGM_RSRC2.USER_SGPR loads that many from USER_DATA
     self.user_sgprs, self.user_sgpr_count = [(f, n) for f, n in USER_SGPRS if d[f]], d["user_sgpr_count"]
