@@ -182,6 +182,13 @@ def test_hwrt_launch_rdna3_assembly_on_the_fly(tmp_path):
   r = _hwrt("launch", str(src), "--device", "sim:amd", "--grid", "1", "--block", "256", "--arg", "p=u32[200]:arange", "--arg", "n=u32:200",
             "--check", "p == np.arange(200) + 1", "--json")
   assert r.returncode == 0 and json.loads(r.stdout)["check"] is True, r.stderr
+  r = _hwrt("launch", str(src), "--device", "sim:amd", "--grid", "1", "--block", "64", "--arg", "p=u64:0xdead0000", "--arg", "n=u32:64")
+  err = r.stderr.strip().splitlines()
+  assert r.returncode == 1 and len(err) == 1 and "GPU fault" in err[0] and "memory access fault at 0xdead0000" in err[0], r.stderr
+  assert "vmid" in err[0] and "client" in err[0]
+  hang = tmp_path / "hang.s"; hang.write_text(HANG)
+  r = _hwrt("launch", str(hang), "--device", "sim:amd", "--timeout", "1")
+  assert r.returncode == 1 and "GPU timeout" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
   bad = tmp_path / "bad.s"; bad.write_text(".text\nk:\n  v_bogus v0\n")
   r = _hwrt("launch", str(bad), "--device", "sim:amd")
   assert r.returncode == 2 and "assembler error" in r.stderr and "Traceback" not in r.stderr
