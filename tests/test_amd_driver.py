@@ -54,13 +54,23 @@ def corpus(tmp_path_factory) -> str:
   subprocess.run([oracle("clang-19"), *CLANG_FLAGS, CORPUS, "-o", out], check=True, capture_output=True)
   return out
 
-def readelf_args(path: str) -> dict:
-  """({kernel: [(offset, size, value_kind)]}, the kernels' metadata maps) from llvm-readelf-19 --notes (the note's YAML)."""
-  import yaml
+def readelf_args(path: str) -> tuple[dict, list]:
+  """({kernel: [(offset, size, value_kind)]}, [each kernel's top-level fields]) from llvm-readelf-19 --notes: the metadata
+  note as YAML, read line by line (kernels are '  - ' items of amdhsa.kernels, their arguments '      - ' items of .args)."""
   text = subprocess.run([oracle("llvm-readelf-19"), "--notes", path], capture_output=True, text=True, check=True).stdout
-  meta = yaml.safe_load(text[text.index("---\n") + 4:text.rindex("\n...")])
-  ks = meta["amdhsa.kernels"]
-  return {k[".name"]: [(a[".offset"], a[".size"], a[".value_kind"]) for a in k.get(".args", [])] for k in ks}, ks
+  kernels, cur, arg, section = [], None, None, None
+  for line in text[text.index("amdhsa.kernels:"):].splitlines()[1:]:
+    if not line.startswith("  "): break                               # the next top-level key (amdhsa.target, ...)
+    ind = len(line) - len(line.lstrip(" -"))
+    key, _, val = line.strip(" -").partition(":")
+    val = val.strip().strip("'")
+    if line.startswith("  - "): cur = {"args": []}; kernels.append(cur)
+    if ind == 4: section, arg = key, None; cur[key] = int(val) if val.isdigit() else val
+    elif section == ".args" and ind == 8:
+      if line.startswith("      - "): arg = {}; cur["args"].append(arg)
+      arg[key] = int(val) if val.isdigit() else val
+  ks = [{k: v for k, v in c.items() if k != "args"} for c in kernels]
+  return {c[".name"]: [(a[".offset"], a[".size"], a[".value_kind"]) for a in c["args"]] for c in kernels}, ks
 
 class HostMemory:
   """The memory half of a device served from host memory (GPU VA = host address): enough for AMDProgram to lay out a
