@@ -43,8 +43,8 @@ LAUNCHES = {
   "private_array": ("1", "64", ["src=i32[4096]:arange", "out=i32[64]:zeros", "k=i32:5"],
                     "out == (np.arange(64) * 64 + (np.arange(64) + k) % 64) * ((np.arange(64) + k) % 64) + (np.arange(64) * 64 + k % 64) * (k % 64)"),
   "bitops": ("1", "256", ["a=u32[256]:rand", "out=u32[256]:zeros"],
-             "out == np.unpackbits(a.view(np.uint8)).reshape(-1, 32) @ np.ones(32, np.uint32) + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8)"
-             " + (((a << 3) | (a >> 29)) & 0xffff0000)"),
+             "out == np.unpackbits(a.view(np.uint8)).reshape(-1, 32) @ np.ones(32, np.uint32)"
+             " + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8) + (((a << 3) | (a >> 29)) & 0xffff0000)"),
 }
 
 @pytest.fixture(scope="session")
