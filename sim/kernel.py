@@ -2,7 +2,7 @@
 simulated machine and everything else to the host.
 
   from hwrt.sim.kernel import machine
-  m = machine("nv")                 # this process's simulated NVIDIA machine (H100 unless gpu="a100" / "l40" / "b200")
+  m = machine("nv")                 # this process's simulated NVIDIA machine (H100 unless gpu="ga102" / "ad102" / "gb202")
   sc = m.syscalls                   # a hwrt.ioctl.syscalls.Syscalls: give it to the driver instead of HOST
   ...
   m.close()                         # stops the GPU thread, frees everything (also done at interpreter exit)
@@ -102,7 +102,7 @@ _machines: dict = {}
 _lock = threading.Lock()
 
 def new_machine(kind: str = "nv", **opts):
-  """A fresh simulated machine (not shared); the caller closes it. opts (nv): gpu ('h100' default, 'a100', 'l40', 'b200'),
+  """A fresh simulated machine (not shared); the caller closes it. opts (nv): gpu ('gh100' default, 'ga102', 'ad102', 'gb202', ...),
   vram (bytes), plan (hwrt.sim.faults.FaultPlan; default from the environment), executor (stand-in SASS executor),
   inflight_ms (free-in-flight window, default 50), kernel_timeout_s, driver_version."""
   if kind != "nv": raise BadArgument(f"no simulated machine of kind {kind!r} (have {', '.join(KINDS)})")
@@ -112,9 +112,12 @@ def new_machine(kind: str = "nv", **opts):
   return m
 
 def machine(kind: str = "nv", **opts):
-  """This process's simulated machine of that kind (created on first use with opts; later opts are ignored)."""
+  """This process's simulated machine of that kind and board (created on first use with opts; later opts are ignored).
+  The board is opts' gpu, else HWRT_SIM_GPU (what `hwrt sim-run --device sim:nv:<chip>` sets), else the default."""
+  gpu = opts.pop("gpu", None) or os.environ.get("HWRT_SIM_GPU") or None
+  if gpu: opts["gpu"] = gpu
   with _lock:
-    key = (kind, os.getpid())
+    key = (kind, gpu, os.getpid())
     m = _machines.get(key)
     if m is None or getattr(m, "closed", False):
       m = _machines[key] = new_machine(kind, **opts)

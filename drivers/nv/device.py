@@ -145,8 +145,8 @@ class NVDevice:
     self.chip = chip_for(self.classes, arch)
     self.compute_cls, self.dma_cls = getattr(nv, self.chip.compute), getattr(nv, self.chip.dma)
     self.gpfifo_cls, self.usermode_cls = getattr(nv, self.chip.gpfifo), getattr(nv, self.chip.usermode)
-    self.qmd_version = {"ampere": "V03_00", "ada": "V03_00", "hopper": "V04_00", "blackwell": "V05_00"}[self.chip.gen]
-    self.param_base = {"ampere": 0x160, "ada": 0x160, "hopper": 0x210, "blackwell": 0x380}[self.chip.gen]
+    self.gen = hw.GENERATIONS[self.chip.gen]          # QMD version, bank-0 layout (ioctl/nv_hw_gen.txt)
+    self.qmd_version, self.param_base = self.gen.qmd, self.gen.param_base
     nm = rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GPU_GET_NAME_STRING, new("NV2080_CTRL_GPU_GET_NAME_STRING_PARAMS", gpuNameStringFlags=0), "GET_NAME_STRING")
     self.gpu_name = bytes(ffi.buffer(nm.gpuNameString.ascii)).split(b"\0")[0].decode(errors="replace")
     self._gr_info()
@@ -177,7 +177,8 @@ class NVDevice:
                     grInfoList=int(ffi.cast("uintptr_t", lst))), "GR_GET_INFO")
     self.gr = {k: lst[i].data for i, k in enumerate(idx)}
     v = self.gr["sm_version"]
-    self.arch = f"sm_{(v >> 8) & 0xff}{v & 0xf}"
+    self.arch = hw.sm_arch(v)
+    self.sass_version = ((v & 0xF00) >> 4) | (v & 0xF)     # QMD SASS_VERSION (tinygrad ops_nv.py: 0x86, 0x89, 0x90, 0xA4)
     # litter values describe the full die (GH100: 8 x 9 x 2 = 144); the enabled SMs are the TPC masks' popcount x SM/TPC
     gpcs = self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_GPC_MASK, new("NV2080_CTRL_GR_GET_GPC_MASK_PARAMS"), "GR_GET_GPC_MASK").gpcMask
     tpcs = sum(bin(self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_TPC_MASK, new("NV2080_CTRL_GR_GET_TPC_MASK_PARAMS", gpcId=g),

@@ -70,9 +70,11 @@ class NVProgram:
   def cbank0(self, args, grid, block) -> bytes:
     if len(args) != len(self.params):
       raise BadArgument(f"{self.name} takes {len(self.params)} parameters, got {len(args)}")
-    cb = bytearray(round_up(self.param_base + self.param_size, 16))
+    g = self.dev.gen                                  # this generation's bank-0 layout (ioctl/nv_hw_gen.txt)
+    cb = bytearray(max(round_up(self.param_base + self.param_size, 16), g.cb0_min_bytes))
     struct.pack_into("<3I3I", cb, hw.CB0_BLOCK_DIM, *block, *grid)
-    struct.pack_into("<QQI", cb, hw.CB0_SHARED_WINDOW, SHARED_WINDOW, LOCAL_WINDOW, hw.CB0_STACK_INIT)
+    struct.pack_into("<QQ", cb, g.cb0_shared_window, SHARED_WINDOW, LOCAL_WINDOW)
+    struct.pack_into("<Q" if g.cb0_stack_bytes == 8 else "<I", cb, g.cb0_stack, hw.CB0_STACK_INIT)
     for i, ((off, size), a) in enumerate(zip(self.params, args)):
       cb[self.param_base + off:self.param_base + off + size] = param_bytes(a, size, f"{self.name} parameter {i}")
     return bytes(cb)
@@ -97,32 +99,37 @@ def param_bytes(a, size: int, what: str) -> bytes:
   if len(b) != size: raise BadArgument(f"{what} is {size} bytes, the argument is {len(b)}")
   return b
 
+def _cbank_fields(ver: str, banks: dict) -> dict:
+  """Constant-buffer bindings as the QMD version names them: full addresses on V03_00, 64-byte units on V04_00/V05_00."""
+  out = {}
+  for b, (va, size) in banks.items():
+    out |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4}
+    if ver == "V03_00": out |= {f"constant_buffer_addr_lower_{b}": va & 0xFFFFFFFF, f"constant_buffer_addr_upper_{b}": va >> 32}
+    else: out |= {f"constant_buffer_addr_lower_shifted6_{b}": (va >> 6) & 0xFFFFFFFF, f"constant_buffer_addr_upper_shifted6_{b}": va >> 38}
+  return out
+
 def qmd_fields(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> dict:
-  """The launch as the QMD version of this GPU generation names it (V03_00 Ampere/Ada, V04_00 Hopper)."""
-  common = dict(api_visible_call_limit=1, sampler_index=0, register_count=prog.regs, barrier_count=prog.barriers,
-                invalidate_texture_header_cache=1, invalidate_texture_sampler_cache=1, invalidate_texture_data_cache=1,
-                invalidate_shader_data_cache=1, invalidate_instruction_cache=1, invalidate_shader_constant_cache=1,
-                shared_memory_size=round_up(prog.shared + SMEM_RESERVED, 0x100), cwd_membar_type=1,
-                min_sm_config_shared_mem_size=smem_config(prog.shared), max_sm_config_shared_mem_size=max(smem_config(prog.shared), 0x1A),
-                target_sm_config_shared_mem_size=max(smem_config(prog.shared), 0x1A),
-                program_address_lower=prog.code_buf.va & 0xFFFFFFFF, program_address_upper=prog.code_buf.va >> 32,
-                constant_buffer_valid_0=1, constant_buffer_size_shifted4_0=cb_size >> 4, shader_local_memory_high_size=prog.local)
-  if dev.qmd_version == "V04_00":
-    for b, (va, size) in prog.banks.items():
-      common |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4,
-                 f"constant_buffer_addr_lower_shifted6_{b}": (va >> 6) & 0xFFFFFFFF, f"constant_buffer_addr_upper_shifted6_{b}": va >> 38}
-    return common | dict(qmd_type=2, sass_version=0x90, grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2],
-                         cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
-                         constant_buffer_addr_lower_shifted6_0=(cb_va >> 6) & 0xFFFFFFFF, constant_buffer_addr_upper_shifted6_0=cb_va >> 38)
-  if dev.qmd_version == "V03_00":
-    common["register_count_v"] = common.pop("register_count")
-    for b, (va, size) in prog.banks.items():
-      common |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4,
-                 f"constant_buffer_addr_lower_{b}": va & 0xFFFFFFFF, f"constant_buffer_addr_upper_{b}": va >> 32}
-    return common | dict(qmd_group_id=0x3F, cta_raster_width=grid[0], cta_raster_height=grid[1], cta_raster_depth=grid[2],
-                         cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
-                         constant_buffer_addr_lower_0=cb_va & 0xFFFFFFFF, constant_buffer_addr_upper_0=cb_va >> 32)
-  raise BadArgument(f"QMD {dev.qmd_version} ({dev.chip.gen}) launches are not implemented yet")
+  """The launch as the QMD version of this GPU generation names it: V03_00 (Ampere/Ada, clc6c0qmd.h), V04_00 (Hopper,
+  clcbc0qmd.h), V05_00 (Blackwell, clcec0qmd.h: addresses and sizes in shifted units)."""
+  ver, g = dev.qmd_version, dev.gen
+  smem, code = round_up(prog.shared + SMEM_RESERVED, 0x100), prog.code_buf.va
+  cfg = smem_config(prog.shared)
+  f = dict(api_visible_call_limit=1, sampler_index=0, barrier_count=prog.barriers,
+           invalidate_texture_header_cache=1, invalidate_texture_sampler_cache=1, invalidate_texture_data_cache=1,
+           invalidate_shader_data_cache=1, invalidate_instruction_cache=1, invalidate_shader_constant_cache=1, cwd_membar_type=1,
+           min_sm_config_shared_mem_size=cfg, max_sm_config_shared_mem_size=max(cfg, 0x1A), target_sm_config_shared_mem_size=max(cfg, 0x1A),
+           cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
+           **_cbank_fields(ver, {**prog.banks, 0: (cb_va, cb_size)}))
+  if ver == "V05_00":
+    return f | dict(qmd_type=g.qmd_type, sass_version=dev.sass_version, register_count=prog.regs,
+                    program_address_lower_shifted4=(code >> 4) & 0xFFFFFFFF, program_address_upper_shifted4=code >> 36,
+                    shared_memory_size_shifted7=round_up(smem, 0x80) >> 7, shader_local_memory_high_size_shifted4=round_up(prog.local, 16) >> 4,
+                    grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2])
+  f |= dict(program_address_lower=code & 0xFFFFFFFF, program_address_upper=code >> 32, shared_memory_size=smem,
+            shader_local_memory_high_size=prog.local, sass_version=dev.sass_version)
+  if ver == "V04_00":
+    return f | dict(qmd_type=g.qmd_type, register_count=prog.regs, grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2])
+  return f | dict(qmd_group_id=0x3F, register_count_v=prog.regs, cta_raster_width=grid[0], cta_raster_height=grid[1], cta_raster_depth=grid[2])
 
 def check_dims(grid, block):
   grid, block = tuple(grid) + (1,) * (3 - len(grid)), tuple(block) + (1,) * (3 - len(block))
@@ -179,5 +186,9 @@ def builtin(dev, name: str) -> NVProgram:
   cache = dev.__dict__.setdefault("_builtins", {})
   if name not in cache:
     from hwrt.assemblers.sass import assemble_to_container
+    if dev.arch != "sm_90":      # our assembler's table is sm_90's (issue 13 adds the others)
+      from hwrt.errors import DriverNotPresent
+      raise DriverNotPresent(f"no builtin {name!r} for {dev.arch}: hwrt's SASS assembler has sm_90's encodings only; "
+                             f"launch a cubin built for {dev.arch} instead")
     cache[name] = dev.load(assemble_to_container(BUILTINS[name], "sm_90"))
   return cache[name]
