@@ -134,7 +134,8 @@ class NVMachine:
     return 0
   def esc_rm_alloc_memory(self, fd, k, addr, size):
     if k == "ctl": return S.NV_ERR_INVALID_ARGUMENT                   # escape.c NV_ACTUAL_DEVICE_ONLY
-    ffi.cast("nv_ioctl_nvos02_parameters_with_fd *", addr).params.status = S.NV_ERR_NOT_SUPPORTED
+    p = ffi.cast("nv_ioctl_nvos02_parameters_with_fd *", addr).params
+    p.status = self.rm.alloc_os_descriptor(fd, p)
     return 0
   def _status_only(self, ctype):
     def f(fd, k, addr, size):
