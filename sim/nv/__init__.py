@@ -18,13 +18,24 @@ from hwrt.sim.memory import PAGE
 DEV_NODES = {"/dev/nvidiactl": "ctl", "/dev/nvidia0": "dev", "/dev/nvidia-uvm": "uvm", "/dev/nvidia-uvm-tools": "uvm-tools"}
 S = nv
 
+def _decode_only(launch, mem, deadline) -> None:
+  """HWRT_SIM_EXECUTOR=decode-only: the engine decodes each QMD and completes the grid without running its SASS (for
+  benchmarks of the userspace launch path, bench/nv_vs_tinygrad.py: the same simulator cost for every client)."""
+
+def env_executor():
+  v = os.environ.get("HWRT_SIM_EXECUTOR", "")
+  if v in ("", "sass"): return None
+  if v == "decode-only": return _decode_only
+  from hwrt.errors import BadArgument
+  raise BadArgument(f"HWRT_SIM_EXECUTOR={v!r}: expected sass or decode-only")
+
 class NVMachine:
   kind = "nv"
   def __init__(self, gpu: str = "h100", plan: FaultPlan | None = None, **opts):
     self.identity = ident_mod.identity(gpu)
     self.opts = opts
     self.plan = plan if plan is not None else FaultPlan.from_env()
-    self.executor = opts.get("executor")
+    self.executor = opts.get("executor") or env_executor()
     self.uuid = ident_mod.UUID_PREFIX + hashlib.sha1(self.identity.key.encode()).digest()[:16 - len(ident_mod.UUID_PREFIX)]
     self.lock = threading.RLock()
     self.dead = False
