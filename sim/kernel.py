@@ -27,11 +27,10 @@ class SimSyscalls(Syscalls):
     self.stale: set[int] = set()        # sim fds the machine's close() already released
   def _mine(self, fd: int) -> bool: return fd in self.machine.fds
   def release_all(self) -> None:
-    """The machine is closing: give back every reserved fd number (a later close() of one is a no-op)."""
+    """The machine is closing: its fds go stale but stay open, as a process's fds do when a driver goes away, until the
+    program closes them (closing them here, under the sim-run bridge, would make the program's own close() fail EBADF)."""
     for fd in list(self.reserved):
       self.paths.pop(fd, None)
-      try: os.close(fd)
-      except OSError: pass
       self.stale.add(fd)
     self.reserved.clear()
   def open(self, path, flags=O_RDWR | O_CLOEXEC):
@@ -44,7 +43,11 @@ class SimSyscalls(Syscalls):
     self.paths[fd] = path; self.reserved.add(fd); self.stale.discard(fd)
     return fd
   def close(self, fd):
-    if fd in self.stale and fd not in self.paths: self.stale.discard(fd); return
+    if fd in self.stale and fd not in self.paths:
+      self.stale.discard(fd)
+      try: os.close(fd)
+      except OSError: pass
+      return
     self.paths.pop(fd, None)
     if fd in self.reserved:
       self.reserved.discard(fd)

@@ -494,7 +494,20 @@ def c_read_mmu_fault_info(rm, o, p):
     p.mmuFaultInfoList[i].faultType = FAULT_TYPES.get(e.get("kind"), 0)
     p.mmuFaultInfoList[i].accessType = int(bool(e.get("write")))   # NV_PFAULT_ACCESS_TYPE_VIRT_READ 0 / VIRT_WRITE 1
 
+def c_read_all_sm_errors(rm, o, p):
+  """NV83DE_CTRL_CMD_DEBUG_READ_ALL_SM_ERROR_STATES (ctrl83dedebug.h): the target channel's SM error states, at most
+  NV83DE_CTRL_DEBUG_MAX_SMS_PER_CALL (100) per call, and whether an MMU fault is pending on it. The simulator keeps no
+  ESR register values (the Xid line says what went wrong), so the ESRs read zero; mmuFault.valid follows the channel's
+  last RC error (Xid 31). tinygrad reads it in on_device_hang."""
+  if p.numSMsToRead > 100: return S.NV_ERR_INVALID_ARGUMENT
+  ch = rm.obj(o.client, p.hTargetChannel)
+  if ch.kind != "channel": return S.NV_ERR_INVALID_OBJECT_HANDLE
+  last = [e for e in rm.m.gpu.errors if e["chid"] == ch.channel.chid][-1:]
+  p.mmuFault.valid = int(bool(last and last[0].get("va") is not None))
+  p.mmuFaultInfo = 0
+
 CONTROLS = {
+  "NV83DE_CTRL_CMD_DEBUG_READ_ALL_SM_ERROR_STATES": c_read_all_sm_errors,
   "NV0000_CTRL_CMD_GPU_GET_PCI_INFO": c_pci_info_0000, "NV2080_CTRL_CMD_GPU_GET_ENGINES_V2": c_engines_v2,
   "NV2080_CTRL_CMD_GPU_GET_ENGINE_CLASSLIST": c_engine_classlist, "NV0080_CTRL_CMD_FIFO_GET_CAPS_V2": c_ok,
   "NV83DE_CTRL_CMD_DEBUG_READ_MMU_FAULT_INFO": c_read_mmu_fault_info,
