@@ -96,7 +96,7 @@ def build_shadow(vendor: str, root: str, gpu: str = "") -> list[str]:
   """Materialize what the simulator shows under PREFIXES (and its device nodes, as empty files) into ROOT; returns the
   prefixes the shim must resolve inside ROOT."""
   from hwrt.sim import kmsg
-  sysc = _new_syscalls(vendor, shared=False, gpu=gpu)
+  sysc = _new_syscalls(vendor, shared=False, **({"gpu": gpu} if gpu else {}))
   m = getattr(sysc, "machine", None)
   prefixes, n = list(PREFIXES), [0]
   def put_file(p: str, text: str):
