@@ -175,6 +175,8 @@ class Generation:
   cb0_stack_bytes: int
   cb0_min_bytes: int
   archs: tuple
+  @property
+  def cb0_param_base(self) -> int: return self.param_base
 def _load_gen() -> dict[str, Generation]:
   out = {}
   with open(os.path.join(os.path.dirname(__file__), "nv_hw_gen.txt")) as f:
@@ -191,6 +193,7 @@ def sm_arch(v: int) -> str: return SM_VERSION_ARCH.get(v) or f"sm_{(v >> 8) & 0x
 
 # ---- QMD tables
 QMD_SIZE = {"V03_00": 256, "V04_00": 384, "V05_00": 384}
+
 QMD_MAJOR = {"V03_00": 3, "V04_00": 4, "V05_00": 5}
 def _load_qmd() -> dict[str, dict[str, tuple[int, int]]]:
   t: dict[str, dict[str, tuple[int, int]]] = {v: {} for v in QMD_SIZE}
