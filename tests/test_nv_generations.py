@@ -183,3 +183,14 @@ def test_hwrt_devices_under_sim_run_names_the_board():
   import json
   d, = json.loads(r.stdout)["devices"]
   assert (d["name"], d["arch"], d["compute_class"], d["compute_units"]) == ("NVIDIA GeForce RTX 4090", "sm_89", 0xC9C0, 128)
+
+def test_copy_fault_is_xid31_and_the_device_recovers(dev):
+  """An MMU fault on the generation's copy engine (no SASS needed): GPUFault with Xid 31, channels recreated, next copy fine."""
+  from hwrt.drivers.nv.device import Buffer
+  from hwrt.errors import GPUFault
+  t = dev.alloc(0x1000)
+  with pytest.raises(GPUFault) as e: dev.copy(t, Buffer(0xDEAD0000000, 0x1000, 0), 0x1000)
+  assert e.value.info.get("xid") == 31 and "Xid 31" in str(e.value)
+  dev.copyin(t, b"ok" * 0x800)
+  assert dev.copyout(t, 4) == b"okok"
+  dev.free(t)
