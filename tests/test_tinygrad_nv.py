@@ -138,5 +138,27 @@ def test_tinygrad_on_gh100_fails_as_on_a_real_h100():
   assert tb.rstrip().splitlines()[-1].strip() == "StopIteration", tb[-1500:]
   assert "in setup_usermode" in tb and "self.compute_class" in tb and "ADA_COMPUTE_A" in tb, tb[-1500:]
 
+@pytest.mark.oracle
+@pytest.mark.parametrize("board", ["ga102", "ad102", "gb202"])
+def test_tinygrad_launches_decode_as_its_generation(board, tmp_path):
+  """tinygrad's own QMDs (V03_00 on Ampere/Ada, V05_00 on Blackwell) and bank 0, as the simulated engine decodes them
+  (HWRT_SIM_EXECUTOR=record: no SASS runs): grid and block as asked, its SASS version, the shared/local windows both
+  in the SET_SHADER_*_WINDOW state and at this generation's bank-0 offsets (ioctl/nv_hw_gen.txt), the stack word."""
+  from hwrt.ioctl import nv_hw as hw
+  from hwrt.sim.nv.identity import identity
+  env = need_tinygrad() | {"HWRT_SIM_EXECUTOR": f"record:{tmp_path}/launches.jsonl"}
+  src = 'extern "C" __global__ void k(float *a) { a[blockIdx.x * blockDim.x + threadIdx.x] = 1.0f; }'
+  r = sim_run(board, ["-c", "from tinygrad import Device; from tinygrad.device import TinyELF; d = Device['NV']; "
+                      f"p = d.runtime(TinyELF(d.compiler.compile({src!r}), 'k', None, ())); b = d.allocator.alloc(4096); "
+                      "p(b, global_size=(3, 2, 1), local_size=(8, 2, 1), wait=True); print('done')"], env, 300)
+  assert r.returncode == 0 and r.stdout.split()[-1:] == ["done"], r.stderr[-2000:]
+  i = identity(board); g = hw.GENERATIONS[{"ga102": "ampere", "ad102": "ada", "gb202": "blackwell"}[board]]
+  l = json.loads(open(tmp_path / "launches.jsonl").read().splitlines()[-1])
+  assert (l["qmd_version"], tuple(l["grid"]), tuple(l["block"]), l["sm_version"]) == (g.qmd, (3, 2, 1), (8, 2, 1), i.sass_version)
+  cb = bytes.fromhex(l["cbank0"])
+  u64 = lambda o: int.from_bytes(cb[o:o + 8], "little")
+  assert (u64(g.cb0_shared_window), u64(g.cb0_local_window)) == (l["shared_window"], l["local_window"]) and l["shared_window"]
+  assert int.from_bytes(cb[g.cb0_stack:g.cb0_stack + 4], "little") == hw.CB0_STACK_INIT and len(cb) >= g.cb0_min_bytes
+
 if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "--child":
   print(json.dumps(child(sys.argv[2:])))

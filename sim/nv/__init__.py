@@ -22,12 +22,24 @@ def _decode_only(launch, mem, deadline) -> None:
   """HWRT_SIM_EXECUTOR=decode-only: the engine decodes each QMD and completes the grid without running its SASS (for
   benchmarks of the userspace launch path, bench/nv_vs_tinygrad.py: the same simulator cost for every client)."""
 
+def _recorder(path: str):
+  """HWRT_SIM_EXECUTOR=record:PATH: decode-only, and one JSON line per launch appended to PATH (what the engine decoded
+  from the client's QMD and its constant bank 0): how tests check another client's launches without running its SASS."""
+  import json
+  def rec(launch, mem, deadline) -> None:
+    d = {k: getattr(launch, k) for k in ("code_address", "grid", "block", "shared_memory_bytes", "local_memory_bytes_per_thread",
+                                         "register_count", "sm_version", "qmd_version", "shared_window", "local_window")}
+    d["cbank0"] = launch.cbank(mem, 0).hex() if 0 in launch.constant_buffers else ""
+    with open(path, "a") as f: f.write(json.dumps(d) + "\n")
+  return rec
+
 def env_executor():
   v = os.environ.get("HWRT_SIM_EXECUTOR", "")
   if v in ("", "sass"): return None
   if v == "decode-only": return _decode_only
+  if v.startswith("record:"): return _recorder(v[len("record:"):])
   from hwrt.errors import BadArgument
-  raise BadArgument(f"HWRT_SIM_EXECUTOR={v!r}: expected sass or decode-only")
+  raise BadArgument(f"HWRT_SIM_EXECUTOR={v!r}: expected sass, decode-only or record:PATH")
 
 class NVMachine:
   kind = "nv"
