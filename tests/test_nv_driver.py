@@ -1,8 +1,8 @@
 """The NVIDIA driver (drivers/nv) end to end: written once, run against the simulated H100 (sim:nv) and the other simulated
 generations (sim:nv:ga102 RTX 3090, sim:nv:ad102 RTX 4090, sim:nv:gb202 RTX 5090) everywhere and against the real GPU
 (nv:0) where one is present. Kernels are our own assembly: on a board whose SASS the assembler and interpreter do not have
-yet (sm_86/sm_89/sm_120 until issue 13's tables land) a kernel test stops at that point as an xfail naming the arch. The simulator behind sim:nv is reached through exactly the ioctls, mmaps and
-memory writes the driver uses on hardware."""
+yet (sm_86/sm_89/sm_120 until issue 13's tables land) a kernel test stops at that point as an xfail naming the arch.
+The simulator behind sim:nv is reached through exactly the ioctls, mmaps and memory writes the driver uses on hardware."""
 import os, subprocess, sys
 import numpy as np, pytest
 from hwrt.errors import GPUFault, GPUTimeout, BadArgument

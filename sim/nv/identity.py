@@ -2,7 +2,7 @@
 sim:nv:gh100 (H100, the default; sim:nv is an alias), sim:nv:ga102 (RTX 3090), sim:nv:ad102 (RTX 4090), sim:nv:gb202 (RTX 5090);
 a100, l40 and b200 on request. Class ids from `src/common/sdk/nvidia/inc/class/*.h` of NVIDIA/open-gpu-kernel-modules."""
 from __future__ import annotations
-import os, shlex
+import dataclasses, os, shlex
 from dataclasses import dataclass, field
 
 COMMON = {"NV01_MEMORY_SYSTEM": 0x3E, "NV01_MEMORY_LOCAL_USER": 0x40, "NV01_MEMORY_VIRTUAL": 0x70,
@@ -47,17 +47,19 @@ class Identity:
   def tpcs(self) -> int: return self.sms // self.sm_per_tpc
 
 def _load() -> dict[str, Identity]:
-  out = {}
+  out, extras = {}, {}
   with open(os.path.join(os.path.dirname(__file__), "identities.txt")) as f:
     for line in f:
       if not line.strip() or line.startswith("#"): continue
       c = shlex.split(line)
+      if c[0] == "classes":
+        extras.setdefault(c[1], {}).update({k: int(v, 0) for k, v in (kv.split("=") for kv in c[2].split(","))})
+        continue
       n = [int(x, 0) for x in c[3:6]] + [c[6]] + [int(x, 0) for x in c[7:14]]
       mem = [int(c[14]) << 30, int(c[15]) << 20]
       cls = [int(x, 0) for x in c[16:20]]
-      extra = {k: int(v, 0) for k, v in (kv.split("=") for kv in c[21].split(","))} if len(c) > 21 else {}
-      out[c[0]] = Identity(c[0], c[1], c[2], *n, *mem, *cls, c[20], extra)
-  return out
+      out[c[0]] = Identity(c[0], c[1], c[2], *n, *mem, *cls, c[20])
+  return {k: dataclasses.replace(i, extra_classes=extras.get(k, {})) for k, i in out.items()}
 
 IDENTITIES = _load()
 ALIASES = {"h100": "gh100", "hopper": "gh100", "sm_90": "gh100", "rtx3090": "ga102", "ampere": "ga102", "sm_86": "ga102",
