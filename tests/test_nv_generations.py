@@ -3,7 +3,7 @@ Ada), sim:nv:gh100 (H100, Hopper; sim:nv), sim:nv:gb202 (RTX 5090, Blackwell).
 
 Facts come from tests/abi_facts/nv_580.tsv (gcc over open-gpu-kernel-modules 580.142 headers and g_gpu_class_list.c) and
 tests/abi_facts/nv_boards.tsv (each row names its source); the bank-0 parameter offsets from ptxas itself."""
-import csv, os, subprocess, sys
+import csv, functools, os, subprocess, sys
 import numpy as np, pytest
 from pathlib import Path
 from hwrt.drivers.nv.device import NVDevice, SHARED_WINDOW, LOCAL_WINDOW
@@ -101,6 +101,7 @@ def test_alloc_and_queue_churn_leave_rm_where_it_started(dev):
   assert sum(len(c.objects) for c in m.rm.clients.values()) == before
 
 # ---- kernels: ptxas-made cubins per arch
+@functools.lru_cache(maxsize=None)
 def ptxas_cubin(arch: str, name: str = "vadd") -> bytes:
   """tests/nv_corpus/<name>.cu -> PTX (clang-19; sm_120 from the sm_89 PTX at .target sm_120, PTX ISA 8.7) -> ptxas -arch."""
   from conftest import oracle
