@@ -154,6 +154,19 @@ def test_qmd_of_each_generation_decodes_to_the_launch(board):
       assert int.from_bytes(cb[g.param_base + 24:g.param_base + 28], "little") == 1000
   finally: m.close()
 
+def test_cached_qmd_is_the_full_encoding(board):
+  """The per-(grid, block) QMD template with bank 0's address OR-ed in equals encoding every field afresh."""
+  from hwrt.drivers.nv.program import qmd_bytes, qmd_fields
+  m = sim_machine(board, executor=Recorder())
+  try:
+    with NVDevice(m.syscalls, 0, f"sim:nv:{board}") as d:
+      prog = d.load(ptxas_cubin(identity(board).sm_name))
+      for va in (0x2_0001_0340, 0x7F_FFFF_FFC0, 0x2_0000_0000):
+        for grid, block in (((1, 1, 1), (32, 1, 1)), ((70000, 3, 2), (8, 8, 4))):
+          want = hw.qmd_encode(d.qmd_version, **qmd_fields(d, prog, va, 0x390, grid, block))
+          assert qmd_bytes(d, prog, va, 0x390, grid, block) == want
+  finally: m.close()
+
 def interpreter_has(arch: str) -> bool:
   """Whether the SASS model has this arch's table (issue 13 adds sm_86/sm_89/sm_120 as assemblers/sass/sm86.tsv ...)."""
   from hwrt.assemblers.sass.table import table_path

@@ -42,6 +42,7 @@ class NVProgram(Program):
     self.regs, self.shared, self.barriers = k.regs or 16, k.shared_size, k.num_barriers
     self.local = max(k.local_size, k.min_stack_size) + STACK_RESERVE
     self.extra, self.code_buf, self.banks = {}, None, {}
+    self._cb0_tmpl, self._qmd_tmpl = {}, {}           # per (grid, block): bank-0 prefix, QMD with bank 0's address left 0
     try:
       addrs = {sym: self._symbol_va(sym) for _, _, sym, _ in k.relocs}
       code = k.relocate(addrs) if k.relocs else k.code
@@ -70,12 +71,20 @@ class NVProgram(Program):
     return self.extra[sec].va + off
 
   def cbank0(self, args, grid, block) -> bytes:
-    g = self.dev.gen                                  # this generation's bank-0 layout (ioctl/nv_hw_gen.txt)
-    cb = self.pack_args(args, max(round_up(self.param_base + self.param_size, 16), g.cb0_min_bytes), self.param_base)
-    struct.pack_into("<3I3I", cb, hw.CB0_BLOCK_DIM, *block, *grid)
-    struct.pack_into("<QQ", cb, g.cb0_shared_window, SHARED_WINDOW, LOCAL_WINDOW)
-    struct.pack_into("<Q" if g.cb0_stack_bytes == 8 else "<I", cb, g.cb0_stack, hw.CB0_STACK_INIT)
-    return bytes(cb)
+    if len(args) != len(self.params): raise BadArgument(f"{self.name} takes {len(self.params)} parameters, got {len(args)}")
+    t = self._cb0_tmpl.get((grid, block))
+    if t is None:
+      g = self.dev.gen                                # this generation's bank-0 layout (ioctl/nv_hw_gen.txt)
+      t = bytearray(max(round_up(self.param_base + self.param_size, 16), g.cb0_min_bytes))
+      struct.pack_into("<3I3I", t, hw.CB0_BLOCK_DIM, *block, *grid)
+      struct.pack_into("<QQ", t, g.cb0_shared_window, SHARED_WINDOW, LOCAL_WINDOW)
+      struct.pack_into("<Q" if g.cb0_stack_bytes == 8 else "<I", t, g.cb0_stack, hw.CB0_STACK_INIT)
+      if len(self._cb0_tmpl) > 64: self._cb0_tmpl.clear()
+      t = self._cb0_tmpl[(grid, block)] = bytes(t)
+    cb, base = bytearray(t), self.param_base
+    for i, ((off, size), a) in enumerate(zip(self.params, args)):
+      cb[base + off:base + off + size] = param_bytes(a, size, f"{self.name} parameter {i}")
+    return cb
 
   def close(self):
     for b in [self.code_buf, *self.extra.values()]:
@@ -113,6 +122,20 @@ def qmd_fields(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> d
     return f | dict(qmd_type=g.qmd_type, register_count=prog.regs, grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2])
   return f | dict(qmd_group_id=0x3F, register_count_v=prog.regs, cta_raster_width=grid[0], cta_raster_height=grid[1], cta_raster_depth=grid[2])
 
+def qmd_bytes(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> bytes:
+  """The launch's QMD: encoded once per (grid, block, bank-0 size) with bank 0's address 0, then that address OR-ed in."""
+  key, ver = (grid, block, cb_size), dev.qmd_version
+  t = prog._qmd_tmpl.get(key)
+  if t is None:
+    names = ("constant_buffer_addr_lower_0", "constant_buffer_addr_upper_0") if ver == "V03_00" else \
+            ("constant_buffer_addr_lower_shifted6_0", "constant_buffer_addr_upper_shifted6_0")
+    if len(prog._qmd_tmpl) > 64: prog._qmd_tmpl.clear()
+    t = prog._qmd_tmpl[key] = (int.from_bytes(hw.qmd_encode(ver, **qmd_fields(dev, prog, 0, cb_size, grid, block)), "little"),
+                               hw.QMD_FIELDS[ver][names[0]][1], hw.QMD_FIELDS[ver][names[1]][1])
+  acc, lo_bit, hi_bit = t
+  lo, hi = (cb_va & 0xFFFFFFFF, cb_va >> 32) if ver == "V03_00" else ((cb_va >> 6) & 0xFFFFFFFF, cb_va >> 38)
+  return (acc | (lo << lo_bit) | (hi << hi_bit)).to_bytes(hw.QMD_SIZE[ver], "little")
+
 def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
   """Write QMD + cbank0 into the kernargs ring; the pushbuffer words that launch it (grid and block checked by the queue)."""
   cb = prog.cbank0(args, grid, block)
@@ -126,7 +149,7 @@ def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
   dev.kernargs_pos += need
   a = dev.arena
   ffi.memmove(ffi.cast("char *", a.cpu + cb_off), cb, len(cb))
-  qmd = hw.qmd_encode(dev.qmd_version, **qmd_fields(dev, prog, a.va + cb_off, round_up(len(cb), 16), grid, block))
+  qmd = qmd_bytes(dev, prog, a.va + cb_off, round_up(len(cb), 16), grid, block)
   ffi.memmove(ffi.cast("char *", a.cpu + qmd_off), qmd, len(qmd))
   return (hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SEND_PCAS_A, (a.va + qmd_off) >> 8)
           + hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SEND_SIGNALING_PCAS2_B, hw.PCAS_ACTION_INVALIDATE_COPY_SCHEDULE))
