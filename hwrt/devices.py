@@ -16,10 +16,15 @@ def _import(mod: str):
     if e.name and mod.startswith(e.name): return None
     raise
 
-def sim_syscalls(vendor: str) -> Syscalls:
+def sim_syscalls(vendor: str, chip: str = "") -> Syscalls:
   m = _import(SIMS.get(vendor, ""))
   if m is None: raise DriverNotPresent(f"no simulated {vendor} GPU in this build")
-  return m.sim_syscalls(vendor)
+  return m.sim_syscalls(vendor, **({"gpu": chip} if chip else {}))
+
+def sim_chip(name: str) -> str:
+  """'sim:nv:ad102' -> 'ad102' (which simulated board); '' for sim:nv and real devices."""
+  parts = (name or "").split(":")
+  return parts[2] if len(parts) == 3 and parts[0] == "sim" else ""
 
 def enumerate_devices(include_real=True, include_sim=True) -> tuple[list[dict], list[str]]:
   """Returns (devices, notes). A vendor whose driver is absent contributes nothing; one that fails contributes a note."""
@@ -40,12 +45,19 @@ def enumerate_devices(include_real=True, include_sim=True) -> tuple[list[dict], 
   return devs, notes
 
 def parse_device(name: str) -> tuple[str, str, int]:
-  """'nv:0' -> ('real', 'nv', 0); 'sim:nv' -> ('sim', 'nv', 0)."""
+  """'nv:0' -> ('real', 'nv', 0); 'sim:nv' or 'sim:nv:<chip>' -> ('sim', 'nv', 0) (sim_chip() names the board)."""
   kind, _, rest = (name or "").partition(":")
-  if kind == "sim" and rest in SIMS: return "sim", rest, 0
+  vendor, _, chip = rest.partition(":")
+  if kind == "sim" and vendor in SIMS and (not chip or _sim_knows(vendor, chip)): return "sim", vendor, 0
   if kind == "sim" and rest in VENDORS: raise DriverNotPresent(f"no simulated {rest} GPU in this build (sim:{rest})")
   if kind in VENDORS and rest.isdigit(): return "real", kind, int(rest)
-  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N or {' or '.join('sim:' + v for v in SIMS)})")
+  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N, {' or '.join('sim:' + v for v in SIMS)} or sim:nv:<chip>)")
+
+def _sim_knows(vendor: str, chip: str) -> bool:
+  if vendor != "nv": return False
+  from hwrt.sim.nv.identity import identity
+  identity(chip)           # BadArgument naming the known boards
+  return True
 
 def default_device(vendor: str = "nv") -> str:
   """The real GPU of that vendor when one is present, else its simulated GPU."""
@@ -58,7 +70,7 @@ def open_device(name: str | None = None):
   kind, vendor, index = parse_device(name or default_device())
   m = _import(VENDORS[vendor])
   if m is None or not hasattr(m, "open_device"): raise HwrtError(f"the {vendor} driver cannot launch kernels yet")
-  return m.open_device(sim_syscalls(vendor) if kind == "sim" else HOST, index, name or default_device())
+  return m.open_device(sim_syscalls(vendor, sim_chip(name)) if kind == "sim" else HOST, index, name or default_device())
 
 # ---- hwrt devices ----
 def add_args(p):

@@ -139,7 +139,8 @@ class NVDevice(Device):
     self.chip = chip_for(self.classes, arch)
     self.compute_cls, self.dma_cls = getattr(nv, self.chip.compute), getattr(nv, self.chip.dma)
     self.gpfifo_cls, self.usermode_cls = getattr(nv, self.chip.gpfifo), getattr(nv, self.chip.usermode)
-    self.qmd_version, self.param_base = hw.GENERATIONS[self.chip.gen].qmd, hw.GENERATIONS[self.chip.gen].cb0_param_base
+    self.gen = hw.GENERATIONS[self.chip.gen]          # QMD version, bank-0 layout (ioctl/nv_hw_gen.txt)
+    self.qmd_version, self.param_base = self.gen.qmd, self.gen.param_base
     nm = rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GPU_GET_NAME_STRING, new("NV2080_CTRL_GPU_GET_NAME_STRING_PARAMS", gpuNameStringFlags=0), "GET_NAME_STRING")
     self.gpu_name = bytes(ffi.buffer(nm.gpuNameString.ascii)).split(b"\0")[0].decode(errors="replace")
     self._gr_info()
@@ -169,7 +170,8 @@ class NVDevice(Device):
                     grInfoList=int(ffi.cast("uintptr_t", lst))), "GR_GET_INFO")
     self.gr = {k: lst[i].data for i, k in enumerate(idx)}
     v = self.gr["sm_version"]
-    self.arch = f"sm_{(v >> 8) & 0xff}{v & 0xf}"
+    self.arch = hw.sm_arch(v)
+    self.sass_version = ((v & 0xF00) >> 4) | (v & 0xF)     # QMD SASS_VERSION (tinygrad ops_nv.py: 0x86, 0x89, 0x90, 0xA4)
     # litter values describe the full die (GH100: 8 x 9 x 2 = 144); the enabled SMs are the TPC masks' popcount x SM/TPC
     gpcs = self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_GPC_MASK, new("NV2080_CTRL_GR_GET_GPC_MASK_PARAMS"), "GR_GET_GPC_MASK").gpcMask
     tpcs = sum(bin(self.rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GR_GET_TPC_MASK, new("NV2080_CTRL_GR_GET_TPC_MASK_PARAMS", gpcId=g),
@@ -294,6 +296,9 @@ class NVDevice(Device):
   def load(self, binary: bytes, kernel: str | None = None) -> NVProgram: return NVProgram(self, binary, kernel)
   def assemble_builtin(self, source: str) -> bytes:
     from hwrt.assemblers.sass import assemble_to_container
+    if self.arch != "sm_90":      # our assembler's table is sm_90's (issue 13 adds the others)
+      raise DriverNotPresent(f"no builtin program for {self.arch}: hwrt's SASS assembler has sm_90's encodings only; "
+                             f"launch a cubin built for {self.arch} instead")
     return assemble_to_container(source, "sm_90")
   def create_queue(self):
     """A second channel group (TSG) with a compute channel, torn down on close: the queue create/destroy churn workload."""
