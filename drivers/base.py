@@ -262,9 +262,9 @@ class Device:
 
 def launch_line(dev: str, prog: str, grid, block, t: float, flops, args, nbytes) -> str:
   nb = nbytes if nbytes is not None else sum(a.size for a in args if isinstance(a, Buffer))
-  gf = f" {flops / t / 1e9:9.2f} GFLOP/s" if flops and t else ""
+  gf = f" {flops / t / 1e9:9.4g} GFLOP/s" if flops and t else ""      # 4 significant digits: a simulated GPU's rates are tiny
   return (f"*** {dev:8s} {prog:24s} grid {','.join(map(str, grid)):>12s} block {','.join(map(str, block)):>9s} "
-          f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.3f} GB/s")
+          f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.4g} GB/s")
 
 def ensure_contract(cls) -> type:
   """The contract's methods a Device subclass must override (for tests and `duplicates`)."""
