@@ -1,4 +1,4 @@
-"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv (sim:amd, sim:intel once built)
+"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv, sim:amd (sim:intel once built)
 for the simulated ones. Enumeration goes through kernel interfaces only (RM ioctls, KFD sysfs topology, DRM ioctls); the
 simulated devices are enumerated by running the very same code against the simulator's syscall seam."""
 from __future__ import annotations
@@ -44,7 +44,7 @@ def parse_device(name: str) -> tuple[str, str, int]:
   kind, _, rest = (name or "").partition(":")
   if kind == "sim" and rest in SIMS: return "sim", rest, 0
   if kind in VENDORS and rest.isdigit(): return "real", kind, int(rest)
-  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N or sim:nv)")
+  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N, " + ", ".join(f"sim:{s}" for s in SIMS) + ")")
 
 def default_device() -> str:
   """The real GPU when one is present, else the simulated NVIDIA GPU."""
