@@ -79,7 +79,7 @@ class Batch:
     nw = self.nw = self.nwg * wpg
     self.L = L
     self.S = np.zeros((nw, 128), np.uint32)
-    self.V = np.zeros((d.nvgpr, nw, L), np.uint32)
+    self.V = np.zeros((d.nvgpr + 1, nw, L), np.uint32)                # + one spare row (DPP's swizzled source)
     self.scc = np.zeros(nw, bool)
     self.pc = np.full(nw, d.entry, np.int64)
     self.done = np.zeros(nw, bool)

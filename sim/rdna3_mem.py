@@ -123,9 +123,7 @@ def _atomic(ins, op):
   ret = bool(ins.fields.get("glc"))
   t = parts[-1]
   base = "_".join(parts[:-1])
-  if base in ("cmpswap",) or base == "cmpswap":
-    pass
-  elif base not in ATOM and base not in ("add", "umin", "umax", "smin", "smax"): return None
+  if base != "cmpswap" and base not in ATOM and base not in ("umin", "umax", "smin", "smax"): return None
   n = 8 if t in ("b64", "u64", "i64", "f64") else 4
   def h(b, ins, w):
     ex = b.exec(w)
@@ -134,27 +132,69 @@ def _atomic(ins, op):
     addrs = a[ex]
     f = ins.fields
     data = _gather_data(b, f["data"], w, ex, 2 * n if base == "cmpswap" else n)
-    old = np.zeros((addrs.size, n), np.uint8)
-    for i in range(addrs.size):                                        # lanes in order: each sees the previous lane's result
-      cur = b.load(addrs[i:i + 1], n)
-      old[i] = cur[0]
-      c = _apply(base, t, cur[0], data[i], n)
-      if c is not None: b.store(addrs[i:i + 1], c[None])
+    old = _atomic_rounds(b.load, b.store, addrs, data, base, t, n)
     if ret: _write_loaded(b, f["vdst"], w, ex, old, n, False, False, False)
   return h
 
-def _apply(base, t, cur, data, n):
-  dt = {"u32": U32, "i32": np.int32, "f32": F32, "b32": U32, "u64": U64, "i64": np.int64, "b64": U64, "f64": np.float64}[t]
-  x = cur.view(dt)[0]
-  if base == "cmpswap":
-    src, cmp = data[:n].view(dt)[0], data[n:].view(dt)[0]
-    return np.array([src], dt).view(np.uint8) if x == cmp else None
-  y = data.view(dt)[0]
-  fn = {"add": lambda: x + y, "sub": lambda: x - y, "and": lambda: x & y, "or": lambda: x | y, "xor": lambda: x ^ y,
-        "min": lambda: min(x, y), "max": lambda: max(x, y), "umin": lambda: min(x, y), "umax": lambda: max(x, y),
-        "smin": lambda: min(x, y), "smax": lambda: max(x, y), "swap": lambda: y,
-        "inc": lambda: dt(0) if x >= y else x + dt(1), "dec": lambda: y if x == 0 or x > y else x - dt(1)}[base]
-  return np.array([fn()], dt).view(np.uint8)
+def _cas_scan(cur, d):
+  """lanes in order against one address: lane j succeeds when its compare value equals the current memory value"""
+  olds, pos = np.empty(len(d), d.dtype), 0
+  while pos < len(d):
+    hit = np.nonzero(d[pos:, 1] == cur)[0]
+    j = len(d) if not hit.size else pos + hit[0]
+    olds[pos:j + 1] = cur
+    if j == len(d): break
+    cur, pos = d[j, 0], j + 1
+  return olds, cur
+
+def _scan(u):
+  def f(cur, d):
+    seq = u.accumulate(np.concatenate([np.asarray([cur], d.dtype), d[:, 0]]))
+    return seq[:-1], seq[-1]
+  return f
+
+ACCUM = {"add": _scan(np.add), "sub": _scan(np.subtract), "and": _scan(np.bitwise_and), "or": _scan(np.bitwise_or),
+         "xor": _scan(np.bitwise_xor), "min": _scan(np.minimum), "max": _scan(np.maximum), "umin": _scan(np.minimum),
+         "umax": _scan(np.maximum), "smin": _scan(np.minimum), "smax": _scan(np.maximum), "cmpswap": _cas_scan,
+         "swap": lambda cur, d: (np.concatenate([np.asarray([cur], d.dtype), d[:-1, 0]]), d[-1, 0])}
+
+DT = {"u32": U32, "i32": np.int32, "f32": F32, "b32": U32, "u64": U64, "i64": np.int64, "b64": U64, "f64": np.float64}
+
+def _atomic_rounds(load, store, addrs, data, base, t, n):
+  """lanes in order, vectorised: each round applies the first not-yet-done lane of every distinct address, so a later lane
+  sees the earlier ones' results (what the memory pipeline's serialisation gives); returns the pre-op values (N, n) bytes"""
+  dt = DT[t]
+  old = np.zeros((addrs.size, n), np.uint8)
+  uniq, inv = np.unique(addrs, return_inverse=True)
+  if len(uniq) < addrs.size and len(uniq) <= 64 and base in ACCUM:   # few hot addresses: one ordered scan per address
+    for g, a in enumerate(uniq):
+      idx = np.nonzero(inv == g)[0]
+      cur = np.ascontiguousarray(load(np.array([a], addrs.dtype), n)).view(dt).reshape(-1)[0]
+      d = np.ascontiguousarray(data[idx]).view(dt).reshape(len(idx), -1)
+      seq, last = ACCUM[base](cur, d)
+      old[idx] = np.ascontiguousarray(np.asarray(seq, dt)).view(np.uint8).reshape(-1, n)
+      store(np.array([a], addrs.dtype), np.asarray([last], dt).view(np.uint8).reshape(1, n))
+    return old
+  todo = np.arange(addrs.size)
+  while todo.size:
+    _, first = np.unique(addrs[todo], return_index=True)
+    sel = todo[first]
+    cur = load(addrs[sel], n)
+    old[sel] = cur
+    x = np.ascontiguousarray(cur).view(dt).reshape(-1)
+    d = np.ascontiguousarray(data[sel]).view(dt).reshape(len(sel), -1)
+    y = d[:, 0]
+    if base == "cmpswap": new, keep = y, x == d[:, 1]
+    else:
+      new = {"add": lambda: x + y, "sub": lambda: x - y, "and": lambda: x & y, "or": lambda: x | y, "xor": lambda: x ^ y,
+             "min": lambda: np.minimum(x, y), "max": lambda: np.maximum(x, y), "umin": lambda: np.minimum(x, y),
+             "umax": lambda: np.maximum(x, y), "smin": lambda: np.minimum(x, y), "smax": lambda: np.maximum(x, y),
+             "swap": lambda: y, "inc": lambda: np.where(x >= y, 0, x + 1).astype(dt),
+             "dec": lambda: np.where((x == 0) | (x > y), y, x - 1).astype(dt)}[base]()
+      keep = np.ones(len(sel), bool)
+    if keep.any(): store(addrs[sel][keep], np.ascontiguousarray(np.asarray(new, dt)[keep]).view(np.uint8).reshape(-1, n))
+    todo = np.setdiff1d(todo, sel, assume_unique=True)
+  return old
 
 # ---- LDS
 DS_SIZES = {"b32": 4, "b64": 8, "b96": 12, "b128": 16, "b8": 1, "b16": 2, "u8": 1, "i8": 1, "u16": 2, "i16": 2,
@@ -173,6 +213,9 @@ def _ds(ins):
     if t not in DS_SIZES: return None
     return _ds_rw(ins, load, t)
   if n.startswith("bpermute_b32") or n.startswith("permute_b32"): return _ds_permute(ins, n.startswith("b"))
+  if n == "swizzle_b32":
+    from hwrt.sim.rdna3_dpp import ds_swizzle
+    return ds_swizzle
   parts = n.split("_")
   if parts[0] in ATOM or parts[0] in ("add", "min", "max", "cmpstore", "inc", "dec"):
     ret = len(parts) > 1 and parts[1] == "rtn"
@@ -247,15 +290,13 @@ def _ds_atomic(ins, op, t, ret):
     off = ins.fields["offset0"] | (ins.fields["offset1"] << 8)
     addr, wg = _lds_index(b, ins, w, ex, off)
     data = _gather_data(b, ins.fields["data0"], w, ex, n)
-    data2 = _gather_data(b, ins.fields["data1"], w, ex, n) if op == "cmpstore" else None
+    if op == "cmpstore": data = np.concatenate([_gather_data(b, ins.fields["data1"], w, ex, n), data], axis=1)   # new, cmp
+    size, flat = b.lds.shape[1], b.lds.reshape(-1)
+    ok = (addr >= 0) & (addr + n <= size)
+    key = (wg * size + addr)[ok]
+    def load(k, nb): return flat[k.astype(np.int64)[:, None] + np.arange(nb)]
+    def store(k, d): flat[k.astype(np.int64)[:, None] + np.arange(d.shape[1])] = d
     old = np.zeros((addr.size, n), np.uint8)
-    for i in range(addr.size):
-      cur = _lds_read(b, addr[i:i + 1], wg[i:i + 1], n)[0]
-      old[i] = cur
-      if op == "cmpstore":
-        new = data[i] if cur.view(dt)[0] == data2[i].view(dt)[0] else None
-      else:
-        new = _apply({"min": "min", "max": "max"}.get(op, op), t, cur, data[i], n)
-      if new is not None: _lds_write(b, addr[i:i + 1], wg[i:i + 1], np.asarray(new, np.uint8).reshape(1, n))
+    old[ok] = _atomic_rounds(load, store, key, data[ok], "cmpswap" if op == "cmpstore" else op, t, n)
     if ret: _write_loaded(b, ins.fields["vdst"], w, ex, old, n, False, False, False)
   return h

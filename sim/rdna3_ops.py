@@ -5,6 +5,7 @@ to lanes, abs/neg/opsel modifiers), applies EXEC and writes the destination. Sou
 Reference Guide" ch. 6 (SALU), 7 (VALU), 10-12 (memory); float results are IEEE (numpy) except the transcendentals, which are
 correctly rounded where the hardware is only approximate (1 ULP)."""
 from __future__ import annotations
+import copy
 import numpy as np
 from hwrt.sim.rdna3_exec import VCC, M0, NULL, EXEC, Unimplemented
 
@@ -199,7 +200,8 @@ def _class(a, m):
 _CACHE: dict = {}
 
 def handler(ins):
-  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "")
+  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "",
+         tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(ins.dpp.items())) if ins.dpp else ())
   h = _CACHE.get(key)
   if h is None and key not in _CACHE:
     h = _CACHE[key] = _make(ins)
@@ -211,7 +213,15 @@ def _types(tokens):
 
 def _make(ins):
   name = ins.name
-  if name.endswith("_dpp") or "_dpp" in name or "_sdwa" in name: return None
+  if ins.dpp is not None:
+    from hwrt.sim import rdna3_dpp
+    plain = copy.copy(ins); plain.dpp = None
+    plain.name = name[:-len("_dpp")] if name.endswith("_e64_dpp") else name[:-len("_dpp")] + ("_e32" if ins.enc != "VOP3" else "")
+    base = _make(plain)
+    return rdna3_dpp.wrap(base, ins) if base is not None else None
+  if name in ("v_permlane16_b32", "v_permlanex16_b32"):
+    from hwrt.sim import rdna3_dpp
+    return rdna3_dpp.permlane(name == "v_permlanex16_b32")
   from hwrt.sim import rdna3_salu
   if name.startswith("s_"): return rdna3_salu.make(ins)
   if ins.enc in ("GLOBAL", "FLAT", "SCRATCH", "DS", "MUBUF"):
