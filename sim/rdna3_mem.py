@@ -23,7 +23,11 @@ def make(ins):
   n, enc = ins.name, ins.enc
   if enc == "DS": return _ds(ins)
   if n in ("buffer_gl0_inv", "buffer_gl1_inv", "buffer_wbl2", "buffer_inv"): return lambda b, ins, w: None   # caches: coherent here
-  if enc == "MUBUF": return None
+  if enc == "MUBUF":
+    kind = n.split("_", 2)[2] if n.count("_") >= 2 else ""
+    if (n.startswith("buffer_load_") or n.startswith("buffer_store_")) and kind in SIZES and not kind.startswith("d16"):
+      return _buffer(ins, n.startswith("buffer_load_"), kind)
+    return None
   pre = n.split("_", 1)[0]
   rest = n[len(pre) + 1:]
   if rest.startswith("load_") or rest.startswith("store_"):
@@ -32,6 +36,36 @@ def make(ins):
     return _vmem(ins, rest.startswith("load_"), kind)
   if rest.startswith("atomic_"): return _atomic(ins, rest[len("atomic_"):])
   return None
+
+def _buffer(ins, load, kind):
+  """MUBUF through a buffer resource (V#, 4 SGPRs: base 47:0, stride 61:48, num_records, word 3): address = base + soffset +
+  offset + (offen: VGPR offset) + (idxen: VGPR index * stride); a lane whose range passes num_records reads 0 / does not write
+  (RDNA3 ISA 12.1.x, raw buffers: stride 0 checks the byte offset)"""
+  n = SIZES[kind]
+  signed = kind in ("i8", "i16")
+  def h(b, ins, w):
+    f = ins.fields
+    ex = b.exec(w)
+    r = f["srsrc"] * 4
+    base = b.S[w, r].astype(U64) | ((b.S[w, r + 1] & U32(0xFFFF)).astype(U64) << U64(32))
+    stride, records = ((b.S[w, r + 1] >> U32(16)) & U32(0x3FFF)).astype(np.int64), b.S[w, r + 2].astype(np.int64)
+    so = b.S[w, f["soffset"]].astype(np.int64) if f["soffset"] < 106 else np.zeros(base.shape, np.int64)
+    if f["soffset"] in range(128, 193): so = np.full(base.shape, f["soffset"] - 128, np.int64)
+    off = np.broadcast_to((so + f["offset"])[:, None], ex.shape).astype(np.int64)
+    v = f["vaddr"]
+    idx = b.V[v, w].astype(np.int64) if f["idxen"] else 0
+    if f["offen"]: off = off + b.V[v + (1 if f["idxen"] else 0), w].astype(np.int64)
+    byte = off + idx * stride[:, None]
+    inside = ex & (byte >= 0) & (byte + n <= np.where(stride > 0, records * np.maximum(stride, 1), records)[:, None])
+    a = base[:, None] + byte.astype(U64)
+    if load:
+      data = np.zeros((int(ex.sum()), n), np.uint8)
+      got = b.load(a[inside], n)
+      data[inside[ex]] = got
+      _write_loaded(b, f["vdata"], w, ex, data, n, signed, False, False)
+    else:
+      b.store(a[inside], _gather_data(b, f["vdata"], w, inside, n))
+  return h
 
 def _addr(b, ins, w):
   f = ins.fields

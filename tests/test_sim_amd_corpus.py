@@ -12,7 +12,7 @@ from tests.amd_corpus.build import compile_cl, disasm
 
 R = np.random.default_rng(7)
 KERNELS = ["axpy", "atomics", "lds_scan", "transpose", "int64", "loops", "divide", "fp16", "wmma", "reduce", "fmath", "bits",
-           "bytes", "select", "private", "dpp"]
+           "bytes", "select", "private", "dpp", "buffer"]
 W64 = ("-mwavefrontsize64",)
 
 EXECUTED: set = set()                   # mnemonics run by this module's tests so far (the coverage test runs last)
@@ -211,6 +211,14 @@ def test_wave64(rig, name):
     run(b, "select", [A, O, F, I32(n)], -(-n // 64), 64, W64)
     with np.errstate(invalid="ignore"): y = np.where(np.isnan(x), -1, np.clip(x, 0, 1)).astype(np.float32)
     assert np.array_equal(get(O, n, np.float32), y)
+
+def test_buffer_resources(rig):
+  m, b = rig
+  x = np.arange(64, dtype=np.int32) + 100
+  IN, O = arr(b, x), arr(b, np.full(64, -1, np.int32))
+  run(b, "buffer", [IN, O, I32(40)], 1, 64)                            # num_records = 40 ints: lanes 40.. are out of range
+  got = get(O, 64, np.int32)
+  assert np.array_equal(got[:40], x[:40] * 3) and (got[40:] == -1).all()
 
 def _shr(v, n, zero):
   """DPP row_shr:n on 16-lane rows: lane l reads l-n of its row; invalid lanes read 0 (bound_ctrl) or are None-marked"""
