@@ -86,6 +86,7 @@ class Batch:
     self.barrier = np.zeros(nw, bool)
     self.wg = np.repeat(np.arange(self.nwg), wpg)                      # batch-local workgroup of each wave
     self.lds = np.zeros((self.nwg, max(d.lds_bytes, 4)), np.uint8)
+    self.ftz32 = ((d.rsrc1 >> 16) & 3) == 0                            # PGM_RSRC1.FLOAT_MODE FP_DENORM.f32: flush in and out
     self.scratch = None
     wgid = np.arange(lo, hi)
     gx, gy, _ = d.grid

@@ -73,10 +73,15 @@ def src(b, ins, o, w, t, i):
   x = raw(b, o, w, t)
   if t in (F16, U16, I16) and ins.enc in ("VOP3", "VOP3P") and (ins.fields.get("opsel", 0) >> i) & 1: x = x >> U32(16)
   v = typed(x, t)
+  if t is F32 and b.ftz32: v = ftz(v)
   if t in (F16, F32, F64):
     if o.abs: v = np.abs(v)
     if o.neg: v = -v
   return v
+
+def ftz(v):
+  """FLOAT_MODE FP_DENORM.f32 = 0: a denormal f32 (in or out) is a zero of the same sign"""
+  return np.where(np.abs(v) < F32(1.1754944e-38), np.copysign(F32(0), v), v).astype(F32)
 
 def srcs(ins): return [o for o in ins.operands if o.field in SRC_FIELDS]
 def dst(ins): return next((o for o in ins.operands if o.field in ("vdst", "vdstx", "vdsty", "sdst", "sdata")), None)
@@ -301,6 +306,7 @@ def _generic(fn, tin, tout, n, acc=False):
     if omod and tout in (F16, F32, F64): r = r * {1: 2, 2: 4, 3: 0.5}[omod]
     d = dst(ins)
     rt = r.dtype.type if hasattr(r, "dtype") else tout
+    if rt is F32 and b.ftz32: r = ftz(r)
     if rt not in (F16, U16, I16) and tout in (F16, U16, I16): rt = tout
     bits = tobits(r, rt if rt in TYPES.values() else tout)
     hi = None
@@ -454,12 +460,14 @@ def _vopd_half(ins, name):
       a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
       return np.where(b.mask(VCC, w), c, a)
     vals = [typed(raw(b, o, w, t), t) for o in ss]
+    if t is F32 and b.ftz32: vals = [ftz(v) for v in vals]
     if opname not in ("fmac", "fmaak", "fmamk", "mov") and len(vals) != 2:
       raise Unimplemented(f"VOPD half {ins.name} with {len(vals)} sources {[o.field for o in ins.operands]}")
     if opname == "fmac": return tobits(_fma(vals[0], vals[1], typed(b.V[d.value, w], t)), t)
     if opname in ("fmaak", "fmamk"):
       k = typed(np.full((1, 1), ins.literal, U32), t)
       return tobits(_fma(vals[0], k, vals[1]) if opname == "fmamk" else _fma(vals[0], vals[1], k), t)
-    return tobits(fns[opname](*vals), t)
+    r = fns[opname](*vals)
+    return tobits(ftz(r) if t is F32 and b.ftz32 and r.dtype == F32 else r, t)
   def write(b, ins, w, r): wvgpr(b, dst(ins).value, w, r.astype(U32))
   return compute, write

@@ -12,7 +12,7 @@ from tests.amd_corpus.build import compile_cl, disasm
 
 R = np.random.default_rng(7)
 KERNELS = ["axpy", "atomics", "lds_scan", "transpose", "int64", "loops", "divide", "fp16", "wmma", "reduce", "fmath", "bits",
-           "bytes", "select", "private", "dpp", "buffer"]
+           "bytes", "select", "private", "dpp", "buffer", "denorm"]
 W64 = ("-mwavefrontsize64",)
 
 EXECUTED: set = set()                   # mnemonics run by this module's tests so far (the coverage test runs last)
@@ -219,6 +219,24 @@ def test_buffer_resources(rig):
   run(b, "buffer", [IN, O, I32(40)], 1, 64)                            # num_records = 40 ints: lanes 40.. are out of range
   got = get(O, 64, np.int32)
   assert np.array_equal(got[:40], x[:40] * 3) and (got[40:] == -1).all()
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_f32_denormal_mode(rig, flush):
+  m, b = rig
+  x = np.array([1e-39, -3e-39, 1e-37, 2.0] * 16, np.float32)             # two denormals, a small normal, a normal
+  A, O = arr(b, x), out(b, x.size, np.float32)
+  run(b, "denorm", [A, O], 1, 64, ("-cl-denorms-are-zero",) if flush else ())
+  if flush:
+    f = lambda v: np.where(np.abs(v) < np.float32(1.1754944e-38), np.copysign(np.float32(0), v), v).astype(np.float32)
+    xf = f(x); ref = f(f(xf * np.float32(0.5)) + f(xf * np.float32(0.25)))
+    ref2 = f((xf.astype(np.float64) * 0.5 + f(xf * np.float32(0.25))).astype(np.float32))   # if LLVM fused one product (fma)
+    got = get(O, x.size, np.float32)
+    assert np.array_equal(got, ref) or np.array_equal(got, ref2)
+    assert (got[0::4] == 0).all() and np.signbit(got[1::4]).all()
+  else:
+    got = get(O, x.size, np.float32)
+    assert (got[0::4] != 0).all() and (got[1::4] != 0).all()           # denormals survive
+    assert np.allclose(got, x * np.float32(0.75), rtol=1e-6, atol=0)
 
 def _shr(v, n, zero):
   """DPP row_shr:n on 16-lane rows: lane l reads l-n of its row; invalid lanes read 0 (bound_ctrl) or are None-marked"""
