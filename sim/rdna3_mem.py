@@ -6,6 +6,7 @@ signed 13-bit offset."""
 from __future__ import annotations
 import numpy as np
 from hwrt.sim.rdna3_exec import Unimplemented
+from hwrt.sim.memory import MMUFault
 from hwrt.sim.rdna3_ops import raw, U32, U64, I32, F32, wvgpr, dst
 
 SIZES = {"b32": 4, "b64": 8, "b96": 12, "b128": 16, "u8": 1, "i8": 1, "u16": 2, "i16": 2, "b8": 1, "b16": 2,
@@ -98,9 +99,10 @@ def _vmem(ins, load, kind):
   def h(b, ins, w):
     ex = b.exec(w)
     a, space = _addr(b, ins, w)
-    if ins.enc == "FLAT" and (a[ex] >= U64(FLAT_LDS)).any():
-      raise Unimplemented(f"unimplemented RDNA3 flat LDS/scratch access ({ins.name}) at pc {b.pc_now:#x}")
     f = ins.fields
+    if ins.enc == "FLAT":
+      ap = (a >> U64(48)).astype(np.int64)
+      if (ap[ex] != 0).any(): return _flat_apertures(b, ins, w, ex, a, ap, load, n, signed, d16, hi)
     if space == "scratch":
       widx = np.broadcast_to(_wave_idx(b, w)[:, None], ex.shape)[ex]; lidx = np.broadcast_to(np.arange(b.L), ex.shape)[ex]
       offs = a[ex]
@@ -131,6 +133,32 @@ def _put(b, reg, w, ex, full, vals):
 def _gather_words(b, reg, w, ex, full, dw):
   if full: return np.stack([b.V[reg + i, w].reshape(-1) for i in range(dw)], axis=1)
   return np.stack([b.V[reg + i, w][ex] for i in range(dw)], axis=1)
+
+def _flat_apertures(b, ins, w, ex, a, ap, load, n, signed, d16, hi):
+  """a FLAT access whose lanes point into the shared (LDS) or private (scratch) aperture: each lane goes where its address
+  says (global, this workgroup's LDS, this lane's scratch)"""
+  f = ins.fields
+  low = (a & U64(0xFFFFFFFF)).astype(np.int64)
+  data = np.zeros((int(ex.sum()), n), np.uint8) if load else _gather_data(b, f["data"], w, ex, n)
+  sel = ap[ex]
+  wg = np.broadcast_to(b.lane_wg[w][:, None], ex.shape)[ex]
+  widx = np.broadcast_to(_wave_idx(b, w)[:, None], ex.shape)[ex]; lidx = np.broadcast_to(np.arange(b.L), ex.shape)[ex]
+  for kind in np.unique(sel):
+    m_ = sel == kind
+    if kind == 0:
+      if load: data[m_] = b.load(a[ex][m_], n)
+      else: b.store(a[ex][m_], data[m_])
+    elif kind == 1:
+      if load: data[m_] = _lds_read(b, low[ex][m_], wg[m_], n)
+      else: _lds_write(b, low[ex][m_], wg[m_], data[m_])
+    elif kind == 2:
+      offs = low[ex][m_]
+      sc = _scratch(b, int(offs.max()) + n)
+      ix = (widx[m_][:, None], lidx[m_][:, None], offs[:, None] + np.arange(n))
+      if load: data[m_] = sc[ix]
+      else: sc[ix] = data[m_]
+    else: raise MMUFault(int(a[ex][m_][0]), not load)
+  if load: _write_loaded(b, f["vdst"], w, ex, data, n, signed, d16, hi)
 
 def _gather_data(b, reg, w, ex, n):
   dw = max(1, -(-n // 4))

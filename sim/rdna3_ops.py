@@ -41,7 +41,11 @@ def raw(b, o, w, t, lanes=True):
     if r == 253: x = b.scc[w].astype(U32)                                # src_scc
     elif r == 251: x = (b.S[w, VCC] == 0).astype(U32)                    # src_vccz
     elif r == 252: x = (b.S[w, EXEC] == 0).astype(U32)                   # src_execz
-    elif r in (235, 236, 237, 238): x = np.full(b.nw if isinstance(w, slice) else len(w), {235: 1 << 16, 237: 2 << 16}.get(r, 0), U32)
+    elif r in (235, 236, 237, 238):                                       # src_shared/private_base/limit (KFD's gfx9+ apertures)
+      ap = {235: 1 << 48, 236: (1 << 48) | 0xFFFFFFFF, 237: 2 << 48, 238: (2 << 48) | 0xFFFFFFFF}[r]
+      n = b.nw if isinstance(w, slice) else len(w)
+      x = np.full(n, ap, U64) if wide else np.full(n, ap >> 32, U32)
+      return x[:, None] if lanes else x
     elif r >= 128: raise Unimplemented(f"unimplemented RDNA3 operand {r}")
     else: x = b.S[w, r]
     if wide: x = x.astype(U64) | (b.S[w, r + 1].astype(U64) << U64(32)) if r < 127 and r not in (NULL,) else x.astype(U64)

@@ -12,7 +12,7 @@ from tests.amd_corpus.build import compile_cl, disasm
 
 R = np.random.default_rng(7)
 KERNELS = ["axpy", "atomics", "lds_scan", "transpose", "int64", "loops", "divide", "fp16", "wmma", "reduce", "fmath", "bits",
-           "bytes", "select", "private", "dpp", "buffer", "denorm"]
+           "bytes", "select", "private", "dpp", "buffer", "denorm", "generic"]
 W64 = ("-mwavefrontsize64",)
 
 EXECUTED: set = set()                   # mnemonics run by this module's tests so far (the coverage test runs last)
@@ -237,6 +237,17 @@ def test_f32_denormal_mode(rig, flush):
     got = get(O, x.size, np.float32)
     assert (got[0::4] != 0).all() and (got[1::4] != 0).all()           # denormals survive
     assert np.allclose(got, x * np.float32(0.75), rtol=1e-6, atol=0)
+
+def test_generic_pointers_and_calls(rig):
+  """flat_load through a generic pointer into global memory and into LDS (src_shared_base aperture), from a called function
+  (s_getpc / s_swappc / s_setpc, R_AMDGPU_REL32_LO/HI)"""
+  m, b = rig
+  x = R.integers(-50, 50, 64).astype(np.int32)
+  IN, O = arr(b, x), out(b, 64, np.int32)
+  run(b, "generic", [IN, O], 1, 64)
+  g = x.reshape(16, 4).sum(1).repeat(4)
+  assert np.array_equal(get(O, 64, np.int32), g + 10 * 2 * g)
+  assert {"flat_load_b128", "s_swappc_b64", "s_setpc_b64"} <= m.gpu.executed
 
 def _shr(v, n, zero):
   """DPP row_shr:n on 16-lane rows: lane l reads l-n of its row; invalid lanes read 0 (bound_ctrl) or are None-marked"""
