@@ -38,14 +38,14 @@ def user_sgprs_from_kd(props: int, kernarg: int, packet: int, queue: int) -> lis
   return out
 
 class Dispatch:
-  def __init__(self, vas, pc, rsrc1, rsrc2, user, grid, local, wave32, scratch=0, deadline=10.0):
+  def __init__(self, vas, pc, rsrc1, rsrc2, user, grid, local, wave32, scratch=0, deadline=10.0, group_segment=0):
     self.vas, self.entry, self.rsrc1, self.rsrc2 = vas, pc, rsrc1, rsrc2
     self.user, self.grid, self.local, self.L = list(user), tuple(grid), tuple(local), 32 if wave32 else 64
     self.scratch_base = scratch
     self.deadline = Deadline(deadline)
     self.nuser = (rsrc2 >> 1) & 0x1F
     self.nvgpr = min(256, ((rsrc1 & 0x3F) + 1) * (8 if wave32 else 4))
-    self.lds_bytes = ((rsrc2 >> 15) & 0x1FF) * 512
+    self.lds_bytes = max(((rsrc2 >> 15) & 0x1FF) * 512, group_segment)   # AQL: the packet's group_segment_size
     self.executed: set = set()
     self.trace = [] if os.environ.get("HWRT_SIM_ITRACE") else None
 

@@ -295,7 +295,7 @@ def _lds_read(b, addr, wg, n):
   size = b.lds.shape[1]
   ok = (addr >= 0) & (addr + n <= size)
   flat = b.lds.reshape(-1)
-  idx = (wg * size + np.where(ok, addr, 0))[:, None] + np.arange(n)
+  idx = np.where(ok[:, None], (wg * size + np.where(ok, addr, 0))[:, None] + np.arange(n), 0)
   return np.where(ok[:, None], flat[idx], 0).astype(np.uint8)
 
 def _lds_write(b, addr, wg, data):

@@ -259,8 +259,9 @@ class GPU:
     rsrc1, rsrc2 = int.from_bytes(kd[48:52], "little"), int.from_bytes(kd[52:56], "little")
     props = int.from_bytes(kd[56:58], "little")
     user = user_sgprs_from_kd(props, kernarg, pkt, q.ring)
+    group = max(u32(28), int.from_bytes(kd[0:4], "little"))                # packet group_segment_size, KD fixed size
     self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
-                                          deadline=self.kernel_timeout_s).run()))
+                                          deadline=self.kernel_timeout_s, group_segment=group).run()))
 
   # --- SDMA (byte-granular rptr/wptr)
   def _sdma(self, kfd, q, vas) -> bool:
