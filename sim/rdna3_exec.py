@@ -17,7 +17,7 @@ from hwrt.helpers import Deadline
 from hwrt.sim.memory import MMUFault
 from hwrt.assemblers.rdna3 import decoder as D
 
-VCC, M0, NULL, EXEC = 106, 124, 125, 126
+VCC, M0, NULL, EXEC = 106, 125, 124, 126      # gfx11 swapped M0 (125) and NULL (124) against gfx10
 MAX_LANES = 1 << 20                    # lanes per batch of workgroups (memory bound: VGPRs x lanes x 4 bytes)
 
 class Unimplemented(GPUFault):

@@ -274,6 +274,8 @@ def _valu_fn(base, op, ts):
     return _generic(cv, tin, tout, 1)
   if op in ("frexp_exp",): return _generic(OPS1["frexp_exp_i32"], tin, I32, 1)
   if op == "ldexp": return _ldexp_h(tout)
+  if base in ("nop", "pipeflush"): return lambda b, ins, w: None
+  if base == "swap_b32": return _swap
   if op in ("mbcnt_lo", "mbcnt_hi"): return _mbcnt(op == "mbcnt_hi")
   if op in ("cndmask",): return _cndmask
   if op in ("add_co", "sub_co", "subrev_co"): return _carry(op, False)
@@ -317,6 +319,13 @@ def _generic(fn, tin, tout, n, acc=False):
     if rt in (F16, U16, I16): hi = bool((ins.fields.get("opsel", 0) >> 3) & 1) if ins.enc == "VOP3" else (d.half == "h" if d.half else False)
     wvgpr(b, d.value, w, bits, wide=rt in WIDE, hi16=hi)
   return h
+
+def _swap(b, ins, w):
+  """v_swap_b32 D, S: exchange two VGPRs (active lanes)"""
+  d, s_ = dst(ins).value, srcs(ins)[0].value
+  x, y = b.V[d, w].copy(), b.V[s_, w].copy()
+  ex = b.exec(w)
+  b.V[d, w] = np.where(ex, y, x); b.V[s_, w] = np.where(ex, x, y)
 
 def _mbcnt(hi):
   """v_mbcnt_lo/hi_u32_b32: popcount of S0's bits for the lanes below this one (lo: lanes 0-31, hi: 32-63) + S1"""
