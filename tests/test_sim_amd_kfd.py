@@ -272,3 +272,12 @@ def test_hwrt_devices_lists_sim_amd():
   d = [x for x in json.loads(r.stdout)["devices"] if x["device"] == "sim:amd"]
   assert d and d[0]["arch"] == "gfx1100" and d[0]["compute_units"] == 96 and d[0]["vram_bytes"] == I.VRAM_BYTES
   assert d[0]["pci"] == I.PCI_BDF and d[0]["render_node"] == "/dev/dri/renderD128"
+
+def test_hwrt_devices_agents_view():
+  import subprocess, sys
+  r = subprocess.run([sys.executable, "-m", "hwrt", "devices", "--agents"], capture_output=True, text=True, timeout=120)
+  out = r.stdout
+  assert r.returncode == 0 and "Agent sim:amd" in out
+  for want in ("gfx target:              gfx1100", "compute units:           96", "SIMDs per CU:            2",
+               "wavefront size:          32", "LDS (KB):                64", "VRAM:                    24.0 GiB", "compute queues:          8"):
+    assert want in out, out
