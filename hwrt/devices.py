@@ -1,4 +1,4 @@
-"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv (sim:amd, sim:intel once built)
+"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv, sim:amd (sim:intel once built)
 for the simulated ones. Enumeration goes through kernel interfaces only (RM ioctls, KFD sysfs topology, DRM ioctls); the
 simulated devices are enumerated by running the very same code against the simulator's syscall seam."""
 from __future__ import annotations
@@ -76,6 +76,7 @@ def open_device(name: str | None = None):
 def add_args(p):
   p.add_argument("--json", action="store_true", help="machine-readable output")
   p.add_argument("--no-sim", action="store_true", help="do not list simulated devices")
+  p.add_argument("--agents", action="store_true", help="AMD GPUs as rocminfo's agent view (from the KFD topology)")
 
 COLUMNS = [("device", "device"), ("name", "name"), ("arch", "arch"), ("pci", "PCI"), ("driver", "driver"),
            ("compute_units", "SMs/CUs"), ("vram_bytes", "memory"), ("compute_class", "compute class")]
@@ -86,8 +87,29 @@ def _fmt(key, v):
   if key == "compute_class": return f"{v:#06x}" if isinstance(v, int) else str(v)
   return str(v)
 
+AGENT_KEYS = [("gfx target", "arch"), ("compute units", "compute_units"), ("SIMDs per CU", "simd_per_cu"),
+              ("wavefront size", "wave_front_size"), ("max waves per SIMD", "max_waves_per_simd"), ("LDS (KB)", "lds_size_in_kb"),
+              ("VRAM", "vram_bytes"), ("compute queues", "num_cp_queues"), ("SDMA engines", "num_sdma_engines"),
+              ("scratch slots per CU", "max_slots_scratch_cu")]
+
+def amd_agents(devs) -> list[dict]:
+  """the AMD devices with the KFD node properties rocminfo prints per agent, read through the same syscall seam"""
+  out = []
+  for d in devs:
+    if d.get("vendor") != "amd" or d.get("node") is None: continue
+    sysc = sim_syscalls("amd") if d["simulated"] else HOST
+    text = sysc.read_text(f"/sys/devices/virtual/kfd/kfd/topology/nodes/{d['node']}/properties")
+    props = {k: int(v) for k, _, v in (l.partition(" ") for l in text.splitlines()) if v.strip().lstrip("-").isdigit()}
+    out.append(dict(d, **{k: props.get(k) for _, k in AGENT_KEYS if k in props}))
+  return out
+
 def run(args) -> int:
   devs, notes = enumerate_devices(include_sim=not args.no_sim)
+  if args.agents:
+    for a in amd_agents(devs):
+      print(f"Agent {a['device']}\n  Name:                    {a['name']}")
+      for title, k in AGENT_KEYS: print(f"  {title + ':':24s} {_fmt(k, a.get(k))}")
+    return 0
   if args.json:
     print(json.dumps({"devices": devs, "notes": notes}, indent=2, default=str))
     return 0

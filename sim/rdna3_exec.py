@@ -17,7 +17,7 @@ from hwrt.helpers import Deadline
 from hwrt.sim.memory import MMUFault
 from hwrt.assemblers.rdna3 import decoder as D
 
-VCC, M0, NULL, EXEC = 106, 124, 125, 126
+VCC, M0, NULL, EXEC = 106, 125, 124, 126      # gfx11 swapped M0 (125) and NULL (124) against gfx10
 MAX_LANES = 1 << 20                    # lanes per batch of workgroups (memory bound: VGPRs x lanes x 4 bytes)
 
 class Unimplemented(GPUFault):
@@ -38,14 +38,14 @@ def user_sgprs_from_kd(props: int, kernarg: int, packet: int, queue: int) -> lis
   return out
 
 class Dispatch:
-  def __init__(self, vas, pc, rsrc1, rsrc2, user, grid, local, wave32, scratch=0, deadline=10.0):
+  def __init__(self, vas, pc, rsrc1, rsrc2, user, grid, local, wave32, scratch=0, deadline=10.0, group_segment=0):
     self.vas, self.entry, self.rsrc1, self.rsrc2 = vas, pc, rsrc1, rsrc2
     self.user, self.grid, self.local, self.L = list(user), tuple(grid), tuple(local), 32 if wave32 else 64
     self.scratch_base = scratch
     self.deadline = Deadline(deadline)
     self.nuser = (rsrc2 >> 1) & 0x1F
     self.nvgpr = min(256, ((rsrc1 & 0x3F) + 1) * (8 if wave32 else 4))
-    self.lds_bytes = ((rsrc2 >> 15) & 0x1FF) * 512
+    self.lds_bytes = max(((rsrc2 >> 15) & 0x1FF) * 512, group_segment)   # AQL: the packet's group_segment_size
     self.executed: set = set()
     self.trace = [] if os.environ.get("HWRT_SIM_ITRACE") else None
 
@@ -79,13 +79,14 @@ class Batch:
     nw = self.nw = self.nwg * wpg
     self.L = L
     self.S = np.zeros((nw, 128), np.uint32)
-    self.V = np.zeros((d.nvgpr, nw, L), np.uint32)
+    self.V = np.zeros((d.nvgpr + 1, nw, L), np.uint32)                # + one spare row (DPP's swizzled source)
     self.scc = np.zeros(nw, bool)
     self.pc = np.full(nw, d.entry, np.int64)
     self.done = np.zeros(nw, bool)
     self.barrier = np.zeros(nw, bool)
     self.wg = np.repeat(np.arange(self.nwg), wpg)                      # batch-local workgroup of each wave
     self.lds = np.zeros((self.nwg, max(d.lds_bytes, 4)), np.uint8)
+    self.ftz32 = ((d.rsrc1 >> 16) & 3) == 0                            # PGM_RSRC1.FLOAT_MODE FP_DENORM.f32: flush in and out
     self.scratch = None
     wgid = np.arange(lo, hi)
     gx, gy, _ = d.grid

@@ -5,6 +5,7 @@ to lanes, abs/neg/opsel modifiers), applies EXEC and writes the destination. Sou
 Reference Guide" ch. 6 (SALU), 7 (VALU), 10-12 (memory); float results are IEEE (numpy) except the transcendentals, which are
 correctly rounded where the hardware is only approximate (1 ULP)."""
 from __future__ import annotations
+import copy
 import numpy as np
 from hwrt.sim.rdna3_exec import VCC, M0, NULL, EXEC, Unimplemented
 
@@ -40,7 +41,11 @@ def raw(b, o, w, t, lanes=True):
     if r == 253: x = b.scc[w].astype(U32)                                # src_scc
     elif r == 251: x = (b.S[w, VCC] == 0).astype(U32)                    # src_vccz
     elif r == 252: x = (b.S[w, EXEC] == 0).astype(U32)                   # src_execz
-    elif r in (235, 236, 237, 238): x = np.full(b.nw if isinstance(w, slice) else len(w), {235: 1 << 16, 237: 2 << 16}.get(r, 0), U32)
+    elif r in (235, 236, 237, 238):                                       # src_shared/private_base/limit (KFD's gfx9+ apertures)
+      ap = {235: 1 << 48, 236: (1 << 48) | 0xFFFFFFFF, 237: 2 << 48, 238: (2 << 48) | 0xFFFFFFFF}[r]
+      n = b.nw if isinstance(w, slice) else len(w)
+      x = np.full(n, ap, U64) if wide else np.full(n, ap >> 32, U32)
+      return x[:, None] if lanes else x
     elif r >= 128: raise Unimplemented(f"unimplemented RDNA3 operand {r}")
     else: x = b.S[w, r]
     if wide: x = x.astype(U64) | (b.S[w, r + 1].astype(U64) << U64(32)) if r < 127 and r not in (NULL,) else x.astype(U64)
@@ -72,10 +77,15 @@ def src(b, ins, o, w, t, i):
   x = raw(b, o, w, t)
   if t in (F16, U16, I16) and ins.enc in ("VOP3", "VOP3P") and (ins.fields.get("opsel", 0) >> i) & 1: x = x >> U32(16)
   v = typed(x, t)
+  if t is F32 and b.ftz32: v = ftz(v)
   if t in (F16, F32, F64):
     if o.abs: v = np.abs(v)
     if o.neg: v = -v
   return v
+
+def ftz(v):
+  """FLOAT_MODE FP_DENORM.f32 = 0: a denormal f32 (in or out) is a zero of the same sign"""
+  return np.where(np.abs(v) < F32(1.1754944e-38), np.copysign(F32(0), v), v).astype(F32)
 
 def srcs(ins): return [o for o in ins.operands if o.field in SRC_FIELDS]
 def dst(ins): return next((o for o in ins.operands if o.field in ("vdst", "vdstx", "vdsty", "sdst", "sdata")), None)
@@ -199,7 +209,8 @@ def _class(a, m):
 _CACHE: dict = {}
 
 def handler(ins):
-  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "")
+  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "",
+         tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(ins.dpp.items())) if ins.dpp else ())
   h = _CACHE.get(key)
   if h is None and key not in _CACHE:
     h = _CACHE[key] = _make(ins)
@@ -211,7 +222,15 @@ def _types(tokens):
 
 def _make(ins):
   name = ins.name
-  if name.endswith("_dpp") or "_dpp" in name or "_sdwa" in name: return None
+  if ins.dpp is not None:
+    from hwrt.sim import rdna3_dpp
+    plain = copy.copy(ins); plain.dpp = None
+    plain.name = name[:-len("_dpp")] if name.endswith("_e64_dpp") else name[:-len("_dpp")] + ("_e32" if ins.enc != "VOP3" else "")
+    base = _make(plain)
+    return rdna3_dpp.wrap(base, ins) if base is not None else None
+  if name in ("v_permlane16_b32", "v_permlanex16_b32"):
+    from hwrt.sim import rdna3_dpp
+    return rdna3_dpp.permlane(name == "v_permlanex16_b32")
   from hwrt.sim import rdna3_salu
   if name.startswith("s_"): return rdna3_salu.make(ins)
   if ins.enc in ("GLOBAL", "FLAT", "SCRATCH", "DS", "MUBUF"):
@@ -255,6 +274,8 @@ def _valu_fn(base, op, ts):
     return _generic(cv, tin, tout, 1)
   if op in ("frexp_exp",): return _generic(OPS1["frexp_exp_i32"], tin, I32, 1)
   if op == "ldexp": return _ldexp_h(tout)
+  if base in ("nop", "pipeflush"): return lambda b, ins, w: None
+  if base == "swap_b32": return _swap
   if op in ("mbcnt_lo", "mbcnt_hi"): return _mbcnt(op == "mbcnt_hi")
   if op in ("cndmask",): return _cndmask
   if op in ("add_co", "sub_co", "subrev_co"): return _carry(op, False)
@@ -291,12 +312,20 @@ def _generic(fn, tin, tout, n, acc=False):
     if omod and tout in (F16, F32, F64): r = r * {1: 2, 2: 4, 3: 0.5}[omod]
     d = dst(ins)
     rt = r.dtype.type if hasattr(r, "dtype") else tout
+    if rt is F32 and b.ftz32: r = ftz(r)
     if rt not in (F16, U16, I16) and tout in (F16, U16, I16): rt = tout
     bits = tobits(r, rt if rt in TYPES.values() else tout)
     hi = None
     if rt in (F16, U16, I16): hi = bool((ins.fields.get("opsel", 0) >> 3) & 1) if ins.enc == "VOP3" else (d.half == "h" if d.half else False)
     wvgpr(b, d.value, w, bits, wide=rt in WIDE, hi16=hi)
   return h
+
+def _swap(b, ins, w):
+  """v_swap_b32 D, S: exchange two VGPRs (active lanes)"""
+  d, s_ = dst(ins).value, srcs(ins)[0].value
+  x, y = b.V[d, w].copy(), b.V[s_, w].copy()
+  ex = b.exec(w)
+  b.V[d, w] = np.where(ex, y, x); b.V[s_, w] = np.where(ex, x, y)
 
 def _mbcnt(hi):
   """v_mbcnt_lo/hi_u32_b32: popcount of S0's bits for the lanes below this one (lo: lanes 0-31, hi: 32-63) + S1"""
@@ -444,12 +473,14 @@ def _vopd_half(ins, name):
       a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
       return np.where(b.mask(VCC, w), c, a)
     vals = [typed(raw(b, o, w, t), t) for o in ss]
+    if t is F32 and b.ftz32: vals = [ftz(v) for v in vals]
     if opname not in ("fmac", "fmaak", "fmamk", "mov") and len(vals) != 2:
       raise Unimplemented(f"VOPD half {ins.name} with {len(vals)} sources {[o.field for o in ins.operands]}")
     if opname == "fmac": return tobits(_fma(vals[0], vals[1], typed(b.V[d.value, w], t)), t)
     if opname in ("fmaak", "fmamk"):
       k = typed(np.full((1, 1), ins.literal, U32), t)
       return tobits(_fma(vals[0], k, vals[1]) if opname == "fmamk" else _fma(vals[0], vals[1], k), t)
-    return tobits(fns[opname](*vals), t)
+    r = fns[opname](*vals)
+    return tobits(ftz(r) if t is F32 and b.ftz32 and r.dtype == F32 else r, t)
   def write(b, ins, w, r): wvgpr(b, dst(ins).value, w, r.astype(U32))
   return compute, write

@@ -29,6 +29,19 @@ def make(ins):
   op = "_".join(t for t in toks if t not in TYPES)
   t = TYPES[ts[-1]] if ts else U32
   wide = t in WIDE
+  if ins.enc == "SOPC" and op.startswith("bitcmp"):                    # s_bitcmp0/1: SCC = bit S1 of S0 is 0 / 1
+    want = op.endswith("1")
+    def hb(b, ins, w):
+      ss = srcs(ins)
+      a, k = _rd(b, ss[0], w, U64 if wide else U32), _rd(b, ss[1], w, U32) & U32(63 if wide else 31)
+      b.scc[w] = ((a.astype(U64) >> k.astype(U64)) & U64(1)).astype(bool) == want
+    return hb
+  if ins.enc == "SOP1" and op in ("bitset0", "bitset1"):               # s_bitset0/1: clear / set bit S0 of D
+    def hs(b, ins, w):
+      d = dst(ins); cur = _rd(b, d, w, U64 if wide else U32).astype(U64)
+      bit = U64(1) << (_rd(b, srcs(ins)[0], w, U32).astype(U64) & U64(63 if wide else 31))
+      wsgpr(b, sreg(d), w, (cur | bit) if op == "bitset1" else (cur & ~bit), wide)
+    return hs
   if ins.enc == "SOPC" or (ins.enc == "SOPK" and op.startswith("cmpk")):
     c = op.split("_")[1] if "_" in op else ""
     if c not in CMPS or not ts: return None

@@ -16,6 +16,8 @@ def make(ins, base):
     if op not in PK or t not in T: return None
     return _pk(PK[op], T[t], 3 if op in ("fma", "mad") else 2)
   if base.startswith("wmma_f32_16x16x16_f16"): return _wmma
+  if base in ("fma_mix_f32", "fma_mixlo_f16", "fma_mixhi_f16"): return _mix(base)
+  if base == "dot4_u32_u8": return _dot4u8
   if base == "dot2_f32_f16": return _dot2
   return None
 
@@ -36,6 +38,35 @@ def _pk(fn, t, n):
     lo, hi = fn(*[x[0] for x in hs]).astype(t), fn(*[x[1] for x in hs]).astype(t)
     wvgpr(b, dst(ins).value, w, lo.view(U16).astype(U32) | (hi.view(U16).astype(U32) << U32(16)))
   return h
+
+def _mix(base):
+  """v_fma_mix*: each source is f32, or (op_sel_hi set) the f16 in its low (op_sel 0) / high (op_sel 1) half; neg/abs apply
+  (neg_hi is abs on these); the f32 fma result (mix_f32) or its f16 rounding into the low / high half (mixlo / mixhi)"""
+  def h(b, ins, w):
+    f = ins.fields
+    opsel_hi = f.get("opsel_hi", 0) | (f.get("opsel_hi2", 0) << 2)
+    vals = []
+    for i, o in enumerate(srcs(ins)[:3]):
+      x = raw(b, o, w, U32)
+      if (opsel_hi >> i) & 1:
+        half = (x >> U32(16)) if (f.get("opsel", 0) >> i) & 1 else x
+        v = (half & U32(0xFFFF)).astype(U16).view(F16).astype(np.float64)
+      else: v = x.view(F32).astype(np.float64)
+      if (f.get("neg_hi", 0) >> i) & 1: v = np.abs(v)
+      if (f.get("neg", 0) >> i) & 1: v = -v
+      vals.append(v)
+    r = vals[0] * vals[1] + vals[2]
+    d = dst(ins).value
+    if base == "fma_mix_f32": wvgpr(b, d, w, r.astype(F32).view(U32)); return
+    bits = r.astype(F32).astype(F16).view(U16).astype(U32)
+    wvgpr(b, d, w, bits, hi16=base == "fma_mixhi_f16")
+  return h
+
+def _dot4u8(b, ins, w):
+  ss = srcs(ins)
+  a, c, acc = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32), raw(b, ss[2], w, U32)
+  r = acc.astype(np.uint64) + sum(((a >> U32(8 * i)) & U32(255)).astype(np.uint64) * ((c >> U32(8 * i)) & U32(255)) for i in range(4))
+  wvgpr(b, dst(ins).value, w, (r & np.uint64(0xFFFFFFFF)).astype(U32))
 
 def _dot2(b, ins, w):
   ss = srcs(ins)

@@ -12,7 +12,7 @@ from tests.amd_corpus.build import compile_cl, disasm
 
 R = np.random.default_rng(7)
 KERNELS = ["axpy", "atomics", "lds_scan", "transpose", "int64", "loops", "divide", "fp16", "wmma", "reduce", "fmath", "bits",
-           "bytes", "select", "private"]
+           "bytes", "select", "private", "dpp", "buffer", "denorm", "generic"]
 W64 = ("-mwavefrontsize64",)
 
 EXECUTED: set = set()                   # mnemonics run by this module's tests so far (the coverage test runs last)
@@ -211,6 +211,72 @@ def test_wave64(rig, name):
     run(b, "select", [A, O, F, I32(n)], -(-n // 64), 64, W64)
     with np.errstate(invalid="ignore"): y = np.where(np.isnan(x), -1, np.clip(x, 0, 1)).astype(np.float32)
     assert np.array_equal(get(O, n, np.float32), y)
+
+def test_buffer_resources(rig):
+  m, b = rig
+  x = np.arange(64, dtype=np.int32) + 100
+  IN, O = arr(b, x), arr(b, np.full(64, -1, np.int32))
+  run(b, "buffer", [IN, O, I32(40)], 1, 64)                            # num_records = 40 ints: lanes 40.. are out of range
+  got = get(O, 64, np.int32)
+  assert np.array_equal(got[:40], x[:40] * 3) and (got[40:] == -1).all()
+
+@pytest.mark.parametrize("flush", [False, True])
+def test_f32_denormal_mode(rig, flush):
+  m, b = rig
+  x = np.array([1e-39, -3e-39, 1e-37, 2.0] * 16, np.float32)             # two denormals, a small normal, a normal
+  A, O = arr(b, x), out(b, x.size, np.float32)
+  run(b, "denorm", [A, O], 1, 64, ("-cl-denorms-are-zero",) if flush else ())
+  if flush:
+    f = lambda v: np.where(np.abs(v) < np.float32(1.1754944e-38), np.copysign(np.float32(0), v), v).astype(np.float32)
+    xf = f(x); ref = f(f(xf * np.float32(0.5)) + f(xf * np.float32(0.25)))
+    ref2 = f((xf.astype(np.float64) * 0.5 + f(xf * np.float32(0.25))).astype(np.float32))   # if LLVM fused one product (fma)
+    got = get(O, x.size, np.float32)
+    assert np.array_equal(got, ref) or np.array_equal(got, ref2)
+    assert (got[0::4] == 0).all() and np.signbit(got[1::4]).all()
+  else:
+    got = get(O, x.size, np.float32)
+    assert (got[0::4] != 0).all() and (got[1::4] != 0).all()           # denormals survive
+    assert np.allclose(got, x * np.float32(0.75), rtol=1e-6, atol=0)
+
+def test_generic_pointers_and_calls(rig):
+  """flat_load through a generic pointer into global memory and into LDS (src_shared_base aperture), from a called function
+  (s_getpc / s_swappc / s_setpc, R_AMDGPU_REL32_LO/HI)"""
+  m, b = rig
+  x = R.integers(-50, 50, 64).astype(np.int32)
+  IN, O = arr(b, x), out(b, 64, np.int32)
+  run(b, "generic", [IN, O], 1, 64)
+  g = x.reshape(16, 4).sum(1).repeat(4)
+  assert np.array_equal(get(O, 64, np.int32), g + 10 * 2 * g)
+  assert {"flat_load_b128", "s_swappc_b64", "s_setpc_b64"} <= m.gpu.executed
+
+def _shr(v, n, zero):
+  """DPP row_shr:n on 16-lane rows: lane l reads l-n of its row; invalid lanes read 0 (bound_ctrl) or are None-marked"""
+  r = np.arange(v.size) & 15
+  src = np.where(r >= n, np.arange(v.size) - n, -1)
+  return np.where(src >= 0, v[np.maximum(src, 0)], 0), src >= 0
+
+def test_dpp_swizzle_permlane(rig):
+  """tests/amd_corpus/dpp.cl step by step, each step's lane pattern from the RDNA3 ISA guide (7.7 DPP, 11.x ds_swizzle,
+  v_permlanex16): row_shr with bound_ctrl, a bank_mask, row_half_mirror, swizzle xor 16, permlanex16, readlane, bpermute"""
+  m, b = rig
+  x = (np.arange(32) * 3 + 1).astype(np.int64)
+  IN, O = arr(b, x.astype(np.int32)), out(b, 32, np.int32)
+  obj = compile_cl("dpp", oracle("clang-19"))
+  k = b.load_elf(obj, "dpp_reduce")
+  b.dispatch(k, struct.pack("<QQ", IN.va, O.va), (1, 1, 1), (32, 1, 1))
+  l, v = np.arange(32), x.copy()
+  v = v + _shr(v, 1, True)[0]
+  v = v + _shr(v, 2, True)[0]
+  t, ok = _shr(v, 4, False); wr = ok & (((l >> 2) & 3) != 0); v = np.where(wr, v + t, v)     # bank_mask 0xe, no bound_ctrl
+  v = v + v[(l & ~7) + 7 - (l & 7)]                                    # row_half_mirror
+  v = v + v[l ^ 16]                                                    # ds_swizzle SWAP,16
+  v = v + v[l ^ 16]                                                    # permlanex16 with identity selects
+  v = v + v[15]                                                        # readlane 15
+  assert np.array_equal(get(O, 32, np.int32), (v[0] + v).astype(np.int32))
+  f = np.arange(32, dtype=np.float32); F = arr(b, f)
+  b.dispatch(b.load_elf(obj, "dpp_float"), struct.pack("<Q", F.va), (1, 1, 1), (32, 1, 1))
+  g = f + _shr(f, 1, True)[0].astype(np.float32)
+  assert np.array_equal(get(F, 32, np.float32), g + g)                 # dpp8 [0..7] is the identity
 
 def test_every_corpus_instruction_is_executed(rig):
   """after the tests above: the union of what ran covers every mnemonic llvm-objdump-19 lists (run this module whole)"""

@@ -169,6 +169,24 @@ def test_free_and_map_bad_handles(bench, m):
   assert err(sc, kfd, K.AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU, "struct kfd_ioctl_unmap_memory_from_gpu_args", handle=(GPU << 32) | 999,
              device_ids_array_ptr=p, n_devices=1) == errno.EINVAL
 
+def test_free_of_a_mapped_bo_is_ebusy(bench, m):
+  sc, kfd = m.syscalls, bench.kfd                                     # amdgpu_amdkfd_gpuvm_free_memory_of_gpu: "is still mapped"
+  bo = bench.alloc(4096)
+  fr = "struct kfd_ioctl_free_memory_of_gpu_args"
+  assert err(sc, kfd, K.AMDKFD_IOC_FREE_MEMORY_OF_GPU, fr, handle=bo.handle) == errno.EBUSY
+  ids = ffi.new("__u32[1]", [GPU])
+  call(sc, kfd, K.AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU, "struct kfd_ioctl_unmap_memory_from_gpu_args", handle=bo.handle,
+       device_ids_array_ptr=int(ffi.cast("uintptr_t", ids)), n_devices=1)
+  assert m.kfd.vas.lookup(bo.va) is None
+  assert err(sc, kfd, K.AMDKFD_IOC_FREE_MEMORY_OF_GPU, fr, handle=bo.handle) == 0
+  assert err(sc, kfd, K.AMDKFD_IOC_FREE_MEMORY_OF_GPU, fr, handle=bo.handle) == errno.EINVAL   # a second free: handle gone
+
+def test_xnack_is_not_available_on_gfx1100(m):
+  sc, kfd, drm = opened(m)                                            # kfd_ioctl_set_xnack_mode: -EPERM when unsupported
+  xa = "struct kfd_ioctl_set_xnack_mode_args"
+  assert call(sc, kfd, K.AMDKFD_IOC_SET_XNACK_MODE, xa, xnack_enabled=-1).xnack_enabled == 0
+  assert err(sc, kfd, K.AMDKFD_IOC_SET_XNACK_MODE, xa, xnack_enabled=1) == errno.EPERM
+
 def test_unmapped_bo_is_not_gpu_visible(bench, m):
   bo = bench.alloc(4096, map_gpu=False)
   assert m.kfd.vas.lookup(bo.va) is None                              # ALLOC gives a VA; only MAP_MEMORY_TO_GPU puts it in the VM
@@ -254,3 +272,12 @@ def test_hwrt_devices_lists_sim_amd():
   d = [x for x in json.loads(r.stdout)["devices"] if x["device"] == "sim:amd"]
   assert d and d[0]["arch"] == "gfx1100" and d[0]["compute_units"] == 96 and d[0]["vram_bytes"] == I.VRAM_BYTES
   assert d[0]["pci"] == I.PCI_BDF and d[0]["render_node"] == "/dev/dri/renderD128"
+
+def test_hwrt_devices_agents_view():
+  import subprocess, sys
+  r = subprocess.run([sys.executable, "-m", "hwrt", "devices", "--agents"], capture_output=True, text=True, timeout=120)
+  out = r.stdout
+  assert r.returncode == 0 and "Agent sim:amd" in out
+  for want in ("gfx target:              gfx1100", "compute units:           96", "SIMDs per CU:            2",
+               "wavefront size:          32", "LDS (KB):                64", "VRAM:                    24.0 GiB", "compute queues:          8"):
+    assert want in out, out

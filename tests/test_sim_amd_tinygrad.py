@@ -17,9 +17,9 @@ def _tinygrad():
   from importlib.metadata import version
   assert version("tinygrad") == "0.14.0", f"these tests pin tinygrad 0.14.0, found {version('tinygrad')}"
 
-def run_set(names, timeout=600):
+def run_set(names, timeout=600, **extra):
   _tinygrad()
-  env = dict(os.environ, DEV="AMD:LLVM", PYTHONPATH=str(ROOT), AMD_DISABLE_SDMA="0")
+  env = dict(os.environ, DEV="AMD:LLVM", PYTHONPATH=str(ROOT), AMD_DISABLE_SDMA="0", **extra)
   r = subprocess.run([sys.executable, "-m", "hwrt", "sim-run", "--device", "sim:amd", "--", sys.executable,
                       str(ROOT / "tests/tinygrad_set/programs.py"), *names], env=env, capture_output=True, text=True, timeout=timeout)
   lines = [l for l in r.stdout.splitlines() if l.startswith(("PASS", "FAIL"))]
@@ -33,6 +33,17 @@ def test_tinygrad_subset_on_sim_amd():
 @pytest.mark.slow
 def test_tinygrad_full_set_on_sim_amd():
   r, lines = run_set([])
+  assert r.returncode == 0 and len(lines) >= 17 and all(l.startswith("PASS") for l in lines), "\n".join(lines) + r.stderr[-3000:]
+
+def test_tinygrad_aql_queue_on_sim_amd():
+  """AMD_AQL=1: tinygrad's AQL compute queue (dispatch packets, PM4 in vendor-specific packets, completion signals)"""
+  names = ["elementwise_chain", "matmul", "reduce_sum"]
+  r, lines = run_set(names, AMD_AQL="1")
+  assert r.returncode == 0 and len(lines) == len(names) and all(l.startswith("PASS") for l in lines), "\n".join(lines) + r.stderr[-3000:]
+
+@pytest.mark.slow
+def test_tinygrad_full_set_aql():
+  r, lines = run_set([], AMD_AQL="1")
   assert r.returncode == 0 and len(lines) >= 17 and all(l.startswith("PASS") for l in lines), "\n".join(lines) + r.stderr[-3000:]
 
 def test_tinygrad_sees_a_gpu_fault_as_a_fault(tmp_path):

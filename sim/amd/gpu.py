@@ -1,7 +1,11 @@
 """The simulated AMD GPU: a command processor thread that polls every user queue's write pointer (the doorbell page is plain
 memory, as on hardware the doorbell write only wakes the MEC) and runs PM4 (compute), AQL (compute_aql) and SDMA packets.
 Packet layouts: the gfx11 PM4 spec as tinygrad's pm4_nv / Linux's nvd.h define them, AQL from hsa.h, SDMA from sdma_v6_0
-(sdma_v6_0_0_pkt_open.h). Faults and resets write the lines amdgpu prints (gmc_v11_0.c, amdgpu_job.c, amdgpu_mes.c)."""
+(sdma_v6_0_0_pkt_open.h). Faults and resets write the lines amdgpu prints (gmc_v11_0.c, amdgpu_job.c, amdgpu_mes.c).
+
+Diagnostics (environment): HWRT_SIM_TIMING=1 prints each dispatch's wall time; HWRT_SIM_PROFILE=FILE cProfiles dispatches into
+FILE; HWRT_SIM_ITRACE=FILE (sim/rdna3_exec.py) writes every executed instruction group with its wave count and time;
+HWRT_SIM_TRACEBACK=1 prints the Python traceback of a simulator error (the queue stops with a one-line reason either way)."""
 from __future__ import annotations
 import os, sys, threading, time, traceback
 from hwrt.errors import GPUFault
@@ -255,8 +259,9 @@ class GPU:
     rsrc1, rsrc2 = int.from_bytes(kd[48:52], "little"), int.from_bytes(kd[52:56], "little")
     props = int.from_bytes(kd[56:58], "little")
     user = user_sgprs_from_kd(props, kernarg, pkt, q.ring)
+    group = max(u32(28), int.from_bytes(kd[0:4], "little"))                # packet group_segment_size, KD fixed size
     self._launch(kfd, q, lambda: self.executed.update(Dispatch(vas, entry, rsrc1, rsrc2, user, grid, local, bool(props & 0x400),
-                                          deadline=self.kernel_timeout_s).run()))
+                                          deadline=self.kernel_timeout_s, group_segment=group).run()))
 
   # --- SDMA (byte-granular rptr/wptr)
   def _sdma(self, kfd, q, vas) -> bool:

@@ -135,8 +135,8 @@ class KFD:
   def ioc_get_tile_config(self, a): return 0 if self._gpu_ok(a.gpu_id) else -errno.EINVAL
 
   def ioc_set_xnack_mode(self, a):
-    if a.xnack_enabled not in (-1 & 0xFFFFFFFF, 0xFFFFFFFF) and a.xnack_enabled < 0x80000000 and a.xnack_enabled:
-      return -errno.EPERM                                                  # gfx1100 has no XNACK: kfd_process_xnack_mode false
+    """kfd_ioctl_set_xnack_mode: < 0 queries; enabling XNACK on a GPU without it (gfx1100) is -EPERM"""
+    if a.xnack_enabled > 0: return -errno.EPERM
     a.xnack_enabled = 0; return 0
 
   def ioc_available_memory(self, a):
@@ -182,8 +182,8 @@ class KFD:
     if (a.handle >> 32) != I.GPU_ID: return -errno.EINVAL                  # "Process device data doesn't exist"
     bo = self.bos.get(a.handle)
     if bo is None: return -errno.EINVAL                                    # kfd_process_device_translate_handle fails
-    if self.event_page is bo: return -errno.EBUSY                          # "if (p->signal_handle ...) Free mem failed: event page"
-    if bo.mapped: self._unmap(bo)
+    if self.event_page is bo: return -errno.EBUSY                          # the event page stays while events use it
+    if bo.mapped: return -errno.EBUSY                                      # gpuvm_free_memory_of_gpu: "BO VA ... is still mapped"
     del self.bos[a.handle]
     self.cookies.pop(bo.cookie, None)
     if bo.alloc not in (self.doorbells, self.mmio):

@@ -88,10 +88,14 @@ class Bench:
           tgt = e.get_section(s["sh_info"])
           for r in s.iter_relocations():
             sym = sy.get_symbol(r["r_info_sym"])
-            if not isinstance(sym["st_shndx"], int): continue
+            if not isinstance(sym["st_shndx"], int): raise ValueError(f"undefined symbol {sym.name!r} in the code object")
             where = tgt["sh_offset"] + r["r_offset"]
             S = e.get_section(sym["st_shndx"])["sh_offset"] + sym["st_value"]
-            if r["r_info_type"] == 5: struct.pack_into("<q", image, where, S + r["r_addend"] - where)
+            v = S + r["r_addend"] - where
+            if r["r_info_type"] == 5: struct.pack_into("<q", image, where, v)                          # R_AMDGPU_REL64
+            elif r["r_info_type"] == 10: struct.pack_into("<I", image, where, v & 0xFFFFFFFF)          # R_AMDGPU_REL32_LO
+            elif r["r_info_type"] == 11: struct.pack_into("<I", image, where, (v >> 32) & 0xFFFFFFFF)  # R_AMDGPU_REL32_HI
+            else: raise ValueError(f"relocation type {r['r_info_type']} is not supported by the testbench loader")
       kd_sym = next(s for s in sy.iter_symbols() if s.name.endswith(".kd") and (name is None or s.name == name + ".kd"))
       kd_off = e.get_section(kd_sym["st_shndx"])["sh_offset"] + kd_sym["st_value"]
     else:
