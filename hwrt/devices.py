@@ -1,4 +1,4 @@
-"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv (sim:amd, sim:intel once built)
+"""Device selection and `hwrt devices`. Names: nv:N, amd:N, intel:N for real GPUs; sim:nv, sim:amd (sim:intel once built)
 for the simulated ones. Enumeration goes through kernel interfaces only (RM ioctls, KFD sysfs topology, DRM ioctls); the
 simulated devices are enumerated by running the very same code against the simulator's syscall seam."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ from hwrt.errors import BadArgument, DriverNotPresent, HwrtError
 from hwrt.ioctl.syscalls import HOST, Syscalls
 
 # vendor -> (module with enumerate_gpus(sys) and open_device(sys, index, name)); sims -> (module with machine(**opts))
-VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.topology", "intel": "hwrt.drivers.intel.topology"}
-SIMS = {"nv": "hwrt.sim.kernel"}
+VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.device", "intel": "hwrt.drivers.intel.topology"}
+SIMS = {"nv": "hwrt.sim.kernel", "amd": "hwrt.sim.kernel"}
 
 def _import(mod: str):
   try: return importlib.import_module(mod)
@@ -16,10 +16,15 @@ def _import(mod: str):
     if e.name and mod.startswith(e.name): return None
     raise
 
-def sim_syscalls(vendor: str) -> Syscalls:
+def sim_syscalls(vendor: str, chip: str = "") -> Syscalls:
   m = _import(SIMS.get(vendor, ""))
   if m is None: raise DriverNotPresent(f"no simulated {vendor} GPU in this build")
-  return m.sim_syscalls(vendor)
+  return m.sim_syscalls(vendor, **({"gpu": chip} if chip else {}))
+
+def sim_chip(name: str) -> str:
+  """'sim:nv:ad102' -> 'ad102' (which simulated board); '' for sim:nv and real devices."""
+  parts = (name or "").split(":")
+  return parts[2] if len(parts) == 3 and parts[0] == "sim" else ""
 
 def enumerate_devices(include_real=True, include_sim=True) -> tuple[list[dict], list[str]]:
   """Returns (devices, notes). A vendor whose driver is absent contributes nothing; one that fails contributes a note."""
@@ -40,29 +45,38 @@ def enumerate_devices(include_real=True, include_sim=True) -> tuple[list[dict], 
   return devs, notes
 
 def parse_device(name: str) -> tuple[str, str, int]:
-  """'nv:0' -> ('real', 'nv', 0); 'sim:nv' -> ('sim', 'nv', 0)."""
+  """'nv:0' -> ('real', 'nv', 0); 'sim:nv' or 'sim:nv:<chip>' -> ('sim', 'nv', 0) (sim_chip() names the board)."""
   kind, _, rest = (name or "").partition(":")
-  if kind == "sim" and rest in SIMS: return "sim", rest, 0
+  vendor, _, chip = rest.partition(":")
+  if kind == "sim" and vendor in SIMS and (not chip or _sim_knows(vendor, chip)): return "sim", vendor, 0
+  if kind == "sim" and rest in VENDORS: raise DriverNotPresent(f"no simulated {rest} GPU in this build (sim:{rest})")
   if kind in VENDORS and rest.isdigit(): return "real", kind, int(rest)
-  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N or sim:nv)")
+  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N, {' or '.join('sim:' + v for v in SIMS)} or sim:nv:<chip>)")
 
-def default_device() -> str:
-  """The real GPU when one is present, else the simulated NVIDIA GPU."""
+def _sim_knows(vendor: str, chip: str) -> bool:
+  if vendor != "nv": return False
+  from hwrt.sim.nv.identity import identity
+  identity(chip)           # BadArgument naming the known boards
+  return True
+
+def default_device(vendor: str = "nv") -> str:
+  """The real GPU of that vendor when one is present, else its simulated GPU."""
+  if vendor == "amd": return "amd:0" if HOST.exists("/dev/kfd") else "sim:amd"
   if HOST.exists("/dev/nvidiactl"): return "nv:0"
   return "sim:nv"
 
 def open_device(name: str | None = None):
-  """A driver device object (a context manager) for nv:N or sim:nv."""
+  """A driver device object (drivers/base.py Device, a context manager) for nv:N, amd:N or sim:VENDOR."""
   kind, vendor, index = parse_device(name or default_device())
-  if vendor != "nv": raise HwrtError(f"the {vendor} driver cannot launch yet (only nv:N and sim:nv can)")
   m = _import(VENDORS[vendor])
-  if m is None or not hasattr(m, "open_device"): raise HwrtError(f"the {vendor} driver is not built yet")
-  return m.open_device(sim_syscalls(vendor) if kind == "sim" else HOST, index, name or default_device())
+  if m is None or not hasattr(m, "open_device"): raise HwrtError(f"the {vendor} driver cannot launch kernels yet")
+  return m.open_device(sim_syscalls(vendor, sim_chip(name)) if kind == "sim" else HOST, index, name or default_device())
 
 # ---- hwrt devices ----
 def add_args(p):
   p.add_argument("--json", action="store_true", help="machine-readable output")
   p.add_argument("--no-sim", action="store_true", help="do not list simulated devices")
+  p.add_argument("--agents", action="store_true", help="AMD GPUs as rocminfo's agent view (from the KFD topology)")
 
 COLUMNS = [("device", "device"), ("name", "name"), ("arch", "arch"), ("pci", "PCI"), ("driver", "driver"),
            ("compute_units", "SMs/CUs"), ("vram_bytes", "memory"), ("compute_class", "compute class")]
@@ -73,8 +87,29 @@ def _fmt(key, v):
   if key == "compute_class": return f"{v:#06x}" if isinstance(v, int) else str(v)
   return str(v)
 
+AGENT_KEYS = [("gfx target", "arch"), ("compute units", "compute_units"), ("SIMDs per CU", "simd_per_cu"),
+              ("wavefront size", "wave_front_size"), ("max waves per SIMD", "max_waves_per_simd"), ("LDS (KB)", "lds_size_in_kb"),
+              ("VRAM", "vram_bytes"), ("compute queues", "num_cp_queues"), ("SDMA engines", "num_sdma_engines"),
+              ("scratch slots per CU", "max_slots_scratch_cu")]
+
+def amd_agents(devs) -> list[dict]:
+  """the AMD devices with the KFD node properties rocminfo prints per agent, read through the same syscall seam"""
+  out = []
+  for d in devs:
+    if d.get("vendor") != "amd" or d.get("node") is None: continue
+    sysc = sim_syscalls("amd") if d["simulated"] else HOST
+    text = sysc.read_text(f"/sys/devices/virtual/kfd/kfd/topology/nodes/{d['node']}/properties")
+    props = {k: int(v) for k, _, v in (l.partition(" ") for l in text.splitlines()) if v.strip().lstrip("-").isdigit()}
+    out.append(dict(d, **{k: props.get(k) for _, k in AGENT_KEYS if k in props}))
+  return out
+
 def run(args) -> int:
   devs, notes = enumerate_devices(include_sim=not args.no_sim)
+  if args.agents:
+    for a in amd_agents(devs):
+      print(f"Agent {a['device']}\n  Name:                    {a['name']}")
+      for title, k in AGENT_KEYS: print(f"  {title + ':':24s} {_fmt(k, a.get(k))}")
+    return 0
   if args.json:
     print(json.dumps({"devices": devs, "notes": notes}, indent=2, default=str))
     return 0

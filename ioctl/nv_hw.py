@@ -8,6 +8,7 @@ Sources (facts, cited): NVIDIA/open-gpu-kernel-modules `src/common/sdk/nvidia/in
 from the open-gpu-doc headers). A field is (hi_bit, lo_bit) over little-endian u32 words, as the headers' MW(hi:lo)."""
 from __future__ import annotations
 import os, struct
+from dataclasses import dataclass
 
 def getf(word: int, hi: int, lo: int) -> int: return (word >> lo) & ((1 << (hi - lo + 1)) - 1)
 def setf(value: int, hi: int, lo: int) -> int:
@@ -161,8 +162,38 @@ CB0_BLOCK_DIM, CB0_GRID_DIM, CB0_SHARED_WINDOW, CB0_LOCAL_WINDOW, CB0_STACK = 0x
 CB0_GLOBAL_DESC, CB0_PARAMS_SM90 = 0x208, 0x210
 CB0_STACK_INIT = 0xFFFDC0
 
+# ---- per-generation launch facts (nv_hw_gen.txt)
+@dataclass(frozen=True)
+class Generation:
+  gen: str
+  qmd: str
+  qmd_type: int
+  param_base: int
+  cb0_shared_window: int
+  cb0_local_window: int
+  cb0_stack: int
+  cb0_stack_bytes: int
+  cb0_min_bytes: int
+  archs: tuple
+  @property
+  def cb0_param_base(self) -> int: return self.param_base
+def _load_gen() -> dict[str, Generation]:
+  out = {}
+  with open(os.path.join(os.path.dirname(__file__), "nv_hw_gen.txt")) as f:
+    for line in f:
+      if not line.strip() or line.startswith("#"): continue
+      c = line.split()
+      out[c[0]] = Generation(c[0], c[1], *[int(x, 0) for x in c[2:9]], tuple(c[9].split(",")))
+  return out
+GENERATIONS = _load_gen()
+# NV2080_CTRL_GR_INFO_SM_VERSION (ctrl2080gr.h) -> CUDA arch where the two differ: GB20x reports SM_VERSION_10_04 and runs
+# sm_120 code (tinygrad runtime/ops_nv.py: `"sm_120" if self.sm_version==0xa04`)
+SM_VERSION_ARCH = {0xA04: "sm_120"}
+def sm_arch(v: int) -> str: return SM_VERSION_ARCH.get(v) or f"sm_{(v >> 8) & 0xff}{v & 0xf}"
+
 # ---- QMD tables
 QMD_SIZE = {"V03_00": 256, "V04_00": 384, "V05_00": 384}
+
 QMD_MAJOR = {"V03_00": 3, "V04_00": 4, "V05_00": 5}
 def _load_qmd() -> dict[str, dict[str, tuple[int, int]]]:
   t: dict[str, dict[str, tuple[int, int]]] = {v: {} for v in QMD_SIZE}

@@ -94,8 +94,10 @@ def attempt_inproc(case: dict, env: dict, timeout: float) -> dict:
   """A sim:* case with one process, on a fresh simulated machine in this process."""
   from hwrt.sim.kernel import new_machine
   from hwrt.sim.faults import FaultPlan
-  from hwrt.drivers.nv.device import NVDevice
-  vendor = case["device"].split(":", 1)[1]
+  import importlib
+  from hwrt.devices import VENDORS
+  from hwrt.devices import sim_chip
+  vendor, chip = case["device"].split(":")[1], sim_chip(case["device"])     # sim:nv or sim:nv:<chip>
   saved = os.environ.get("HWRT_SIM_DIR")
   d = tempfile.mkdtemp(prefix="hwrt-repro-sim-")
   os.environ["HWRT_SIM_DIR"] = d
@@ -103,8 +105,8 @@ def attempt_inproc(case: dict, env: dict, timeout: float) -> dict:
   m = dev = None
   try:
     f, s, b = _sim_env(env)
-    m = new_machine(vendor, plan=FaultPlan.parse(f, s, b))
-    dev = NVDevice(m.syscalls, 0, case["device"])
+    m = new_machine(vendor, plan=FaultPlan.parse(f, s, b), **({"gpu": chip} if chip else {}))
+    dev = importlib.import_module(VENDORS[vendor]).open_device(m.syscalls, 0, case["device"])   # any driver of the contract
     ev, ttf = run_schedule_once(dev, case["schedule"], case.get("iterations", 1), timeout)
   except HwrtError as e:
     ev, ttf = {"kind": "workload_error", "signature": f"{e.what} in open", "error": str(e)}, time.monotonic() - t0

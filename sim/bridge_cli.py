@@ -106,8 +106,12 @@ def add_args_sim_run(p: argparse.ArgumentParser):
   p.add_argument("rest", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
 
 def run_sim_run(args) -> int:
-  vendor = SIM_VENDORS.get(args.device)
-  if not vendor: raise BadArgument(f"unknown simulated device {args.device!r} (expected {', '.join(SIM_VENDORS)})")
+  base, _, chip = args.device.partition(":")[2].partition(":")
+  vendor = SIM_VENDORS.get(f"sim:{base}") if args.device.startswith("sim:") else None
+  if not vendor: raise BadArgument(f"unknown simulated device {args.device!r} (expected {', '.join(SIM_VENDORS)} or sim:nv:<chip>)")
+  if chip:
+    from hwrt.devices import parse_device
+    parse_device(args.device)          # BadArgument for an unknown board
   cmd = _split(args.rest)
   if not cmd: raise BadArgument("no command given: hwrt sim-run --device sim:nv -- CMD ARGS...")
   from hwrt.sim.bridge import build, libpython
@@ -115,12 +119,15 @@ def run_sim_run(args) -> int:
   shim = build()
   root = tempfile.mkdtemp(prefix="hwrt-simroot-")
   try:
-    prefixes = build_shadow(vendor, root)
+    prefixes = build_shadow(vendor, root, chip)
     if len(prefixes) > 128 or any(len(p) > 255 for p in prefixes):
       raise HwrtError(f"the simulator shows {len(prefixes)} path prefixes; the shim takes 128 of at most 255 characters")
-    env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_SIM=vendor, HWRT_SIM_ROOT=root,
+    env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_SIM=vendor, HWRT_SIM_ROOT=root, HWRT_SIM_GPU=chip,
                HWRT_SIM_PREFIXES=";".join(prefixes), HWRT_PYLIB=libpython() or "",
                HWRT_PYPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)))
+    # a program that dlopens libc by path and calls through that handle (ctypes: tinygrad's libc.mmap) bypasses LD_PRELOAD;
+    # tinygrad takes its libc from $LIBC_PATH when set: the shim (which exports mmap/munmap/ioctl and needs libc for the rest)
+    env.setdefault("LIBC_PATH", shim)
     return _run(cmd, env)
   finally:
     if args.keep_root: print(f"hwrt sim-run: shadow tree kept at {root}", file=sys.stderr)

@@ -2,7 +2,7 @@
 simulated machine and everything else to the host.
 
   from hwrt.sim.kernel import machine
-  m = machine("nv")                 # this process's simulated NVIDIA machine (H100 unless gpu="a100" / "l40" / "b200")
+  m = machine("nv")                 # this process's simulated NVIDIA machine (H100 unless gpu="ga102" / "ad102" / "gb202")
   sc = m.syscalls                   # a hwrt.ioctl.syscalls.Syscalls: give it to the driver instead of HOST
   ...
   m.close()                         # stops the GPU thread, frees everything (also done at interpreter exit)
@@ -27,11 +27,10 @@ class SimSyscalls(Syscalls):
     self.stale: set[int] = set()        # sim fds the machine's close() already released
   def _mine(self, fd: int) -> bool: return fd in self.machine.fds
   def release_all(self) -> None:
-    """The machine is closing: give back every reserved fd number (a later close() of one is a no-op)."""
+    """The machine is closing: its fds go stale but stay open, as a process's fds do when a driver goes away, until the
+    program closes them (closing them here, under the sim-run bridge, would make the program's own close() fail EBADF)."""
     for fd in list(self.reserved):
       self.paths.pop(fd, None)
-      try: os.close(fd)
-      except OSError: pass
       self.stale.add(fd)
     self.reserved.clear()
   def open(self, path, flags=O_RDWR | O_CLOEXEC):
@@ -44,7 +43,11 @@ class SimSyscalls(Syscalls):
     self.paths[fd] = path; self.reserved.add(fd); self.stale.discard(fd)
     return fd
   def close(self, fd):
-    if fd in self.stale and fd not in self.paths: self.stale.discard(fd); return
+    if fd in self.stale and fd not in self.paths:
+      self.stale.discard(fd)
+      try: os.close(fd)
+      except OSError: pass
+      return
     self.paths.pop(fd, None)
     if fd in self.reserved:
       self.reserved.discard(fd)
@@ -79,6 +82,9 @@ class SimSyscalls(Syscalls):
       if t is None: raise FileNotFoundError(path)
       return t
     return HOST.read_text(path)
+  def readlink(self, path):
+    f = getattr(self.machine, "readlink", None)
+    return f(path) if f is not None and self.machine.owns(path) else None
   def read_kmsg(self):
     try:
       with open(kmsg.kmsg_path()) as f: return f.read()
@@ -94,27 +100,38 @@ class SimSyscalls(Syscalls):
     return HOST.exists(path)
 
 def _dev_nodes(m) -> set:
+  if m.kind == "amd":
+    from hwrt.sim.amd import DEV_NODES as AMD_NODES
+    return set(AMD_NODES)
   from hwrt.sim.nv import DEV_NODES
   return set(DEV_NODES) if m.kind == "nv" else set()
 
-KINDS = ("nv",)
+KINDS = ("nv", "amd")
 _machines: dict = {}
 _lock = threading.Lock()
 
 def new_machine(kind: str = "nv", **opts):
-  """A fresh simulated machine (not shared); the caller closes it. opts (nv): gpu ('h100' default, 'a100', 'l40', 'b200'),
+  """A fresh simulated machine (not shared); the caller closes it. opts (nv): gpu ('gh100' default, 'ga102', 'ad102', 'gb202', ...),
   vram (bytes), plan (hwrt.sim.faults.FaultPlan; default from the environment), executor (stand-in SASS executor),
   inflight_ms (free-in-flight window, default 50), kernel_timeout_s, driver_version."""
-  if kind != "nv": raise BadArgument(f"no simulated machine of kind {kind!r} (have {', '.join(KINDS)})")
+  if kind not in KINDS: raise BadArgument(f"no simulated machine of kind {kind!r} (have {', '.join(KINDS)})")
+  if kind == "amd":                     # opts (amd): plan, kernel_timeout_s
+    from hwrt.sim.amd import AMDMachine
+    m = AMDMachine(**opts)
+    m.syscalls = SimSyscalls(m)
+    return m
   from hwrt.sim.nv import NVMachine
   m = NVMachine(**opts)
   m.syscalls = SimSyscalls(m)
   return m
 
 def machine(kind: str = "nv", **opts):
-  """This process's simulated machine of that kind (created on first use with opts; later opts are ignored)."""
+  """This process's simulated machine of that kind and board (created on first use with opts; later opts are ignored).
+  The board is opts' gpu, else HWRT_SIM_GPU (what `hwrt sim-run --device sim:nv:<chip>` sets), else the default."""
+  gpu = opts.pop("gpu", None) or os.environ.get("HWRT_SIM_GPU") or None
+  if gpu: opts["gpu"] = gpu
   with _lock:
-    key = (kind, os.getpid())
+    key = (kind, gpu, os.getpid())
     m = _machines.get(key)
     if m is None or getattr(m, "closed", False):
       m = _machines[key] = new_machine(kind, **opts)

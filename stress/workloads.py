@@ -2,9 +2,9 @@
 (workload, seed, worker, iteration) alone, so the repro writer can regenerate, replay and delta-debug exactly what a worker ran.
 Each iteration is self-contained: buffers live in numbered slots and everything still allocated is freed by the last op.
 
-Device contract (hwrt.devices.open_device): alloc(nbytes)->buf(.va,.size), free(buf), copyin(buf, data), copyout(buf, n)->bytes,
-copy(dst, src, n), builtin_program("empty")->prog, launch(prog, args, grid, block, timeout), create_queue()->q (q.close()),
-close(). Failures raise hwrt.errors.GPUFault / GPUTimeout / HwrtError."""
+Devices are the vendor contract's (drivers/base.py Device, opened by hwrt.devices.open_device): alloc/free, copyin/copyout/copy,
+builtin_program("empty" / "inc"), launch, synchronize, create_queue() (q.close()), close(). Failures raise hwrt.errors.GPUFault /
+GPUTimeout / HwrtError."""
 from __future__ import annotations
 import importlib, random
 from hwrt.errors import BadArgument, CheckFailed

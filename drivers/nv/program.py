@@ -3,11 +3,13 @@ into the kernargs ring. Bank 0's driver-reserved prefix is filled as ptxas-gener
 shared/local windows, stack pointer, global-memory descriptor; params at EIATTR_PARAM_CBANK's offset) — fact sheet §5.4."""
 from __future__ import annotations
 import struct
-import numpy as np
 from hwrt.errors import BadArgument, InvalidKernelBinary
 from hwrt.helpers import round_up
 from hwrt.ioctl import nv_hw as hw
 from hwrt.ioctl.ffi import ffi
+from hwrt.assemblers.sass.cubin import read_cubin, apply_relocations
+from hwrt.drivers.base import Program, param_bytes   # noqa: F401  (param_bytes stays importable from here)
+from hwrt.drivers.nv.layout import SHARED_WINDOW, LOCAL_WINDOW, KERNARGS_OFF, KERNARGS_SIZE
 
 SMEM_RESERVED = 0x400          # shared memory the driver reserves ahead of the kernel's own on sm_90 (NVK qmd.rs)
 STACK_RESERVE = 0x240          # bytes of local memory per thread beyond the kernel's own (CUDA/tinygrad MIN_STACK_SIZE)
@@ -18,9 +20,10 @@ def smem_config(nbytes: int) -> int:
   kib = next((k for k in SMEM_CARVEOUTS_KIB if k * 1024 >= nbytes), SMEM_CARVEOUTS_KIB[-1])
   return kib // 4 + 1
 
-class NVProgram:
+class NVProgram(Program):
+  # grid: 2^31-1 x 65535 x 65535 blocks; blocks of at most 1024 threads, z at most 64 (CUDA C Programming Guide, compute capability table)
+  LIMITS = {"grid": (2**31 - 1, 2**16 - 1, 2**16 - 1), "max_block": (1024, 1024, 64), "max_threads": 1024}
   def __init__(self, dev, binary: bytes, kernel: str | None = None):
-    from hwrt.assemblers.sass.cubin import read_cubin
     self.dev = dev
     cubin = read_cubin(binary)
     names = list(cubin.kernels)
@@ -31,7 +34,7 @@ class NVProgram:
     if kernel not in cubin.kernels: raise BadArgument(f"no kernel {kernel!r} in the cubin (it has {', '.join(names)})")
     k = self.kernel = cubin.kernels[kernel]
     self.name, self.cubin = kernel, cubin
-    if getattr(cubin, "arch", None) and dev.arch and cubin.arch != dev.arch:
+    if cubin.arch and dev.arch and cubin.arch != dev.arch:
       raise InvalidKernelBinary(f"{kernel} is built for {cubin.arch}, the device is {dev.arch}")
     self.params = list(k.params)                       # [(offset from param base, size)]
     self.param_base = k.param_base or dev.param_base
@@ -39,13 +42,13 @@ class NVProgram:
     self.regs, self.shared, self.barriers = k.regs or 16, k.shared_size, k.num_barriers
     self.local = max(k.local_size, k.min_stack_size) + STACK_RESERVE
     self.extra, self.code_buf, self.banks = {}, None, {}
+    self._cb0_tmpl, self._qmd_tmpl = {}, {}           # per (grid, block): bank-0 prefix, QMD with bank 0's address left 0
     try:
       addrs = {sym: self._symbol_va(sym) for _, _, sym, _ in k.relocs}
       code = k.relocate(addrs) if k.relocs else k.code
       self.code_buf = dev.alloc(round_up(len(code) + 0x100, 0x1000))  # + slack: the instruction prefetcher reads past the end
       dev.copyin(self.code_buf, code)
       for bank, data in {**cubin.const_banks, **k.const_banks}.items():   # user constant banks (cbank 3 __constant__, 4 ...)
-        from hwrt.assemblers.sass.cubin import apply_relocations
         rel = cubin.const_relocs.get(bank, [])
         data = apply_relocations(data, rel, {sym: self._symbol_va(sym) for _, _, sym, _ in rel}) if rel else data
         self.banks[bank] = self._upload(f".nv.constant{bank}", data)
@@ -68,72 +71,73 @@ class NVProgram:
     return self.extra[sec].va + off
 
   def cbank0(self, args, grid, block) -> bytes:
-    if len(args) != len(self.params):
-      raise BadArgument(f"{self.name} takes {len(self.params)} parameters, got {len(args)}")
-    cb = bytearray(round_up(self.param_base + self.param_size, 16))
-    struct.pack_into("<3I3I", cb, hw.CB0_BLOCK_DIM, *block, *grid)
-    struct.pack_into("<QQI", cb, hw.CB0_SHARED_WINDOW, SHARED_WINDOW, LOCAL_WINDOW, hw.CB0_STACK_INIT)
+    if len(args) != len(self.params): raise BadArgument(f"{self.name} takes {len(self.params)} parameters, got {len(args)}")
+    t = self._cb0_tmpl.get((grid, block))
+    if t is None:
+      g = self.dev.gen                                # this generation's bank-0 layout (ioctl/nv_hw_gen.txt)
+      t = bytearray(max(round_up(self.param_base + self.param_size, 16), g.cb0_min_bytes))
+      struct.pack_into("<3I3I", t, hw.CB0_BLOCK_DIM, *block, *grid)
+      struct.pack_into("<QQ", t, g.cb0_shared_window, SHARED_WINDOW, LOCAL_WINDOW)
+      struct.pack_into("<Q" if g.cb0_stack_bytes == 8 else "<I", t, g.cb0_stack, hw.CB0_STACK_INIT)
+      if len(self._cb0_tmpl) > 64: self._cb0_tmpl.clear()
+      t = self._cb0_tmpl[(grid, block)] = bytes(t)
+    cb, base = bytearray(t), self.param_base
     for i, ((off, size), a) in enumerate(zip(self.params, args)):
-      cb[self.param_base + off:self.param_base + off + size] = param_bytes(a, size, f"{self.name} parameter {i}")
-    return bytes(cb)
+      cb[base + off:base + off + size] = param_bytes(a, size, f"{self.name} parameter {i}")
+    return cb
 
   def close(self):
     for b in [self.code_buf, *self.extra.values()]:
       if b is not None and b in self.dev.buffers: self.dev.free(b)
-  def __enter__(self): return self
-  def __exit__(self, *a): self.close()
 
-from hwrt.drivers.nv.device import SHARED_WINDOW, LOCAL_WINDOW, KERNARGS_OFF, KERNARGS_SIZE  # noqa: E402  (device imports this module lazily)
-
-def param_bytes(a, size: int, what: str) -> bytes:
-  """A launch argument as the bytes of its parameter slot: a Buffer is its GPU address, a numpy scalar its bytes, an int
-  or float is packed to the slot's size."""
-  if hasattr(a, "va"): a = a.va
-  if isinstance(a, (bytes, bytearray)): b = bytes(a)
-  elif isinstance(a, np.generic): b = a.tobytes()
-  elif isinstance(a, bool) or isinstance(a, int): b = (a & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-  elif isinstance(a, float): b = struct.pack({4: "<f", 8: "<d", 2: "<e"}.get(size, "<f"), a)
-  else: raise BadArgument(f"{what}: cannot pass a {type(a).__name__}")
-  if len(b) != size: raise BadArgument(f"{what} is {size} bytes, the argument is {len(b)}")
-  return b
+def _cbank_fields(ver: str, banks: dict) -> dict:
+  """Constant-buffer bindings as the QMD version names them: full addresses on V03_00, 64-byte units on V04_00/V05_00."""
+  out = {}
+  for b, (va, size) in banks.items():
+    out |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4}
+    if ver == "V03_00": out |= {f"constant_buffer_addr_lower_{b}": va & 0xFFFFFFFF, f"constant_buffer_addr_upper_{b}": va >> 32}
+    else: out |= {f"constant_buffer_addr_lower_shifted6_{b}": (va >> 6) & 0xFFFFFFFF, f"constant_buffer_addr_upper_shifted6_{b}": va >> 38}
+  return out
 
 def qmd_fields(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> dict:
-  """The launch as the QMD version of this GPU generation names it (V03_00 Ampere/Ada, V04_00 Hopper)."""
-  common = dict(api_visible_call_limit=1, sampler_index=0, register_count=prog.regs, barrier_count=prog.barriers,
-                invalidate_texture_header_cache=1, invalidate_texture_sampler_cache=1, invalidate_texture_data_cache=1,
-                invalidate_shader_data_cache=1, invalidate_instruction_cache=1, invalidate_shader_constant_cache=1,
-                shared_memory_size=round_up(prog.shared + SMEM_RESERVED, 0x100), cwd_membar_type=1,
-                min_sm_config_shared_mem_size=smem_config(prog.shared), max_sm_config_shared_mem_size=max(smem_config(prog.shared), 0x1A),
-                target_sm_config_shared_mem_size=max(smem_config(prog.shared), 0x1A),
-                program_address_lower=prog.code_buf.va & 0xFFFFFFFF, program_address_upper=prog.code_buf.va >> 32,
-                constant_buffer_valid_0=1, constant_buffer_size_shifted4_0=cb_size >> 4, shader_local_memory_high_size=prog.local)
-  if dev.qmd_version == "V04_00":
-    for b, (va, size) in prog.banks.items():
-      common |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4,
-                 f"constant_buffer_addr_lower_shifted6_{b}": (va >> 6) & 0xFFFFFFFF, f"constant_buffer_addr_upper_shifted6_{b}": va >> 38}
-    return common | dict(qmd_type=2, sass_version=0x90, grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2],
-                         cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
-                         constant_buffer_addr_lower_shifted6_0=(cb_va >> 6) & 0xFFFFFFFF, constant_buffer_addr_upper_shifted6_0=cb_va >> 38)
-  if dev.qmd_version == "V03_00":
-    common["register_count_v"] = common.pop("register_count")
-    for b, (va, size) in prog.banks.items():
-      common |= {f"constant_buffer_valid_{b}": 1, f"constant_buffer_size_shifted4_{b}": size >> 4,
-                 f"constant_buffer_addr_lower_{b}": va & 0xFFFFFFFF, f"constant_buffer_addr_upper_{b}": va >> 32}
-    return common | dict(qmd_group_id=0x3F, cta_raster_width=grid[0], cta_raster_height=grid[1], cta_raster_depth=grid[2],
-                         cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
-                         constant_buffer_addr_lower_0=cb_va & 0xFFFFFFFF, constant_buffer_addr_upper_0=cb_va >> 32)
-  raise BadArgument(f"QMD {dev.qmd_version} ({dev.chip.gen}) launches are not implemented yet")
+  """The launch as the QMD version of this GPU generation names it: V03_00 (Ampere/Ada, clc6c0qmd.h), V04_00 (Hopper,
+  clcbc0qmd.h), V05_00 (Blackwell, clcec0qmd.h: addresses and sizes in shifted units)."""
+  ver, g = dev.qmd_version, dev.gen
+  smem, code = round_up(prog.shared + SMEM_RESERVED, 0x100), prog.code_buf.va
+  cfg = smem_config(prog.shared)
+  f = dict(api_visible_call_limit=1, sampler_index=0, barrier_count=prog.barriers,
+           invalidate_texture_header_cache=1, invalidate_texture_sampler_cache=1, invalidate_texture_data_cache=1,
+           invalidate_shader_data_cache=1, invalidate_instruction_cache=1, invalidate_shader_constant_cache=1, cwd_membar_type=1,
+           min_sm_config_shared_mem_size=cfg, max_sm_config_shared_mem_size=max(cfg, 0x1A), target_sm_config_shared_mem_size=max(cfg, 0x1A),
+           cta_thread_dimension0=block[0], cta_thread_dimension1=block[1], cta_thread_dimension2=block[2],
+           **_cbank_fields(ver, {**prog.banks, 0: (cb_va, cb_size)}))
+  if ver == "V05_00":
+    return f | dict(qmd_type=g.qmd_type, sass_version=dev.sass_version, register_count=prog.regs,
+                    program_address_lower_shifted4=(code >> 4) & 0xFFFFFFFF, program_address_upper_shifted4=code >> 36,
+                    shared_memory_size_shifted7=round_up(smem, 0x80) >> 7, shader_local_memory_high_size_shifted4=round_up(prog.local, 16) >> 4,
+                    grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2])
+  f |= dict(program_address_lower=code & 0xFFFFFFFF, program_address_upper=code >> 32, shared_memory_size=smem,
+            shader_local_memory_high_size=prog.local, sass_version=dev.sass_version)
+  if ver == "V04_00":
+    return f | dict(qmd_type=g.qmd_type, register_count=prog.regs, grid_width=grid[0], grid_height=grid[1], grid_depth=grid[2])
+  return f | dict(qmd_group_id=0x3F, register_count_v=prog.regs, cta_raster_width=grid[0], cta_raster_height=grid[1], cta_raster_depth=grid[2])
 
-def check_dims(grid, block):
-  grid, block = tuple(grid) + (1,) * (3 - len(grid)), tuple(block) + (1,) * (3 - len(block))
-  if any(g < 1 for g in grid) or grid[0] >= 2**31 or grid[1] >= 2**16 or grid[2] >= 2**16: raise BadArgument(f"bad grid {grid}")
-  if any(b < 1 for b in block) or block[0] * block[1] * block[2] > 1024 or block[2] > 64:
-    raise BadArgument(f"bad block {block}: at most 1024 threads, z at most 64")
-  return grid, block
+def qmd_bytes(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> bytes:
+  """The launch's QMD: encoded once per (grid, block, bank-0 size) with bank 0's address 0, then that address OR-ed in."""
+  key, ver = (grid, block, cb_size), dev.qmd_version
+  t = prog._qmd_tmpl.get(key)
+  if t is None:
+    names = ("constant_buffer_addr_lower_0", "constant_buffer_addr_upper_0") if ver == "V03_00" else \
+            ("constant_buffer_addr_lower_shifted6_0", "constant_buffer_addr_upper_shifted6_0")
+    if len(prog._qmd_tmpl) > 64: prog._qmd_tmpl.clear()
+    t = prog._qmd_tmpl[key] = (int.from_bytes(hw.qmd_encode(ver, **qmd_fields(dev, prog, 0, cb_size, grid, block)), "little"),
+                               hw.QMD_FIELDS[ver][names[0]][1], hw.QMD_FIELDS[ver][names[1]][1])
+  acc, lo_bit, hi_bit = t
+  lo, hi = (cb_va & 0xFFFFFFFF, cb_va >> 32) if ver == "V03_00" else ((cb_va >> 6) & 0xFFFFFFFF, cb_va >> 38)
+  return (acc | (lo << lo_bit) | (hi << hi_bit)).to_bytes(hw.QMD_SIZE[ver], "little")
 
 def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
-  """Write QMD + cbank0 into the kernargs ring; the pushbuffer words that launch it."""
-  grid, block = check_dims(grid, block)
+  """Write QMD + cbank0 into the kernargs ring; the pushbuffer words that launch it (grid and block checked by the queue)."""
   cb = prog.cbank0(args, grid, block)
   qmd_size = hw.QMD_SIZE[dev.qmd_version]
   need = round_up(qmd_size, 0x100) + round_up(len(cb), 0x100)
@@ -145,7 +149,7 @@ def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
   dev.kernargs_pos += need
   a = dev.arena
   ffi.memmove(ffi.cast("char *", a.cpu + cb_off), cb, len(cb))
-  qmd = hw.qmd_encode(dev.qmd_version, **qmd_fields(dev, prog, a.va + cb_off, round_up(len(cb), 16), grid, block))
+  qmd = qmd_bytes(dev, prog, a.va + cb_off, round_up(len(cb), 16), grid, block)
   ffi.memmove(ffi.cast("char *", a.cpu + qmd_off), qmd, len(qmd))
   return (hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SEND_PCAS_A, (a.va + qmd_off) >> 8)
           + hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SEND_SIGNALING_PCAS2_B, hw.PCAS_ACTION_INVALIDATE_COPY_SCHEDULE))
@@ -172,12 +176,3 @@ BUILTINS = {
         EXIT ;
 """,
 }
-
-def builtin(dev, name: str) -> NVProgram:
-  """Small kernels written in our own SASS assembly (assembled on the fly, no vendor tool)."""
-  if name not in BUILTINS: raise BadArgument(f"no builtin program {name!r} (have {', '.join(BUILTINS)})")
-  cache = dev.__dict__.setdefault("_builtins", {})
-  if name not in cache:
-    from hwrt.assemblers.sass import assemble_to_container
-    cache[name] = dev.load(assemble_to_container(BUILTINS[name], "sm_90"))
-  return cache[name]

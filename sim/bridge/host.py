@@ -27,10 +27,13 @@ _sys = None
 _alias: dict[int, int] = {}
 _said: set = set()
 
-def _new_syscalls(vendor: str, shared: bool = True):
-  """the simulated machine's Syscalls (this process's machine when shared, else a fresh one the caller closes)"""
+def _new_syscalls(vendor: str, shared: bool = True, gpu: str = ""):
+  """the simulated machine's Syscalls (this process's machine when shared, else a fresh one the caller closes); the board
+  is gpu, else HWRT_SIM_GPU (sim-run's --device sim:nv:<chip>)"""
   from hwrt.sim import kernel
-  return kernel.syscalls(vendor) if shared else kernel.new_machine(vendor).syscalls
+  gpu = gpu or os.environ.get("HWRT_SIM_GPU", "")
+  opts = {"gpu": gpu} if gpu else {}
+  return kernel.syscalls(vendor, **opts) if shared else kernel.new_machine(vendor, **opts).syscalls
 
 def _owns(sysc, path: str) -> bool:
   """whether the simulator itself answers for PATH (SimSyscalls hands everything else to the host kernel)"""
@@ -89,11 +92,11 @@ def munmap(addr: int, length: int) -> int:
   except BaseException as e: return _fail("munmap", e)
 
 # ---- the shadow tree (runs in `hwrt sim-run`, before the program)
-def build_shadow(vendor: str, root: str) -> list[str]:
+def build_shadow(vendor: str, root: str, gpu: str = "") -> list[str]:
   """Materialize what the simulator shows under PREFIXES (and its device nodes, as empty files) into ROOT; returns the
   prefixes the shim must resolve inside ROOT."""
   from hwrt.sim import kmsg
-  sysc = _new_syscalls(vendor, shared=False)
+  sysc = _new_syscalls(vendor, shared=False, **({"gpu": gpu} if gpu else {}))
   m = getattr(sysc, "machine", None)
   prefixes, n = list(PREFIXES), [0]
   def put_file(p: str, text: str):

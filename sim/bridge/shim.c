@@ -746,3 +746,21 @@ FSTATFN(fstat, (int fd, struct stat *st), (fd, st), fd, st)
 FSTATFN(fstat64, (int fd, struct stat64 *st), (fd, st), fd, st)
 FSTATFN(__fxstat, (int v, int fd, struct stat *st), (v, fd, st), fd, st)
 FSTATFN(__fxstat64, (int v, int fd, struct stat64 *st), (v, fd, st), fd, st)
+
+/* ---------------------------------------------------------------- dlsym
+ * A symbol looked up by handle, dlsym(<libc's handle>, "mmap"), is searched in that object's own scope and never finds an
+ * LD_PRELOAD interposer (dlsym(3): "the search is performed in the object and its dependencies"). ctypes does exactly
+ * that for ctypes.CDLL("libc.so.6").mmap, which is how tinygrad's runtime/autogen/libc.py maps RM memory: without this,
+ * its mmap of /dev/nvidia0 reaches the host kernel on a /dev/null fd. For the calls this shim serves, hand back the
+ * global-scope definition (ours, since a preload comes first); every other name goes to the real dlsym unchanged. */
+static const char *const routed_names[] = {"open", "open64", "openat", "openat64", "close", "dup", "dup2", "dup3", "fcntl",
+                                           "fcntl64", "ioctl", "mmap", "mmap64", "munmap", NULL};
+void *dlsym(void *restrict h, const char *restrict name) {
+  static void *(*real_dlsym)(void *, const char *);
+  if (!real_dlsym) real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+  if (!real_dlsym) real_dlsym = (void *(*)(void *, const char *))dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+  if (h != RTLD_NEXT && h != RTLD_DEFAULT && name)
+    for (const char *const *n = routed_names; *n; n++)
+      if (!strcmp(*n, name)) return real_dlsym(RTLD_DEFAULT, name);
+  return real_dlsym(h, name);
+}

@@ -18,13 +18,36 @@ from hwrt.sim.memory import PAGE
 DEV_NODES = {"/dev/nvidiactl": "ctl", "/dev/nvidia0": "dev", "/dev/nvidia-uvm": "uvm", "/dev/nvidia-uvm-tools": "uvm-tools"}
 S = nv
 
+def _decode_only(launch, mem, deadline) -> None:
+  """HWRT_SIM_EXECUTOR=decode-only: the engine decodes each QMD and completes the grid without running its SASS (for
+  benchmarks of the userspace launch path, bench/nv_vs_tinygrad.py: the same simulator cost for every client)."""
+
+def _recorder(path: str):
+  """HWRT_SIM_EXECUTOR=record:PATH: decode-only, and one JSON line per launch appended to PATH (what the engine decoded
+  from the client's QMD and its constant bank 0): how tests check another client's launches without running its SASS."""
+  import json
+  def rec(launch, mem, deadline) -> None:
+    d = {k: getattr(launch, k) for k in ("code_address", "grid", "block", "shared_memory_bytes", "local_memory_bytes_per_thread",
+                                         "register_count", "sm_version", "qmd_version", "shared_window", "local_window")}
+    d["cbank0"] = launch.cbank(mem, 0).hex() if 0 in launch.constant_buffers else ""
+    with open(path, "a") as f: f.write(json.dumps(d) + "\n")
+  return rec
+
+def env_executor():
+  v = os.environ.get("HWRT_SIM_EXECUTOR", "")
+  if v in ("", "sass"): return None
+  if v == "decode-only": return _decode_only
+  if v.startswith("record:"): return _recorder(v[len("record:"):])
+  from hwrt.errors import BadArgument
+  raise BadArgument(f"HWRT_SIM_EXECUTOR={v!r}: expected sass, decode-only or record:PATH")
+
 class NVMachine:
   kind = "nv"
   def __init__(self, gpu: str = "h100", plan: FaultPlan | None = None, **opts):
     self.identity = ident_mod.identity(gpu)
     self.opts = opts
     self.plan = plan if plan is not None else FaultPlan.from_env()
-    self.executor = opts.get("executor")
+    self.executor = opts.get("executor") or env_executor()
     self.uuid = ident_mod.UUID_PREFIX + hashlib.sha1(self.identity.key.encode()).digest()[:16 - len(ident_mod.UUID_PREFIX)]
     self.lock = threading.RLock()
     self.dead = False
@@ -134,7 +157,8 @@ class NVMachine:
     return 0
   def esc_rm_alloc_memory(self, fd, k, addr, size):
     if k == "ctl": return S.NV_ERR_INVALID_ARGUMENT                   # escape.c NV_ACTUAL_DEVICE_ONLY
-    ffi.cast("nv_ioctl_nvos02_parameters_with_fd *", addr).params.status = S.NV_ERR_NOT_SUPPORTED
+    p = ffi.cast("nv_ioctl_nvos02_parameters_with_fd *", addr).params
+    p.status = self.rm.alloc_os_descriptor(fd, p)
     return 0
   def _status_only(self, ctype):
     def f(fd, k, addr, size):

@@ -423,7 +423,7 @@ class GPU:
     kmsg.log(f"NVRM: Xid (PCI:{PCI_BUS}): {XID_RESETCHANNEL_VERIF}, pid={pid}, name={comm}, Ch {ch.chid:08x}")
     self.errors.append({"xid": xid, "chid": ch.chid, "va": fault.va if fault else None, "write": bool(fault and fault.write),
                         "kind": fault.kind if fault else None, "detail": detail or msg})
-    if ch.notifier is not None and ch.notifier.fd >= 0:
+    if ch.notifier is not None and (ch.notifier.fd >= 0 or (ch.notifier.kind == "osdesc" and ch.notifier.view.size)):  # OS pages
       ns = time.time_ns()
       eng = hw.ENGINE_TYPE_COPY0 if engine == "CE" else hw.ENGINE_TYPE_GRAPHICS
       rec = hw.notification_pack(xid, eng, ns)

@@ -1,10 +1,8 @@
-"""What the simulated NVIDIA GPU says it is. H100 is the default; A100 (Ampere), L40 (Ada) and B200 (Blackwell) on request.
-
-Class lists: the engine classes of `gpuGetEngClassDescriptorList_{GA100,AD102,GH100,GB100}` in NVIDIA/open-gpu-kernel-modules
-`src/nvidia/generated/g_gpu_class_list.c` (595.45.04 snapshot; display/vGPU/video classes left out), class ids from
-`src/common/sdk/nvidia/inc/class/*.h`. Architecture ids: `ctrl2080mc.h` NV2080_CTRL_MC_ARCH_INFO_ARCHITECTURE_*. SM counts
-and PCI device ids are the public product specs."""
+"""What the simulated NVIDIA GPU says it is: one row of sim/nv/identities.txt (the facts and their sources are listed there).
+sim:nv:gh100 (H100, the default; sim:nv is an alias), sim:nv:ga102 (RTX 3090), sim:nv:ad102 (RTX 4090), sim:nv:gb202 (RTX 5090);
+a100, l40 and b200 on request. Class ids from `src/common/sdk/nvidia/inc/class/*.h` of NVIDIA/open-gpu-kernel-modules."""
 from __future__ import annotations
+import dataclasses, os, shlex
 from dataclasses import dataclass, field
 
 COMMON = {"NV01_MEMORY_SYSTEM": 0x3E, "NV01_MEMORY_LOCAL_USER": 0x40, "NV01_MEMORY_VIRTUAL": 0x70,
@@ -18,11 +16,14 @@ COMMON = {"NV01_MEMORY_SYSTEM": 0x3E, "NV01_MEMORY_LOCAL_USER": 0x40, "NV01_MEMO
 @dataclass(frozen=True)
 class Identity:
   key: str
+  chip: str                # the g_gpu_class_list.c / ioctl/nv.txt rm_chips row
   name: str
   pci_device: int
-  sm: int                  # NV2080_CTRL_GR_INFO_SM_VERSION_*: 0x900 for sm_90
+  pci_subsystem: int
+  sm: int                  # NV2080_CTRL_GR_INFO_SM_VERSION_*: 0x900 for sm_90, 0xA04 (10_04) for sm_120
+  sm_name: str             # the CUDA arch: sm_86, sm_89, sm_90, sm_120
   sms: int
-  gpcs: int                # LITTER_NUM_GPCS
+  gpcs: int                # LITTER_NUM_GPCS (the full die)
   tpc_per_gpc: int         # LITTER_NUM_TPC_PER_GPC
   sm_per_tpc: int
   max_warps_per_sm: int
@@ -36,11 +37,8 @@ class Identity:
   usermode_class: int
   qmd_version: str
   extra_classes: dict = field(default_factory=dict)
-  pci_subsystem: int = 0x16C110DE
   @property
-  def sm_name(self) -> str: return f"sm_{self.sm >> 8}{self.sm & 0xFF}"            # 0x900 -> sm_90, 0x809 -> sm_89, 0xA00 -> sm_100
-  @property
-  def sass_version(self) -> int: return ((self.sm & 0xF00) >> 4) | (self.sm & 0xF)   # QMD SASS_VERSION: 0x90, 0x89, 0xA0
+  def sass_version(self) -> int: return ((self.sm & 0xF00) >> 4) | (self.sm & 0xF)   # QMD SASS_VERSION: 0x90, 0x89, 0xA4
   @property
   def classes(self) -> list[int]:
     own = {self.gpfifo_class, self.compute_class, self.copy_class, self.usermode_class, *self.extra_classes.values()}
@@ -48,25 +46,28 @@ class Identity:
   @property
   def tpcs(self) -> int: return self.sms // self.sm_per_tpc
 
-GiB = 1 << 30
-IDENTITIES = {
-  "h100": Identity("h100", "NVIDIA H100 80GB HBM3", 0x2330, 0x900, 132, 8, 9, 2, 64, 0x180, 0x0, 80 * GiB, 50 << 20,
-                   0xC86F, 0xCBC0, 0xC8B5, 0xC661, "V04_00",
-                   {"HOPPER_A": 0xCB97, "HOPPER_SEC2_WORK_LAUNCH_A": 0xCBA2, "KEPLER_INLINE_TO_MEMORY_B": 0xA140,
-                    "NV_CONFIDENTIAL_COMPUTE": 0xCB33}),
-  "a100": Identity("a100", "NVIDIA A100-SXM4-80GB", 0x20B2, 0x800, 108, 8, 8, 2, 64, 0x170, 0x0, 80 * GiB, 40 << 20,
-                   0xC56F, 0xC6C0, 0xC6B5, 0xC561, "V03_00", {"AMPERE_A": 0xC697, "KEPLER_INLINE_TO_MEMORY_B": 0xA140}),
-  "l40": Identity("l40", "NVIDIA L40", 0x26B5, 0x809, 142, 12, 6, 2, 48, 0x190, 0x2, 48 * GiB, 96 << 20,
-                  0xC56F, 0xC9C0, 0xC7B5, 0xC561, "V03_00", {"ADA_A": 0xC997, "KEPLER_INLINE_TO_MEMORY_B": 0xA140}),
-  "b200": Identity("b200", "NVIDIA B200", 0x2901, 0xA00, 148, 8, 10, 2, 64, 0x1A0, 0x0, 180 * GiB, 126 << 20,
-                   0xC96F, 0xCDC0, 0xC9B5, 0xC761, "V05_00",
-                   {"HOPPER_CHANNEL_GPFIFO_A": 0xC86F, "HOPPER_USERMODE_A": 0xC661, "BLACKWELL_A": 0xCD97,
-                    "BLACKWELL_INLINE_TO_MEMORY_A": 0xCD40}),
-}
-ALIASES = {"hopper": "h100", "gh100": "h100", "sm_90": "h100", "ampere": "a100", "ga100": "a100", "sm_80": "a100",
-           "ada": "l40", "ad102": "l40", "sm_89": "l40", "blackwell": "b200", "gb100": "b200", "sm_100": "b200"}
+def _load() -> dict[str, Identity]:
+  out, extras = {}, {}
+  with open(os.path.join(os.path.dirname(__file__), "identities.txt")) as f:
+    for line in f:
+      if not line.strip() or line.startswith("#"): continue
+      c = shlex.split(line)
+      if c[0] == "classes":
+        extras.setdefault(c[1], {}).update({k: int(v, 0) for k, v in (kv.split("=") for kv in c[2].split(","))})
+        continue
+      n = [int(x, 0) for x in c[3:6]] + [c[6]] + [int(x, 0) for x in c[7:14]]
+      mem = [int(c[14]) << 30, int(c[15]) << 20]
+      cls = [int(x, 0) for x in c[16:20]]
+      out[c[0]] = Identity(c[0], c[1], c[2], *n, *mem, *cls, c[20])
+  return {k: dataclasses.replace(i, extra_classes=extras.get(k, {})) for k, i in out.items()}
 
-def identity(name: str = "h100") -> Identity:
+IDENTITIES = _load()
+ALIASES = {"h100": "gh100", "hopper": "gh100", "sm_90": "gh100", "rtx3090": "ga102", "ampere": "ga102", "sm_86": "ga102",
+           "rtx4090": "ad102", "ada": "ad102", "sm_89": "ad102", "rtx5090": "gb202", "blackwell": "gb202", "sm_120": "gb202",
+           "ga100": "a100", "sm_80": "a100", "gb100": "b200", "sm_100": "b200"}
+GENERATIONS = ("ga102", "ad102", "gh100", "gb202")     # issue 14's four boards, oldest first
+
+def identity(name: str = "gh100") -> Identity:
   k = ALIASES.get(name.lower(), name.lower())
   if k not in IDENTITIES:
     from hwrt.errors import BadArgument

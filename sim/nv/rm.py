@@ -13,6 +13,7 @@ Status codes follow NVIDIA/open-gpu-kernel-modules (580 branch; paths below are 
   - version check: src/nvidia/arch/nvalloc/unix/src/osapi.c (RmPerformVersionCheck)"""
 from __future__ import annotations
 import errno, os
+import numpy as np
 from dataclasses import dataclass, field
 from hwrt.ioctl import nv, nv_hw as hw
 from hwrt.ioctl.nv import ffi
@@ -94,7 +95,8 @@ class RM:
     if cls in (0x0, 0x1, 0x41): cls = p.hClass = 0x41                 # escape.c: forced to NV01_ROOT_CLIENT
     if cls not in self.known_classes: return S.NV_ERR_INVALID_CLASS    # param_copy.c / resource_desc.c rmapiGetClassAllocParamSize
     desc = nv.iface.rm_class_by_id(cls)
-    if desc is not None and desc.alloc == "req" and not params_ptr: return S.NV_ERR_INVALID_ARGUMENT   # param_copy.c
+    if desc is not None and desc.alloc == "req" and not params_ptr and self._os_desc is None:   # param_copy.c (NVOS02: none)
+      return S.NV_ERR_INVALID_ARGUMENT
     if cls == 0x41:
       h = p.hObjectNew or self.next_client
       if h in self.clients: return S.NV_ERR_INSERT_DUPLICATE_NAME
@@ -149,8 +151,24 @@ class RM:
     o.params = {"flags": p.flags, "vaBase": p.vaBase, "vaSize": p.vaSize, "index": p.index}
     o.vas = GPUMemory(f"vaspace {o.handle:#x}")
     return 0
+  def alloc_os_descriptor(self, fd: int, p) -> int:
+    """NV_ESC_RM_ALLOC_MEMORY (NVOS02) of NV01_MEMORY_SYSTEM_OS_DESCRIPTOR: escape.c RmAllocOsDescriptor -> RmCreateOsDescriptor
+    pins the caller's pages: pMemory not page-aligned is NV_ERR_NOT_SUPPORTED, limit + 1 overflowing NV_ERR_INVALID_LIMIT; other
+    classes are not served by this escape (rmapi_deprecated_allocmemory.c rmAllocMemoryTable). The simulator runs in the
+    caller's process, so the simulated GPU reads and writes those very pages (tinygrad's host buffers and signals)."""
+    if p.hClass != 0x71: return S.NV_ERR_INVALID_CLASS
+    va = int(ffi.cast("uintptr_t", p.pMemory))
+    if va % PAGE: return S.NV_ERR_NOT_SUPPORTED
+    if p.limit == (1 << 64) - 1: return S.NV_ERR_INVALID_LIMIT
+    self._os_desc = (va, (p.limit + PAGE) // PAGE * PAGE)
+    try: return self.alloc(fd, p, 0)
+    finally: self._os_desc = None
+  _os_desc: tuple | None = None
   def new_memory(self, o: Obj, ptr: int) -> int:
-    if o.cls == 0x71: return S.NV_ERR_NOT_SUPPORTED      # OS-descriptor memory: not simulated
+    if o.cls == 0x71:             # RM_ALLOC of it: osmemdesc.c answers a user VA with NV_ERR_NOT_SUPPORTED; ALLOC_MEMORY pinned it
+      if self._os_desc is None: return S.NV_ERR_NOT_SUPPORTED
+      o.alloc = UserPages(*self._os_desc)
+      return 0
     p = self.params(ptr, "NV_MEMORY_ALLOCATION_PARAMS")
     size = (p.size + PAGE - 1) // PAGE * PAGE
     if size == 0: return S.NV_ERR_INVALID_ARGUMENT
@@ -366,6 +384,15 @@ def c_uuid_from_gpu_id(rm, o, p):
   else:
     s = "GPU-" + "-".join(u.hex()[a:b] for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
     _str(p.gpuUuid, s); p.uuidStrLen = len(s) + 1
+class UserPages(Allocation):
+  """The caller's own pages as an allocation (an OS descriptor): no memfd, so no CPU mapping of it (mapping_cpu.c refuses
+  one); the GPU's view is the process's memory at that address."""
+  def __init__(self, va: int, size: int):
+    Allocation._ids += 1
+    self.id, self.kind, self.size, self.fd, self.mm, self.freed, self.refs = Allocation._ids, "osdesc", size, -1, None, False, 1
+    self.view = np.frombuffer(ffi.buffer(ffi.cast("char *", va), size), np.uint8)
+  def close(self) -> None: self.view = np.zeros(0, np.uint8)
+
 def c_classlist(rm, o, p):
   cl = rm.ident.classes
   if p.classList:
@@ -467,7 +494,20 @@ def c_read_mmu_fault_info(rm, o, p):
     p.mmuFaultInfoList[i].faultType = FAULT_TYPES.get(e.get("kind"), 0)
     p.mmuFaultInfoList[i].accessType = int(bool(e.get("write")))   # NV_PFAULT_ACCESS_TYPE_VIRT_READ 0 / VIRT_WRITE 1
 
+def c_read_all_sm_errors(rm, o, p):
+  """NV83DE_CTRL_CMD_DEBUG_READ_ALL_SM_ERROR_STATES (ctrl83dedebug.h): the target channel's SM error states, at most
+  NV83DE_CTRL_DEBUG_MAX_SMS_PER_CALL (100) per call, and whether an MMU fault is pending on it. The simulator keeps no
+  ESR register values (the Xid line says what went wrong), so the ESRs read zero; mmuFault.valid follows the channel's
+  last RC error (Xid 31). tinygrad reads it in on_device_hang."""
+  if p.numSMsToRead > 100: return S.NV_ERR_INVALID_ARGUMENT
+  ch = rm.obj(o.client, p.hTargetChannel)
+  if ch.kind != "channel": return S.NV_ERR_INVALID_OBJECT_HANDLE
+  last = [e for e in rm.m.gpu.errors if e["chid"] == ch.channel.chid][-1:]
+  p.mmuFault.valid = int(bool(last and last[0].get("va") is not None))
+  p.mmuFaultInfo = 0
+
 CONTROLS = {
+  "NV83DE_CTRL_CMD_DEBUG_READ_ALL_SM_ERROR_STATES": c_read_all_sm_errors,
   "NV0000_CTRL_CMD_GPU_GET_PCI_INFO": c_pci_info_0000, "NV2080_CTRL_CMD_GPU_GET_ENGINES_V2": c_engines_v2,
   "NV2080_CTRL_CMD_GPU_GET_ENGINE_CLASSLIST": c_engine_classlist, "NV0080_CTRL_CMD_FIFO_GET_CAPS_V2": c_ok,
   "NV83DE_CTRL_CMD_DEBUG_READ_MMU_FAULT_INFO": c_read_mmu_fault_info,

@@ -2,6 +2,7 @@
 
 Sources used for the checked-in tables (x86-64, gcc 12):
   nv_580.tsv    git archive of NVIDIA/open-gpu-kernel-modules tag 580.142 (src/common/sdk/nvidia/inc, kernel-open/common/inc,
+                src/common/inc/swref/published/hopper (dev_mmu.h: the PTE kind),
                 src/nvidia/arch/nvalloc/unix/include, kernel-open/nvidia-uvm, src/nvidia/generated/g_gpu_class_list.c) at ROOT:
                   python tests/abi_facts/make_facts.py nv uvm --preset nv --source-root ROOT \
                     --class-list ROOT/src/nvidia/generated/g_gpu_class_list.c \
@@ -22,8 +23,9 @@ from hwrt.ioctl.abi import load
 from hwrt.ioctl.ffi import ffi
 
 PRESETS = {
-  "nv": dict(incs=["src/common/sdk/nvidia/inc", "kernel-open/common/inc", "src/nvidia/arch/nvalloc/unix/include", "kernel-open/nvidia-uvm"],
-             headers=["nvtypes.h", "nvos.h", "nvstatuscodes.h", "nvgputypes.h", "nv-ioctl.h", "nv-ioctl-numbers.h", "nv_escape.h",
+  "nv": dict(incs=["src/common/sdk/nvidia/inc", "kernel-open/common/inc", "src/nvidia/arch/nvalloc/unix/include", "kernel-open/nvidia-uvm",
+                   "src/common/inc/swref/published"],
+             headers=["nvtypes.h", "nvos.h", "hopper/gh100/dev_mmu.h", "nvstatuscodes.h", "nvgputypes.h", "nv-ioctl.h", "nv-ioctl-numbers.h", "nv_escape.h",
                       "nv-unix-nvos-params-wrappers.h", "alloc/alloc_channel.h", "uvm_ioctl.h", "uvm_linux_ioctl.h", "nv_uvm_user_types.h"]
                      + [f"class/{c}.h" for c in "cl0000 cl0001 cl0005 cl003e cl0040 cl0070 cl0071 cl0080 cl2080 cl2080_notification cl83de cl9067 "
                         "cl90f1 cla06c cla06f clb0b5sw clc361 clc461 clc561 clc661 clc761 clc36f clc46f clc56f clc86f clc86fsw clc96f clca6f "
