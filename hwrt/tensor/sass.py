@@ -1,0 +1,230 @@
+"""IR -> SASS text for sm_90 (assembled by assemblers/sass, scheduled by its sched.py). Only forms in the learned table
+(assemblers/sass/sm90.tsv) and instructions the SASS interpreter implements are used. Register allocation is linear scan
+over the linearised uops: a value lives from its definition to its last use, values read inside a loop live to the loop's
+end, and an accumulator keeps one register for its whole loop. P0/P1 are scratch predicates inside one uop's sequence.
+
+Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands and results in
+the normal range 2^-100..2^100; outside it the MUFU result is used); exp2/log2 are MUFU with the denormal-range scaling
+ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN, whose argument scaling the simulator and the
+hardware do not share); float16 values are computed in float32 and rounded to float16 after every operation."""
+from __future__ import annotations
+import struct
+import numpy as np
+from hwrt.errors import Unimplemented
+from hwrt.tensor.dtypes import float16, float32, int32, bool_
+from hwrt.tensor.ir import Kernel, U
+
+MAX_REGS = 250
+
+def fimm(v: float) -> str:
+  v = float(np.float32(v))
+  return "+INF" if v == float("inf") else "-INF" if v == float("-inf") else repr(v)
+def bits(v, dt) -> int:
+  if dt.is_float: return struct.unpack("<I", struct.pack("<f", float(np.float32(np.float16(v)) if dt is float16 else np.float32(v))))[0]
+  return int(v) & 0xFFFFFFFF
+def himm(v: int) -> str: return f"-{-v:#x}" if v < 0 else f"{v:#x}"
+
+class Regs:
+  def __init__(self): self.free, self.top = set(range(MAX_REGS)), 0
+  def get(self, width=1) -> int:
+    r = next((r for r in sorted(self.free) if r % width == 0 and all(r + i in self.free for i in range(width))), None)
+    if r is None: raise Unimplemented(f"the kernel needs more than {MAX_REGS} registers (no spilling yet)")
+    for i in range(width): self.free.discard(r + i)
+    self.top = max(self.top, r + width)
+    return r
+  def put(self, r: int, width=1):
+    for i in range(width): self.free.add(r + i)
+
+IMM_USE = {("ADD", 1), ("MUL", 1)}                  # index ops whose constant operand is an immediate
+
+class Lowerer:
+  def __init__(self, k: Kernel):
+    self.k, self.out, self.regs, self.reg, self.width = k, [], Regs(), {}, {}
+  def R(self, u: U) -> str: return f"R{self.reg[id(u)]}"
+  def emit(self, *lines: str): self.out += [l if l.endswith(":") else f"        {l} ;" for l in lines]
+
+  def lower(self) -> str:
+    us = self.k.uops
+    pos = {id(u): i for i, u in enumerate(us)}
+    last = {}
+    for i, u in enumerate(us):
+      for j, s in enumerate(u.srcs):
+        if (u.op, j) in IMM_USE and s.op == "CONST": continue
+        last[id(s)] = i
+    for u in us:                                     # loop-carried: anything defined before a loop and read in it
+      if u.op != "END": continue
+      start, end = pos[id(u.srcs[0])], pos[id(u)]
+      acc = u.srcs[1].srcs[0]
+      last[id(acc)] = max(last.get(id(acc), end), end)
+      for v in us[:start]:
+        if start <= last.get(id(v), -1) <= end: last[id(v)] = end
+    dying = {}
+    for v, i in last.items(): dying.setdefault(i, []).append(v)
+    self.emit("ULDC.64 UR4, c[0x0][0x208]")
+    for i, u in enumerate(us):
+      width = 2 if u.op == "PARAM" else 0 if u.op in ("STORE", "UPDATE", "END") else 1
+      if width and (id(u) in last or u.op == "ACC"): self.reg[id(u)], self.width[id(u)] = self.regs.get(width), width
+      if width and id(u) not in self.reg: continue   # an immediate-only constant, or a dead value
+      self.temps = []
+      getattr(self, f"l_{u.op}")(u)
+      for r, w in self.temps: self.regs.put(r, w)
+      for v in dying.get(i, []):
+        if v in self.reg: self.regs.put(self.reg[v], self.width[v])
+    self.emit("EXIT")
+    self.out += [".L_end:", "        BRA .L_end ;"]
+    head = [f".kernel {self.k.name}"] + [".param 8"] * len(self.k.params)
+    return "\n".join(head + self.out) + "\n"
+
+  def t(self, width=1) -> str:
+    r = self.regs.get(width); self.temps.append((r, width)); return f"R{r}"
+
+  # ---- kernel structure
+  def l_SPECIAL(self, u):
+    a, b = self.t(), self.t()
+    self.emit(f"S2R {a}, SR_TID.X", f"S2R {b}, SR_CTAID.X", f"LEA {self.R(u)}, {b}, {a}, 0x7",
+              f"ISETP.GE.AND P0, PT, {self.R(u)}, {himm(self.k.n)}, PT", "@P0 EXIT")
+  def l_CONST(self, u): self.emit(f"MOV {self.R(u)}, {bits(u.arg, u.dtype or int32):#x}")
+  def l_PARAM(self, u): self.emit(f"LDC.64 {self.R(u)}, c[0x0][{0x210 + 8 * u.arg:#x}]")
+  def _addr(self, ptr: U, idx: U, size: int) -> str:
+    a = self.t(2)
+    self.emit(f"IMAD.WIDE {a}, {self.R(idx)}, {size:#x}, {self.R(ptr)}")
+    return a
+  def l_LOAD(self, u):
+    a, d = self._addr(*u.srcs, u.dtype.itemsize), self.R(u)
+    sfx = {1: ".U8", 2: ".U16", 4: ""}[u.dtype.itemsize]
+    self.emit(f"LDG.E{sfx} {d}, desc[UR4][{a}.64]")
+    if u.dtype is float16: self.emit(f"HADD2.F32 {d}, -RZ, {d}.H0_H0")
+  def l_STORE(self, u):
+    ptr, idx, v = u.srcs
+    dt = self.k.params[0].dtype
+    a, val = self._addr(ptr, idx, dt.itemsize), self.R(v)
+    if dt is float16: h = self.t(); self.emit(f"F2F.F16.F32 {h}, {val}"); val = h
+    self.emit(f"STG.E{ {1: '.U8', 2: '.U16', 4: ''}[dt.itemsize]} desc[UR4][{a}.64], {val}")
+  def l_RANGE(self, u): self.emit(f"MOV {self.R(u)}, RZ", f"L{u.arg[1]}:")
+  def l_ACC(self, u):
+    op, init, _ = u.arg
+    if not u.dtype.is_float: init = {"SUM": 0, "MAX": -2**31 if u.dtype is int32 else 0, "MIN": 2**31 - 1 if u.dtype is int32 else 1}[op]
+    self.emit(f"MOV {self.R(u)}, {bits(init, float32 if u.dtype.is_float else int32):#x}")
+  def l_UPDATE(self, u):
+    acc, v = u.srcs
+    a, x = self.R(acc), self.R(v)
+    op = u.arg
+    if u.dtype.is_float: self.emit({"SUM": f"FADD {a}, {a}, {x}", "MAX": f"FMNMX {a}, {a}, {x}, !PT", "MIN": f"FMNMX {a}, {a}, {x}, PT"}[op])
+    else: self.emit({"SUM": f"IADD3 {a}, {a}, {x}, RZ", "MAX": f"VIMNMX {a}, {a}, {x}, !PT", "MIN": f"VIMNMX {a}, {a}, {x}, PT"}[op])
+  def l_END(self, u):
+    rng = u.srcs[0]
+    self.emit(f"IADD3 {self.R(rng)}, {self.R(rng)}, 0x1, RZ", f"ISETP.LT.AND P0, PT, {self.R(rng)}, {himm(rng.arg[0])}, PT",
+              f"@P0 BRA L{u.arg}")
+
+  # ---- index arithmetic
+  def l_ADD(self, u):
+    a, b = u.srcs
+    self.emit(f"IADD3 {self.R(u)}, {self.R(a)}, {himm(b.arg) if b.op == 'CONST' else self.R(b)}, RZ")
+  def l_MUL(self, u):
+    a, b = u.srcs
+    self.emit(f"IMAD {self.R(u)}, {self.R(a)}, {himm(b.arg) if b.op == 'CONST' else self.R(b)}, RZ")
+  def _magic(self, c: int):
+    s = (c - 1).bit_length() - 1                     # x < 2^31: floor(x * m / 2^(32+s)) == x // c (c not a power of 2)
+    return -(-(1 << (32 + s)) // c), s
+  def l_IDIVC(self, u):
+    c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
+    if c & (c - 1) == 0: return self.emit(f"SHF.R.U32.HI {d}, RZ, {c.bit_length() - 1:#x}, {x}")
+    m, s = self._magic(c)
+    self.emit(f"IMAD.HI.U32 {d}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {d}, RZ, {s:#x}, {d}"] if s else []))
+  def l_IMODC(self, u):
+    c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
+    if c & (c - 1) == 0: return self.emit(f"LOP3.LUT {d}, {x}, {c - 1:#x}, RZ, 0xc0, !PT")
+    m, s = self._magic(c)
+    q = self.t()
+    self.emit(f"IMAD.HI.U32 {q}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {q}, RZ, {s:#x}, {q}"] if s else []), f"IMAD {d}, {q}, {himm(-c)}, {x}")
+
+  # ---- elementwise
+  def l_ALU(self, u):
+    op = u.arg[0] if isinstance(u.arg, tuple) else u.arg
+    d, srcs = self.R(u), [self.R(s) for s in u.srcs]
+    fl = u.srcs[0].dtype.is_float if op not in ("WHERE",) else u.srcs[1].dtype.is_float
+    if op == "CAST": self._cast(d, srcs[0], u.arg[1], u.dtype)
+    elif op in ("CMPLT", "CMPLE", "CMPEQ", "CMPNE"):
+      a, b = srcs
+      if op == "CMPLE": op, a, b = "GE", b, a
+      cc = {"CMPLT": "LT", "GE": "GE", "CMPEQ": "EQ", "CMPNE": "NEU" if fl else "NE"}[op]
+      self.emit(f"{'F' if fl else 'I'}SETP.{cc}.AND P0, PT, {a}, {b}, PT", f"SEL {d}, RZ, 0x1, !P0")
+    elif op == "WHERE": self.emit(f"ISETP.NE.AND P0, PT, {srcs[0]}, RZ, PT", f"SEL {d}, {srcs[1]}, {srcs[2]}, P0")
+    elif fl: getattr(self, f"f_{op}")(d, *srcs)
+    else: getattr(self, f"i_{op}")(d, *srcs, dt=u.dtype)
+    if u.dtype is float16 and op not in ("MAX", "MIN", "NEG", "ABS", "WHERE"): self.round16(d)
+  def round16(self, d): self.emit(f"F2F.F16.F32 {d}, {d}", f"HADD2.F32 {d}, -RZ, {d}.H0_H0")
+  def _cast(self, d, a, frm, to):
+    if frm.is_float and to.is_float or frm is to or (frm is bool_ and to is int32): self.emit(f"MOV {d}, {a}")
+    elif frm.is_float and to is int32: self.emit(f"F2I.TRUNC.NTZ {d}, {a}")
+    elif to.is_float: self.emit(f"I2FP.F32.S32 {d}, {a}")
+    else: self.emit(f"{'F' if frm.is_float else 'I'}SETP.{'NEU' if frm.is_float else 'NE'}.AND P0, PT, {a}, RZ, PT", f"SEL {d}, RZ, 0x1, !P0")
+
+  def f_ADD(self, d, a, b): self.emit(f"FADD {d}, {a}, {b}")
+  def f_SUB(self, d, a, b): self.emit(f"FFMA {d}, {b}, -1, {a}")
+  def f_MUL(self, d, a, b): self.emit(f"FMUL {d}, {a}, {b}")
+  def f_NEG(self, d, a): self.emit(f"FADD {d}, -{a}, -RZ")
+  def f_ABS(self, d, a): self.emit(f"FADD {d}, |{a}|, -RZ")
+  def f_MAX(self, d, a, b): self.emit(f"FMNMX {d}, {a}, {b}, !PT")
+  def f_MIN(self, d, a, b): self.emit(f"FMNMX {d}, {a}, {b}, PT")
+  def f_DIV(self, d, a, b):
+    r, e, q, q0 = self.t(), self.t(), self.t(), self.t()
+    self.emit(f"MUFU.RCP {r}, {b}", f"FMUL {q0}, {a}, {r}", f"FFMA {e}, -{b}, {r}, 1", f"FFMA {r}, {r}, {e}, {r}",
+              f"FMUL {q}, {a}, {r}", f"FFMA {e}, -{b}, {q}, {a}", f"FFMA {d}, {r}, {e}, {q}",
+              f"FSETP.GEU.AND P0, PT, |{b}|, {fimm(2.0**100)}, PT", f"FSEL {d}, {q0}, {d}, P0",
+              f"FSETP.GT.AND P0, PT, |{b}|, {fimm(2.0**-100)}, PT", f"FSEL {d}, {d}, {q0}, P0",
+              f"FSETP.GEU.AND P0, PT, |{a}|, {fimm(2.0**100)}, PT", f"FSEL {d}, {q0}, {d}, P0")
+  def f_MOD(self, d, a, b):
+    q = self.t()
+    self.f_DIV(q, a, b)
+    self.emit(f"FRND.FLOOR {q}, {q}", f"FFMA {d}, -{q}, {b}, {a}")
+  def f_SQRT(self, d, x):
+    xs, r, s, e = self.t(), self.t(), self.t(), self.t()
+    self.emit(f"FSETP.LT.AND P1, PT, {x}, {fimm(2.0**-100)}, PT", f"FMUL {xs}, {x}, {fimm(2.0**64)}", f"FSEL {xs}, {xs}, {x}, P1",
+              f"MUFU.RSQ {r}, {xs}", f"FMUL {s}, {xs}, {r}", f"FMUL {r}, {r}, 0.5", f"FFMA {e}, -{s}, {s}, {xs}",
+              f"FFMA {d}, {e}, {r}, {s}", f"FMUL {e}, {d}, {fimm(2.0**-32)}", f"FSEL {d}, {e}, {d}, P1",
+              f"FSETP.EQ.AND P0, PT, {x}, RZ, PT", f"FSEL {d}, {x}, {d}, P0",
+              f"FSETP.GT.AND P0, PT, {x}, {fimm(3.4028234663852886e38)}, PT", f"FSEL {d}, {x}, {d}, P0")
+  def f_EXP2(self, d, x):
+    h, sq = self.t(), self.t()
+    self.emit(f"FSETP.GEU.AND P0, PT, {x}, -126, PT", f"FMUL {h}, {x}, 0.5", f"FSEL {h}, {x}, {h}, P0", f"MUFU.EX2 {d}, {h}",
+              f"FMUL {sq}, {d}, {d}", f"FSEL {d}, {d}, {sq}, P0")
+  def f_LOG2(self, d, x):
+    s, l = self.t(), self.t()
+    self.emit(f"FSETP.GEU.AND P0, PT, {x}, {fimm(2.0**-126)}, PT", f"FMUL {s}, {x}, 16777216", f"FSEL {s}, {x}, {s}, P0",
+              f"MUFU.LG2 {d}, {s}", f"FADD {l}, {d}, -24", f"FSEL {d}, {d}, {l}, P0")
+  def f_SIN(self, d, x):
+    k, r, q, z, p, c, t = (self.t() for _ in range(7))
+    self.emit(f"FMUL {k}, {x}, {fimm(2 / np.pi)}", f"FRND {k}, {k}", f"FFMA {r}, {k}, -1.5703125, {x}",
+              f"FFMA {r}, {k}, {fimm(-4.837512969970703125e-4)}, {r}", f"FFMA {r}, {k}, {fimm(-7.54978995489188216e-8)}, {r}",
+              f"F2I.TRUNC.NTZ {q}, {k}", f"FMUL {z}, {r}, {r}",
+              f"FMUL {p}, {z}, {fimm(-1.9515295891e-4)}", f"FADD {p}, {p}, {fimm(8.3321608736e-3)}",
+              f"FFMA {p}, {p}, {z}, {fimm(-1.6666654611e-1)}", f"FMUL {t}, {r}, {z}", f"FFMA {p}, {t}, {p}, {r}",   # p = sin(r)
+              f"FMUL {c}, {z}, {fimm(2.443315711809948e-5)}", f"FADD {c}, {c}, {fimm(-1.388731625493765e-3)}",
+              f"FFMA {c}, {c}, {z}, {fimm(4.166664568298827e-2)}", f"FMUL {t}, {z}, {z}", f"FMUL {r}, {z}, -0.5",
+              f"FADD {r}, {r}, 1", f"FFMA {c}, {t}, {c}, {r}",                                                     # c = cos(r)
+              f"LOP3.LUT {t}, {q}, 0x1, RZ, 0xc0, !PT", f"ISETP.NE.U32.AND P0, PT, {t}, RZ, PT", f"FSEL {d}, {c}, {p}, P0",
+              f"LOP3.LUT {t}, {q}, 0x2, RZ, 0xc0, !PT", f"ISETP.NE.U32.AND P0, PT, {t}, RZ, PT", f"FADD {t}, -{d}, -RZ",
+              f"FSEL {d}, {t}, {d}, P0")
+
+  def i_ADD(self, d, a, b, dt): self.emit(f"VIMNMX {d}, {a}, {b}, !PT" if dt is bool_ else f"IADD3 {d}, {a}, {b}, RZ")
+  def i_SUB(self, d, a, b, dt): self.emit(f"IADD3 {d}, {a}, -{b}, RZ")
+  def i_MUL(self, d, a, b, dt): self.emit(f"IMAD {d}, {a}, {b}, RZ")
+  def i_NEG(self, d, a, dt): self.emit(f"IADD3 {d}, -{a}, RZ, RZ")
+  def i_ABS(self, d, a, dt): self.emit(f"IABS {d}, {a}")
+  def i_MAX(self, d, a, b, dt): self.emit(f"VIMNMX {d}, {a}, {b}, !PT")
+  def i_MIN(self, d, a, b, dt): self.emit(f"VIMNMX {d}, {a}, {b}, PT")
+  def i_MOD(self, d, a, b, dt):
+    """numpy's remainder (sign of the divisor) from an unsigned division |a| / |b| as ptxas builds it (I2F.RP seed)."""
+    ua, ub, f, nb, t, c = self.t(), self.t(), self.t(), self.t(), self.t(), self.t(2)
+    chi = f"R{int(c[1:]) + 1}"                       # IMAD.HI's addend is a register pair: (0, f) adds f to the high word
+    self.emit(f"IABS {ua}, {a}", f"IABS {ub}, {b}", f"I2F.U32.RP {f}, {ub}", f"MUFU.RCP {f}, {f}", f"IADD3 {f}, {f}, 0xffffffe, RZ",
+              f"F2I.FTZ.U32.TRUNC.NTZ {f}, {f}", f"IADD3 {nb}, -{ub}, RZ, RZ", f"IMAD {t}, {nb}, {f}, RZ",
+              f"MOV {c}, RZ", f"MOV {chi}, {f}", f"IMAD.HI.U32 {f}, {f}, {t}, {c}", f"IMAD.HI.U32 {f}, {f}, {ua}, RZ", f"IMAD {d}, {nb}, {f}, {ua}",
+              f"ISETP.GE.U32.AND P0, PT, {d}, {ub}, PT", f"@P0 IADD3 {d}, {d}, -{ub}, RZ",
+              f"ISETP.GE.U32.AND P0, PT, {d}, {ub}, PT", f"@P0 IADD3 {d}, {d}, -{ub}, RZ",
+              f"ISETP.LT.AND P0, PT, {a}, RZ, PT", f"@P0 IADD3 {d}, -{d}, RZ, RZ",
+              f"ISETP.NE.AND P0, PT, {d}, RZ, PT", f"LOP3.LUT {t}, {d}, {b}, RZ, 0x3c, !PT", f"ISETP.LT.AND P1, PT, {t}, RZ, P0",
+              f"@P1 IADD3 {d}, {d}, {b}, RZ")
+
+def render(k: Kernel) -> str: return Lowerer(k).lower()
