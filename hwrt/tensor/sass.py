@@ -3,8 +3,8 @@
 over the linearised uops: a value lives from its definition to its last use, values read inside a loop live to the loop's
 end, and an accumulator keeps one register for its whole loop. P0/P1 are scratch predicates inside one uop's sequence.
 
-Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands and results in
-the normal range 2^-100..2^100; outside it the MUFU result is used); exp2/log2 are MUFU with the denormal-range scaling
+Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands in 2^-100..2^100 and
+quotients below 2^126; outside that the MUFU result a * rcp(b) is used); exp2/log2 are MUFU with the denormal-range scaling
 ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN, whose argument scaling the simulator and the
 hardware do not share); float16 values are computed in float32 and rounded to float16 after every operation."""
 from __future__ import annotations
@@ -173,7 +173,8 @@ class Lowerer:
               f"FMUL {q}, {a}, {r}", f"FFMA {e}, -{b}, {q}, {a}", f"FFMA {d}, {r}, {e}, {q}",
               f"FSETP.GEU.AND P0, PT, |{b}|, {fimm(2.0**100)}, PT", f"FSEL {d}, {q0}, {d}, P0",
               f"FSETP.GT.AND P0, PT, |{b}|, {fimm(2.0**-100)}, PT", f"FSEL {d}, {d}, {q0}, P0",
-              f"FSETP.GEU.AND P0, PT, |{a}|, {fimm(2.0**100)}, PT", f"FSEL {d}, {q0}, {d}, P0")
+              f"FSETP.GEU.AND P0, PT, |{a}|, {fimm(2.0**100)}, PT", f"FSEL {d}, {q0}, {d}, P0",
+              f"FSETP.GEU.AND P0, PT, |{q0}|, {fimm(2.0**126)}, PT", f"FSEL {d}, {q0}, {d}, P0")
   def f_MOD(self, d, a, b):
     q = self.t()
     self.f_DIV(q, a, b)

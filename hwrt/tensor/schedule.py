@@ -9,20 +9,22 @@ from hwrt.helpers import getenv
 from hwrt.tensor import ir, runtime
 from hwrt.tensor.lazy import LazyBuffer
 
+def _kernel(x: LazyBuffer, order: list, done: set):
+  if id(x) in done or x.op == "BUF": return
+  seen, stack = set(), [(x, False)]
+  while stack:                                     # iterative walk: no recursive closures, so no reference cycles
+    y, in_loop = stack.pop()
+    if y.op in ("BUF", "CONST") or id(y) in done or (id(y), in_loop) in seen: continue
+    seen.add((id(y), in_loop))
+    if y.op == "REDUCE" and (in_loop or y.numel != x.numel): _kernel(y, order, done); continue
+    stack.extend((s, in_loop or y.op == "REDUCE") for s in y.srcs)
+  done.add(id(x))
+  order.append(x)
+
 def schedule(outs: list[LazyBuffer]) -> list[LazyBuffer]:
-  order, done = [], set()
-  def kernel(x: LazyBuffer):
-    if id(x) in done or x.op == "BUF": return
-    seen = set()
-    def walk(y: LazyBuffer, in_loop: bool):
-      if y.op in ("BUF", "CONST") or id(y) in done or (id(y), in_loop) in seen: return
-      seen.add((id(y), in_loop))
-      if y.op == "REDUCE" and (in_loop or y.numel != x.numel): return kernel(y)
-      for s in y.srcs: walk(s, in_loop or y.op == "REDUCE")
-    walk(x, False)
-    done.add(id(x))
-    order.append(x)
-  for o in outs: kernel(o)
+  order: list = []
+  done: set = set()
+  for o in outs: _kernel(o, order, done)
   return order
 
 def kernel_name(x: LazyBuffer, loops: int) -> str: return ("r_" if loops else "E_") + "_".join(map(str, x.shape or (1,)))

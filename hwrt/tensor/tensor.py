@@ -34,7 +34,7 @@ class Tensor:
       if a.dtype.name not in D.ALL and a.dtype.name not in NP_DOWNCAST: raise BadArgument(f"unsupported dtype {a.dtype.name} (the tensor executor has {', '.join(D.ALL)})")
       dtype = NP_DOWNCAST.get(a.dtype.name, a.dtype.name)
     dt = to_dtype(dtype)
-    a = np.ascontiguousarray(a.astype(dt.np))
+    a = np.array(a, dtype=dt.np, order="C")
     dev = runtime.device(device)
     buf = dev.alloc(a.nbytes)
     if a.nbytes: dev.copyin(buf, a.tobytes())
