@@ -87,6 +87,7 @@ class Tensor:
   def _alu(self, op, *srcs, dtype=None) -> Tensor: return Tensor(self.lb.alu(op, *[s.lb for s in srcs], dtype=dtype))
   def _binop(self, op, other, reverse=False):
     a, b = self._operands(other, reverse)
+    if op == "SUB": a._bool_guard("-")
     return a._alu(op, b)
   def _broadcast_to(self, shape) -> Tensor:
     if self.shape == tuple(shape): return self
@@ -100,8 +101,8 @@ class Tensor:
 
   def __add__(self, o): return self._binop("ADD", o)
   def __radd__(self, o): return self._binop("ADD", o, True)
-  def __sub__(self, o): return self._bool_guard("-")._binop("SUB", o)
-  def __rsub__(self, o): return self._bool_guard("-")._binop("SUB", o, True)
+  def __sub__(self, o): return self._binop("SUB", o)
+  def __rsub__(self, o): return self._binop("SUB", o, True)
   def __mul__(self, o): return self._binop("MUL", o)
   def __rmul__(self, o): return self._binop("MUL", o, True)
   def __truediv__(self, o): return self._float()._binop("DIV", o._float() if isinstance(o, Tensor) else o)
