@@ -6,7 +6,7 @@ UPDATE/END. A kernel computes one output element per thread; an inlined reductio
 from __future__ import annotations
 import math
 from hwrt.errors import Unimplemented
-from hwrt.tensor.dtypes import DType, int32, bool_, float32
+from hwrt.tensor.dtypes import DType, int32, bool_, float16, float32
 from hwrt.tensor.lazy import LazyBuffer
 from hwrt.tensor.view import strides_for
 
@@ -19,14 +19,18 @@ class U:
     self.op, self.dtype, self.srcs, self.arg, self.vmin, self.vmax = op, dtype, srcs, arg, vmin, vmax
   def __repr__(self): return f"U({self.op} {self.dtype.name if self.dtype else ''} {self.arg!r})"
 
+TILE = 16                      # tiled matmul: a 16x16 block of outputs per 256-thread block, K in steps of 16 through shared memory
+
 class Kernel:
-  """Linearised uops for one output buffer; params[0] is the output, the rest are the input buffers in order."""
-  def __init__(self, name, uops, params, n, flops, loops):
+  """Linearised uops for one output buffer; params[0] is the output, the rest are the input buffers in order.
+  threads: how many to launch, block: threads per block (tiled kernels: TILE*TILE)."""
+  def __init__(self, name, uops, params, n, flops, loops, threads=None, block=128, shared=0):
     self.name, self.uops, self.params, self.n, self.flops, self.loops = name, uops, params, n, flops, loops
+    self.threads, self.block, self.shared = threads or n, block, shared
 
 class Builder:
   def __init__(self, out: LazyBuffer):
-    self.out, self.cache, self.params, self.loops = out, {}, [out], []
+    self.out, self.cache, self.params, self.loops, self.subst = out, {}, [out], [], {}
   def u(self, op, dtype, srcs=(), arg=None, vmin=INT_MIN, vmax=INT_MAX) -> U:
     key = (op, dtype, tuple(id(s) for s in srcs), (type(arg), repr(arg)))
     if key not in self.cache: self.cache[key] = U(op, dtype, tuple(srcs), arg, vmin, vmax)
@@ -80,6 +84,9 @@ class Builder:
       out.append(self.c(0) if shape[i] == 1 else q if i == 0 else self.imod(q, shape[i]))
       div *= shape[i]
     return out[::-1]
+  def imin(self, a: U, c: int) -> U:
+    if a.vmax <= c: return a
+    return self.u("IMIN", int32, (a,), c, min(a.vmin, c), c)
   def ravel(self, coords, strides, offset=0) -> U:
     out = self.c(offset)
     for c, st in zip(coords, strides): out = self.add(out, self.mul(c, st))
@@ -103,6 +110,7 @@ class Builder:
     if x.op == "ALU":
       srcs = tuple(self.emit(s, coords, in_loop) for s in x.srcs)
       return self.u("ALU", x.dtype, srcs, x.arg if x.arg != "CAST" else ("CAST", x.srcs[0].dtype))
+    if x.op == "REDUCE" and id(x) in self.subst: return self.subst[id(x)]
     if x.op == "REDUCE":
       if in_loop: raise Unimplemented("internal: a reduction inside a reduction loop must be realized by the scheduler")
       op, axes = x.arg
@@ -128,7 +136,73 @@ def _toposort(roots, seen, out):
     stack.append((u, True))
     stack.extend((s, False) for s in reversed(u.srcs) if id(s) not in seen)
 
+def _operand(x: LazyBuffer):
+  """A matmul operand the tiled kernel can read: a BUF, or a View straight over one, maybe widened from float16 ->
+  (buf, strides, offset)."""
+  if x.op == "ALU" and x.arg == "CAST" and x.srcs[0].dtype is float16 and x.dtype is float32: return _operand(x.srcs[0])
+  if x.op == "BUF": return x, strides_for(x.shape), 0
+  if x.op == "VIEW":
+    src = x.srcs[0]
+    if src.op == "ALU" and src.arg == "CAST" and src.srcs[0].dtype is float16 and src.dtype is float32: src = src.srcs[0]
+    if src.op == "BUF": return src, x.arg.strides, x.arg.offset
+  return None
+
+def find_matmul(out: LazyBuffer):
+  """The one reduction of `out` when it is a matmul the tiled kernel handles: SUM over the last axis of MUL(a, b) with a
+  and b read straight from buffers, a constant along n and b along m, reached from `out` through elementwise ops and the
+  reshape that drops the reduced axis. -> (reduce, a operand, b operand) or None."""
+  found, stack, seen = [], [out], set()
+  while stack:
+    y = stack.pop()
+    if id(y) in seen or y.op in ("BUF", "CONST"): continue
+    seen.add(id(y))
+    if y.op == "REDUCE": found.append(y); continue
+    if y.op == "VIEW" and y.srcs[0].op == "REDUCE":
+      r = y.srcs[0]
+      if y.arg.offset or y.shape != r.shape[:-1] or y.arg.strides != strides_for(y.shape): return None
+    elif y.op == "VIEW" and y.srcs[0].op not in ("BUF", "CONST"): return None      # a view would move the dot's coordinates
+    stack.extend(y.srcs)
+  if len(found) != 1: return None
+  r = found[0]
+  src = r.srcs[0]
+  if r.arg != ("SUM", (len(src.shape) - 1,)) or out.shape != r.shape[:-1] or len(out.shape) < 2 or r.dtype is not float32: return None
+  if src.op != "ALU" or src.arg != "MUL": return None
+  m, n, k = src.shape[-3:]
+  if m * n < TILE * TILE or k < TILE: return None
+  ops = [_operand(s) for s in src.srcs]
+  if None in ops or any(o[0].dtype not in (float32, float16) for o in ops): return None
+  a, b = ops
+  if a[1][-2] != 0 or b[1][-3] != 0: a, b = b, a
+  if a[1][-2] != 0 or b[1][-3] != 0: return None
+  return r, a, b
+
+def build_matmul(out: LazyBuffer, mm) -> Kernel:
+  """C[..., i, j] = epilogue(sum_k A[..., i, k] * B[..., k, j]): block (b, tile_i, tile_j), thread (ty, tx). Threads past
+  the edge compute the clamped edge element and store the same value there, so every thread reaches the barriers."""
+  r, (abuf, ast, aoff), (bbuf, bst, boff) = mm
+  b = Builder(out)
+  *batch, m, n = out.shape
+  tm, tn = -(-m // TILE), -(-n // TILE)
+  nblocks = math.prod(batch) * tm * tn
+  bid = b.u("SPECIAL", int32, (), "bid", 0, nblocks - 1)
+  tx, ty = b.u("SPECIAL", int32, (), "tx", 0, TILE - 1), b.u("SPECIAL", int32, (), "ty", 0, TILE - 1)
+  *bc, bi, bj = b.unravel(bid, tuple(batch) + (tm, tn))
+  i, j = b.imin(b.add(b.mul(bi, TILE), ty), m - 1), b.imin(b.add(b.mul(bj, TILE), tx), n - 1)
+  coords = bc + [i, j]
+  k = r.srcs[0].shape[-1]
+  abase, bbase = b.ravel(coords + [b.c(0)], ast, aoff), b.ravel(coords + [b.c(0)], bst, boff)
+  dot = b.u("TDOT", float32, (b.param(abuf), abase, b.param(bbuf), bbase, tx, ty), (k, ast[-1], bst[-1], abuf.dtype, bbuf.dtype))
+  b.subst[id(r)] = dot
+  val = b.emit(out, coords)
+  store = b.u("STORE", None, (b.param(out), b.ravel(coords, strides_for(out.shape)), val))
+  order: list = []
+  _toposort([store], set(), order)
+  flops = 2 * out.numel * k + out.numel * sum(1 for u in order if u.op == "ALU")
+  return Kernel("", order, b.params, out.numel, flops, 1, threads=nblocks * TILE * TILE, block=TILE * TILE, shared=2 * TILE * TILE * 4)
+
 def build(out: LazyBuffer, name: str) -> Kernel:
+  mm = find_matmul(out)
+  if mm is not None: return build_matmul(out, mm)
   b = Builder(out)
   gid = b.u("SPECIAL", int32, (), "gid", 0, max(out.numel - 1, 0))
   val = b.emit(out, b.unravel(gid, out.shape))

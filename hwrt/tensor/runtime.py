@@ -50,11 +50,11 @@ class Device:
       self.programs[key] = self.drv.load(assemble_to_container(src, "sm_90"))
       STATS["compiled"] += 1
     return self.programs[key]
-  def launch(self, src: str, bufs: list[Buffer], n: int, flops: int, nbytes: int) -> float:
+  def launch(self, src: str, bufs: list[Buffer], n: int, flops: int, nbytes: int, block: int = BLOCK) -> float:
     prog = self.program(src)
-    grid = (max(1, -(-n // BLOCK)), 1, 1)
+    grid = (max(1, -(-n // block)), 1, 1)
     t0 = time.perf_counter()
-    t = self.drv.launch(prog, [b.raw for b in bufs], grid, (BLOCK, 1, 1), flops=flops or None, nbytes=nbytes)
+    t = self.drv.launch(prog, [b.raw for b in bufs], grid, (block, 1, 1), flops=flops or None, nbytes=nbytes)
     if getenv("PROFILE", 0): _trace.append(_event(prog.name, "kernel", t0, t or time.perf_counter() - t0, {"grid": grid[0], "flops": flops}))
     STATS["kernels"] += 1
     return t

@@ -12,7 +12,7 @@ import struct
 import numpy as np
 from hwrt.errors import Unimplemented
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
-from hwrt.tensor.ir import Kernel, U
+from hwrt.tensor.ir import Kernel, U, TILE as T
 
 MAX_REGS = 250
 
@@ -72,7 +72,7 @@ class Lowerer:
         if v in self.reg: self.regs.put(self.reg[v], self.width[v])
     self.emit("EXIT")
     self.out += [".L_end:", "        BRA .L_end ;"]
-    head = [f".kernel {self.k.name}"] + [".param 8"] * len(self.k.params)
+    head = [f".kernel {self.k.name}"] + [".param 8"] * len(self.k.params) + ([f".shared {self.k.shared}"] if self.k.shared else [])
     return "\n".join(head + self.out) + "\n"
 
   def t(self, width=1) -> str:
@@ -80,6 +80,10 @@ class Lowerer:
 
   # ---- kernel structure
   def l_SPECIAL(self, u):
+    if u.arg == "bid": return self.emit(f"S2R {self.R(u)}, SR_CTAID.X")
+    if u.arg in ("tx", "ty"):
+      self.emit(f"S2R {self.R(u)}, SR_TID.X")
+      return self.emit(f"LOP3.LUT {self.R(u)}, {self.R(u)}, 0xf, RZ, 0xc0, !PT" if u.arg == "tx" else f"SHF.R.U32.HI {self.R(u)}, RZ, 0x4, {self.R(u)}")
     a, b = self.t(), self.t()
     self.emit(f"S2R {a}, SR_TID.X", f"S2R {b}, SR_CTAID.X", f"LEA {self.R(u)}, {b}, {a}, 0x7",
               f"ISETP.GE.AND P0, PT, {self.R(u)}, {himm(self.k.n)}, PT", "@P0 EXIT")
@@ -123,6 +127,34 @@ class Lowerer:
   def l_MUL(self, u):
     a, b = u.srcs
     self.emit(f"IMAD {self.R(u)}, {self.R(a)}, {himm(b.arg) if b.op == 'CONST' else self.R(b)}, RZ")
+  def l_IMIN(self, u): self.emit(f"VIMNMX {self.R(u)}, {self.R(u.srcs[0])}, {himm(u.arg)}, PT")
+  def l_TDOT(self, u):
+    """The k loop of the tiled matmul: each thread stages A[i, k0+tx] and B[k0+ty, j] into shared memory (after the
+    0x400 bytes sm_90 reserves), then accumulates 16 FFMAs from the tiles; k past K reads as 0."""
+    pa, abase, pb, bbase, tx, ty = u.srcs
+    K, sak, sbk, adt, bdt = u.arg
+    acc, kc, ia, ib, sa, sb, ra, rb, va, vb = (self.t() if i else self.R(u) for i in range(10))
+    xs, ys = [self.t() for _ in range(T)], [self.t() for _ in range(T)]
+    A0, B0 = 0x400, 0x400 + T * T * 4
+    self.emit(f"MOV {acc}, RZ", f"MOV {kc}, RZ", f"IMAD {ia}, {self.R(tx)}, {himm(sak)}, {self.R(abase)}",
+              f"IMAD {ib}, {self.R(ty)}, {himm(sbk)}, {self.R(bbase)}", f"LEA {sa}, {self.R(ty)}, {self.R(tx)}, 0x4",
+              f"LEA {sa}, {sa}, {A0:#x}, 0x2", f"IADD3 {sb}, {sa}, {B0 - A0:#x}, RZ", f"LEA {ra}, {self.R(ty)}, {A0:#x}, 0x6",
+              f"LEA {rb}, {self.R(tx)}, {B0:#x}, 0x2", "TD:")
+    for v, idx, base, p, dt, t in ((va, ia, abase, pa, adt, tx), (vb, ib, bbase, pb, bdt, ty)):
+      src = idx
+      if K % T:
+        kk, src = self.t(), self.t()
+        self.emit(f"IADD3 {kk}, {kc}, {self.R(t)}, RZ", f"ISETP.LT.AND P0, PT, {kk}, {himm(K)}, PT", f"SEL {src}, {idx}, {self.R(base)}, P0")
+      a = self.t(2)
+      self.emit(f"IMAD.WIDE {a}, {src}, {dt.itemsize:#x}, {self.R(p)}", f"LDG.E{'.U16' if dt is float16 else ''} {v}, desc[UR4][{a}.64]")
+      if dt is float16: self.emit(f"HADD2.F32 {v}, -RZ, {v}.H0_H0")
+      if K % T: self.emit(f"SEL {v}, {v}, RZ, P0")
+    self.emit(f"STS [{sa}], {va}", f"STS [{sb}], {vb}", "BAR.SYNC.DEFER_BLOCKING 0x0")
+    for q in range(T): self.emit(f"LDS {xs[q]}, [{ra}+{4 * q:#x}]", f"LDS {ys[q]}, [{rb}+{4 * T * q:#x}]")
+    for q in range(T): self.emit(f"FFMA {acc}, {xs[q]}, {ys[q]}, {acc}")
+    self.emit("BAR.SYNC.DEFER_BLOCKING 0x0", f"IADD3 {ia}, {ia}, {himm(T * sak)}, RZ", f"IADD3 {ib}, {ib}, {himm(T * sbk)}, RZ",
+              f"IADD3 {kc}, {kc}, {T:#x}, RZ", f"ISETP.LT.AND P0, PT, {kc}, {himm(K)}, PT", "@P0 BRA TD")
+
   def _magic(self, c: int):
     s = (c - 1).bit_length() - 1                     # x < 2^31: floor(x * m / 2^(32+s)) == x // c (c not a power of 2)
     return -(-(1 << (32 + s)) // c), s

@@ -47,5 +47,5 @@ def run(outs: list[LazyBuffer]):
       src = render(k)
       if getenv("DEBUG", 0) >= 4: print(src, file=sys.stderr)
       nbytes = sum(p.numel * p.dtype.itemsize for p in k.params)
-      dev.launch(src, [buf] + [p.buf for p in k.params[1:]], x.numel, k.flops, nbytes)
+      dev.launch(src, [buf] + [p.buf for p in k.params[1:]], k.threads, k.flops, nbytes, k.block)
     x.op, x.buf, x.srcs, x.arg = "BUF", buf, (), None
