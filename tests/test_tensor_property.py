@@ -30,7 +30,8 @@ def binop(op, a: Pair, b: Pair) -> Pair:
   if op == "div":
     fa, fb = flt(a.n), flt(b.n)
     d = prom(fa, fb)
-    return Pair(fa.astype(d) / (np.abs(fb.astype(d)) + d(0.5)), a.t / (b.t.abs() + 0.5) if b.t.dtype.is_float else a.t / (b.t.cast("float32").abs() + 0.5))
+    tb = b.t if b.t.dtype.is_float else b.t.cast("float32")
+    return Pair(fa.astype(d) / (np.abs(fb.astype(d)) + d(0.5)), a.t / (tb.abs() + 0.5))
   if op == "mod":
     x, y = cast(a.n, "int32"), cast(b.n, "int32")
     return Pair(x % (np.abs(y) + np.int32(1)), a.t.cast("int32") % (b.t.cast("int32").abs() + 1))

@@ -2,11 +2,12 @@
 program (own assembler + own container, cached by content) and launch it. Nothing else in hwrt/tensor imports drivers/.
 Counters (kernels launched, copies) serve the tests; PROFILE=1 writes a Chrome/Perfetto trace of kernels and copies."""
 from __future__ import annotations
-import atexit, hashlib, json, os, sys, time, weakref
+import atexit, collections, hashlib, json, os, sys, time, weakref
 from hwrt.errors import BadArgument
 from hwrt.helpers import getenv
 
 STATS = {"kernels": 0, "copies": 0, "compiled": 0}
+LOG: collections.deque = collections.deque(maxlen=4096)   # per launch: name, seconds (GPU timestamps), flops, bytes
 _devices: dict[str, "Device"] = {}
 _trace: list[dict] = []
 BLOCK = 128                                  # threads per block of every generated kernel
@@ -57,6 +58,7 @@ class Device:
     t = self.drv.launch(prog, [b.raw for b in bufs], grid, (block, 1, 1), flops=flops or None, nbytes=nbytes)
     if getenv("PROFILE", 0): _trace.append(_event(prog.name, "kernel", t0, t or time.perf_counter() - t0, {"grid": grid[0], "flops": flops}))
     STATS["kernels"] += 1
+    LOG.append({"name": prog.name, "s": t, "flops": flops, "bytes": nbytes, "grid": grid[0], "block": block})
     return t
   def close(self):
     drv, self.drv = self.drv, None

@@ -83,7 +83,8 @@ class Lowerer:
     if u.arg == "bid": return self.emit(f"S2R {self.R(u)}, SR_CTAID.X")
     if u.arg in ("tx", "ty"):
       self.emit(f"S2R {self.R(u)}, SR_TID.X")
-      return self.emit(f"LOP3.LUT {self.R(u)}, {self.R(u)}, 0xf, RZ, 0xc0, !PT" if u.arg == "tx" else f"SHF.R.U32.HI {self.R(u)}, RZ, 0x4, {self.R(u)}")
+      r = self.R(u)
+      return self.emit(f"LOP3.LUT {r}, {r}, 0xf, RZ, 0xc0, !PT" if u.arg == "tx" else f"SHF.R.U32.HI {r}, RZ, 0x4, {r}")
     a, b = self.t(), self.t()
     self.emit(f"S2R {a}, SR_TID.X", f"S2R {b}, SR_CTAID.X", f"LEA {self.R(u)}, {b}, {a}, 0x7",
               f"ISETP.GE.AND P0, PT, {self.R(u)}, {himm(self.k.n)}, PT", "@P0 EXIT")

@@ -31,7 +31,8 @@ class Tensor:
     if device is not None: runtime.arch_of(device)
     a = np.asarray(data)
     if dtype is None:
-      if a.dtype.name not in D.ALL and a.dtype.name not in NP_DOWNCAST: raise BadArgument(f"unsupported dtype {a.dtype.name} (the tensor executor has {', '.join(D.ALL)})")
+      if a.dtype.name not in D.ALL and a.dtype.name not in NP_DOWNCAST:
+        raise BadArgument(f"unsupported dtype {a.dtype.name} (the tensor executor has {', '.join(D.ALL)})")
       dtype = NP_DOWNCAST.get(a.dtype.name, a.dtype.name)
     dt = to_dtype(dtype)
     a = np.array(a, dtype=dt.np, order="C")
@@ -228,7 +229,8 @@ class Tensor:
   def flip(self, axis=None) -> Tensor: return Tensor(self.lb.flip(self._axes(axis))) if self.ndim else self
   def __getitem__(self, idx) -> Tensor:
     idx = idx if isinstance(idx, tuple) else (idx,)
-    if any(isinstance(i, (list, np.ndarray, Tensor)) for i in idx): raise BadArgument("advanced (array) indexing is not supported; basic slicing only")
+    if any(isinstance(i, (list, np.ndarray, Tensor)) for i in idx):
+      raise BadArgument("advanced (array) indexing is not supported; basic slicing only")
     if idx.count(Ellipsis) > 1: raise BadArgument("an index can only have a single ellipsis")
     real = [i for i in idx if i is not None and i is not Ellipsis]
     if len(real) > self.ndim: raise BadArgument(f"too many indices for a {self.ndim}-d tensor")
