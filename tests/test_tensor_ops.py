@@ -112,3 +112,25 @@ def test_bad_input_one_line_errors():
   with pytest.raises(BadArgument, match="advanced"): x[[0, 1]]
   with pytest.raises(BadArgument, match="no amd back end|no intel back end"): Tensor([1.0], device="sim:amd")
   with pytest.raises(BadArgument, match="bool"): -(x > 0)
+
+def test_index_division_magic_numbers():
+  """Views divide flat indices by constants with a multiply-high and a shift (sass.py): exact for every x < 2^31."""
+  from hwrt.tensor.sass import Lowerer
+  r = np.random.default_rng(5)
+  for c in [3, 5, 6, 7, 10, 12, 24, 100, 641, 1000, 65537, 2**31 - 1] + list(r.integers(3, 2**20, 40)):
+    c = int(c)
+    if c & (c - 1) == 0: continue
+    m, s = Lowerer._magic(None, c)
+    assert m < 2**32
+    xs = [0, 1, c - 1, c, c + 1, 2**31 - 1, 2**31 - c] + [int(x) for x in r.integers(0, 2**31, 200)]
+    assert all((x * m) >> (32 + s) == x // c for x in xs), c
+
+def test_long_reduction_splits_in_two_kernels():
+  from hwrt.tensor import runtime
+  x = rng.standard_normal(1 << 15).astype(np.float32)
+  k0 = runtime.STATS["kernels"]
+  got = T(x).sum().numpy()
+  assert runtime.STATS["kernels"] - k0 == 2
+  np.testing.assert_allclose(got, x.astype(np.float64).sum(), rtol=1e-5, atol=1e-3)
+  y = rng.standard_normal((2, 1 << 14)).astype(np.float32)
+  np.testing.assert_array_equal(T(y).max(axis=1, keepdims=True).numpy(), y.max(axis=1, keepdims=True))

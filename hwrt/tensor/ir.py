@@ -126,6 +126,16 @@ class Builder:
       return acc
     raise Unimplemented(f"internal: no IR for {x.op}")
 
+def _leaves(x: LazyBuffer) -> list:
+  out, stack, seen = [], [x], set()
+  while stack:
+    y = stack.pop()
+    if id(y) in seen: continue
+    seen.add(id(y))
+    if y.op == "BUF": out.append(y)
+    stack.extend(y.srcs)
+  return out
+
 def _toposort(roots, seen, out):
   stack = [(r, False) for r in reversed(roots)]
   while stack:
@@ -201,6 +211,7 @@ def build_matmul(out: LazyBuffer, mm) -> Kernel:
   return Kernel("", order, b.params, out.numel, flops, 1, threads=nblocks * TILE * TILE, block=TILE * TILE, shared=2 * TILE * TILE * 4)
 
 def build(out: LazyBuffer, name: str) -> Kernel:
+  if max([out.numel] + [x.numel for x in _leaves(out)]) > INT_MAX: raise Unimplemented("tensors over 2^31 elements (int32 indices)")
   mm = find_matmul(out)
   if mm is not None: return build_matmul(out, mm)
   b = Builder(out)

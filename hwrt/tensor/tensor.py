@@ -11,6 +11,7 @@ from hwrt.tensor.dtypes import DType, to_dtype
 from hwrt.tensor.lazy import LazyBuffer
 
 LOG2E, LN2 = 1.4426950408889634, 0.6931471805599453
+SPLIT_REDUCE = 1 << 14         # reductions at least this long into at most 256 outputs run as two kernels
 NP_DOWNCAST = {"float64": "float32", "int64": "int32", "int8": "int32", "int16": "int32", "uint8": "int32", "uint16": "int32"}
 
 def _shape_str(s): return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
@@ -162,8 +163,15 @@ class Tensor:
     axes = self._axes(axis)
     if self.ndim == 0: return self
     if op != "SUM" and any(self.shape[a] == 0 for a in axes): raise BadArgument(f"{op.lower()} of an empty axis")
+    kept = tuple(s for i, s in enumerate(self.shape) if i not in axes)
+    n = math.prod(self.shape[a] for a in axes)
+    c = next((c for c in (1024, 512, 256, 128, 64) if n % c == 0), 0) if n >= SPLIT_REDUCE and math.prod(kept) <= 256 else 0
+    if c:   # a long reduction into few outputs: partial results over chunks of c first (two kernels, many threads each)
+      x = self.permute([i for i in range(self.ndim) if i not in axes] + list(axes)).reshape(kept + (n // c, c))
+      r = x._reduce(op, -1, False)._reduce(op, -1, False)
+      return r.reshape(tuple(1 if i in axes else s for i, s in enumerate(self.shape))) if keepdims else r
     r = Tensor(self.lb.reduce(op, axes))
-    return r if keepdims else r.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+    return r if keepdims else r.reshape(kept)
   def sum(self, axis=None, keepdims=False):
     x = self.cast(D.int32) if self.dtype is D.bool_ else self
     return x._reduce("SUM", axis, keepdims)
