@@ -7,8 +7,8 @@ from hwrt.errors import BadArgument, DriverNotPresent, HwrtError
 from hwrt.ioctl.syscalls import HOST, Syscalls
 
 # vendor -> (module with enumerate_gpus(sys) and open_device(sys, index, name)); sims -> (module with machine(**opts))
-VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.topology", "intel": "hwrt.drivers.intel.topology"}
-SIMS = {"nv": "hwrt.sim.kernel"}
+VENDORS = {"nv": "hwrt.drivers.nv.device", "amd": "hwrt.drivers.amd.device", "intel": "hwrt.drivers.intel.topology"}
+SIMS = {"nv": "hwrt.sim.kernel", "amd": "hwrt.sim.kernel"}
 
 def _import(mod: str):
   try: return importlib.import_module(mod)
@@ -43,20 +43,21 @@ def parse_device(name: str) -> tuple[str, str, int]:
   """'nv:0' -> ('real', 'nv', 0); 'sim:nv' -> ('sim', 'nv', 0)."""
   kind, _, rest = (name or "").partition(":")
   if kind == "sim" and rest in SIMS: return "sim", rest, 0
+  if kind == "sim" and rest in VENDORS: raise DriverNotPresent(f"no simulated {rest} GPU in this build (sim:{rest})")
   if kind in VENDORS and rest.isdigit(): return "real", kind, int(rest)
-  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N or sim:nv)")
+  raise BadArgument(f"unknown device {name!r} (expected nv:N, amd:N, intel:N or {' or '.join('sim:' + v for v in SIMS)})")
 
-def default_device() -> str:
-  """The real GPU when one is present, else the simulated NVIDIA GPU."""
+def default_device(vendor: str = "nv") -> str:
+  """The real GPU of that vendor when one is present, else its simulated GPU."""
+  if vendor == "amd": return "amd:0" if HOST.exists("/dev/kfd") else "sim:amd"
   if HOST.exists("/dev/nvidiactl"): return "nv:0"
   return "sim:nv"
 
 def open_device(name: str | None = None):
-  """A driver device object (a context manager) for nv:N or sim:nv."""
+  """A driver device object (drivers/base.py Device, a context manager) for nv:N, amd:N or sim:VENDOR."""
   kind, vendor, index = parse_device(name or default_device())
-  if vendor != "nv": raise HwrtError(f"the {vendor} driver cannot launch yet (only nv:N and sim:nv can)")
   m = _import(VENDORS[vendor])
-  if m is None or not hasattr(m, "open_device"): raise HwrtError(f"the {vendor} driver is not built yet")
+  if m is None or not hasattr(m, "open_device"): raise HwrtError(f"the {vendor} driver cannot launch kernels yet")
   return m.open_device(sim_syscalls(vendor) if kind == "sim" else HOST, index, name or default_device())
 
 # ---- hwrt devices ----

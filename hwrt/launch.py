@@ -1,4 +1,6 @@
-"""`hwrt launch KERNEL` — load a cubin (or assemble a .s), set up buffers, launch, wait, check, time.
+"""`hwrt launch KERNEL` — load a cubin or an HSA code object (or assemble a .s: SASS, or RDNA3 for an AMD device), set up
+buffers, launch, wait, check, time. The device is any driver of the contract (drivers/base.py); the default follows the
+binary: an AMDGPU ELF goes to amd:0 or sim:amd, anything else to nv:0 or sim:nv.
 
   hwrt launch vadd.cubin --grid 4096 --block 256 --arg a=f32[1048576]:rand --arg b=f32[1048576]:rand \\
       --arg c=f32[1048576]:zeros --arg n=u32:1048576 --check "c == a + b"
@@ -58,7 +60,7 @@ def _to_bf16(a: np.ndarray) -> np.ndarray:
 def _from_bf16(a: np.ndarray) -> np.ndarray: return (a.astype(np.uint32) << 16).view(np.float32)
 
 def add_args(p):
-  p.add_argument("binary", help="cubin (or .s SASS assembly, assembled on the fly)")
+  p.add_argument("binary", help="cubin or .hsaco (or .s assembly: SASS, RDNA3 for --device amd:N/sim:amd; assembled on the fly)")
   p.add_argument("--kernel", help="kernel name (default: the only kernel)")
   p.add_argument("--grid", default="1", help="X[,Y[,Z]] blocks")
   p.add_argument("--block", default="1", help="X[,Y[,Z]] threads per block")
@@ -66,17 +68,26 @@ def add_args(p):
   p.add_argument("--out", action="append", default=[], help="NAME=PATH.npy: save a buffer after the run")
   p.add_argument("--check", help='numpy expression over the buffers, e.g. "c == a + b" (allclose for floats)')
   p.add_argument("--repeat", type=int, default=1, help="launch N times and report the timing")
-  p.add_argument("--device", help="nv:0 or sim:nv (default: the real GPU if present, else sim:nv)")
+  p.add_argument("--device", help="nv:N, amd:N, sim:nv or sim:amd (default: the binary's vendor, the real GPU if present, else its sim)")
   p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each launch")
   p.add_argument("--seed", type=int, default=0, help="seed for rand buffers")
   p.add_argument("--flops", type=float, help="floating-point operations per launch, for GFLOP/s")
   p.add_argument("--json", action="store_true", help="machine-readable result")
 
-def load_binary(path: str) -> bytes:
+EM_AMDGPU = 224
+
+def binary_vendor(data: bytes) -> str:
+  """amd for an AMDGPU ELF (e_machine 224), else nv."""
+  return "amd" if data[:4] == b"\x7fELF" and len(data) > 20 and int.from_bytes(data[18:20], "little") == EM_AMDGPU else "nv"
+
+def load_binary(path: str, vendor: str = "nv") -> bytes:
   try:
     with open(path, "rb") as f: data = f.read()
   except OSError as e: raise BadArgument(f"cannot read {path}: {e.strerror}")
   if path.endswith(".s"):
+    if vendor == "amd":
+      from hwrt.assemblers.rdna3 import assemble_to_container as rdna3
+      return rdna3(data.decode(errors="replace"), "gfx1100")
     from hwrt.assemblers.sass import assemble_to_container
     return assemble_to_container(data.decode(errors="replace"), "sm_90")
   return data
@@ -115,10 +126,13 @@ def run(args) -> int:
     name, _, path = o.partition("=")
     if not path or name not in {a.name for a in parsed if a.is_buffer}: raise BadArgument(f"--out {o!r}: expected NAME=PATH.npy naming a buffer --arg")
     outs.append((name, path))
-  binary = load_binary(args.binary)
-  device = args.device or default_device()
+  from hwrt.devices import parse_device
+  vendor = parse_device(args.device)[1] if args.device else None
+  binary = load_binary(args.binary, vendor or "nv")
+  vendor = vendor or binary_vendor(binary)
+  device = args.device or default_device(vendor)
   if not args.device and device.startswith("sim:") and not args.json:
-    print(f"note: no NVIDIA GPU here; running on the simulated H100 ({device})", file=sys.stderr)
+    print(f"note: no {'AMD' if vendor == 'amd' else 'NVIDIA'} GPU here; running on the simulated GPU ({device})", file=sys.stderr)
   with open_device(device) as dev:
     prog = dev.load(binary, args.kernel)
     if len(parsed) != len(prog.params):

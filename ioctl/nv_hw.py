@@ -8,6 +8,7 @@ Sources (facts, cited): NVIDIA/open-gpu-kernel-modules `src/common/sdk/nvidia/in
 from the open-gpu-doc headers). A field is (hi_bit, lo_bit) over little-endian u32 words, as the headers' MW(hi:lo)."""
 from __future__ import annotations
 import os, struct
+from typing import NamedTuple
 
 def getf(word: int, hi: int, lo: int) -> int: return (word >> lo) & ((1 << (hi - lo + 1)) - 1)
 def setf(value: int, hi: int, lo: int) -> int:
@@ -163,6 +164,15 @@ CB0_STACK_INIT = 0xFFFDC0
 
 # ---- QMD tables
 QMD_SIZE = {"V03_00": 256, "V04_00": 384, "V05_00": 384}
+
+# ---- per-generation launch facts (the gen column of nv.txt's rm_chips): the QMD version the compute class takes
+# (clc6c0qmd.h / clc7c0qmd.h V03_00 for Ampere and Ada, clcbc0qmd.h V04_00 Hopper, clcdc0qmd.h V05_00 Blackwell) and the
+# offset of the kernel parameters in constant bank 0 (ptxas' EIATTR_PARAM_CBANK default for sm_8x / sm_90 / sm_100)
+class Generation(NamedTuple):
+  qmd: str
+  cb0_param_base: int
+GENERATIONS = {"ampere": Generation("V03_00", 0x160), "ada": Generation("V03_00", 0x160), "hopper": Generation("V04_00", 0x210),
+               "blackwell": Generation("V05_00", 0x380)}
 QMD_MAJOR = {"V03_00": 3, "V04_00": 4, "V05_00": 5}
 def _load_qmd() -> dict[str, dict[str, tuple[int, int]]]:
   t: dict[str, dict[str, tuple[int, int]]] = {v: {} for v in QMD_SIZE}

@@ -7,41 +7,31 @@ wait on a semaphore with the error notifier beside it. The emitters merge this l
 Writes are found by comparing every CPU-mapped buffer of the device with a shadow copy at each submission (the mapping
 starts as the kernel hands it out: zeros). Bytes the GPU writes are left out: the semaphore page at the start of the arena,
 each channel's USERD (GP_PUT is logged explicitly, after the ring entry it publishes) and the error notifier.
-NVIDIA devices only (the only driver that launches today)."""
+The driver tells the recorder about each submission and wait through its hook (drivers/base.py Device.add_hook); the
+vendor part of each record comes from the driver (ring.record(), dev.wait_record(), dev.record_opened())."""
 from __future__ import annotations
 import json, sys, time
 import numpy as np
 
 def main(path: str) -> int:
   spec = json.load(open(path))
-  from hwrt.drivers.nv import device as D
-  from hwrt.ioctl import nv_hw as hw
   from hwrt.ioctl.ffi import ffi
   from hwrt.stress import workloads as W
-  from hwrt.errors import HwrtError, GPUFault, GPUTimeout
+  from hwrt.errors import HwrtError
   log = open(spec["log"], "w")
   def emit(rec: dict): log.write(json.dumps(rec) + "\n"); log.flush()
   shadows: dict[int, np.ndarray] = {}
-  channels: list = []                              # every channel seen submitting: its USERD is GPU-written
-
-  def area(ch): return getattr(ch, "area", None) or ch.dev.arena
-  def excluded(dev, buf) -> list[tuple[int, int]]:
-    ex = [(0, 0x1000)] if buf is dev.arena else []
-    for ch in channels + [dev.compute, dev.copy_ch]:
-      if area(ch) is buf: ex.append((ch.userd_off, ch.userd_off + 0x200))
-    if buf is dev.notifier: ex.append((0, buf.size))
-    return ex
 
   def diff(dev) -> list:
     out = []
-    live = {b.cpu: b for b in dev.buffers if b.cpu}
+    live = {b.cpu: b for b in dev.cpu_buffers()}
     for cpu in list(shadows):
       if cpu not in live: del shadows[cpu]
     for cpu, b in sorted(live.items()):
       cur = np.frombuffer(ffi.buffer(ffi.cast("char *", cpu), b.size), dtype=np.uint8).copy()
       old = shadows.get(cpu)
       if old is None or old.size != cur.size: old = np.zeros_like(cur)
-      for lo, hi in excluded(dev, b): cur[lo:hi] = old[lo:hi]
+      for lo, hi in dev.gpu_written(b): cur[lo:hi] = old[lo:hi]
       idx = np.flatnonzero(cur != old)
       shadows[cpu] = cur
       if idx.size == 0: continue
@@ -51,32 +41,22 @@ def main(path: str) -> int:
       for s, e in zip(starts.tolist(), ends.tolist()): out.append([cpu, s, cur[s:e].tobytes().hex()])
     return out
 
-  orig_submit, orig_wait = D.Channel.submit, D.NVDevice.wait
-  def submit(self, words):
-    t = time.time()
-    if not any(c is self for c in channels): channels.append(self)
-    orig_submit(self, words)
-    dev = self.dev
-    emit({"t": t, "ev": "submit", "channel": "compute" if self is dev.compute else "copy" if self is dev.copy_ch else "other",
-          "writes": diff(dev), "arena": area(self).cpu, "gp_put_off": self.userd_off + hw.USERD_GP_PUT, "put": self.put % D.GPFIFO_ENTRIES,
-          "doorbell": dev.doorbell, "doorbell_off": hw.USERMODE_DOORBELL, "token": self.token})
   final_check = [False]                            # set for the bounded wait after the last operation
-  def wait(self, value=None, timeout=10.0, signal=None):
-    sig = signal or self.timeline
-    v = sig.value if value is None else value
-    rec = {"t": time.time(), "ev": "wait", "sig": sig.cpu, "value": v, "timeout": timeout, "notifier": self.notifier.cpu,
-           "status_off": hw.NOTIFICATION_STATUS, "info_off": hw.NOTIFICATION_INFO32, "error": hw.NOTIFICATION_STATUS_ERROR,
-           "check": final_check[0]}
-    try: r = orig_wait(self, value, timeout, signal)
-    except GPUFault as e: emit({**rec, "result": "fault", "error_text": str(e), "xid": e.info.get("xid")}); raise
-    except GPUTimeout as e: emit({**rec, "result": "timeout", "error_text": str(e)}); raise
-    emit({**rec, "result": "ok"})
-    return r
-  D.Channel.submit, D.NVDevice.wait = submit, wait
+  class Hook:
+    """The driver's submit/wait hook (drivers/base.py Device.add_hook)."""
+    def __init__(self, dev): self.dev = dev
+    def submitted(self, ring, t): emit({"t": t, "ev": "submit", "writes": diff(self.dev), **ring.record()})
+    def waited(self, sig, value, timeout, t, result, err):
+      rec = {"t": t, "ev": "wait", "sig": sig.cpu, "value": value, "timeout": timeout, **self.dev.wait_record(), "check": final_check[0],
+             "result": result}
+      if result == "fault": rec |= {"error_text": str(err), "xid": err.info.get("xid")}
+      elif result == "timeout": rec["error_text"] = str(err)
+      emit(rec)
   _safe_read_kmsg()
 
   dev = W.open_device(spec["device"])
-  emit({"t": time.time(), "ev": "opened", "arena": dev.arena.cpu, "arena_size": dev.arena.size, "notifier": dev.notifier.cpu})
+  dev.add_hook(Hook(dev))
+  emit({"t": time.time(), "ev": "opened", **dev.record_opened()})
   st = {"bufs": {}, "progs": {}, "timeout": spec.get("timeout", 10.0)}
   rc, it = 0, 0
   def failed(e):

@@ -121,6 +121,9 @@ def run_sim_run(args) -> int:
     env = dict(os.environ, LD_PRELOAD=_preload(shim, os.environ), HWRT_SIM=vendor, HWRT_SIM_ROOT=root,
                HWRT_SIM_PREFIXES=";".join(prefixes), HWRT_PYLIB=libpython() or "",
                HWRT_PYPATH=os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)))
+    # a program that dlopens libc by path and calls through that handle (ctypes: tinygrad's libc.mmap) bypasses LD_PRELOAD;
+    # tinygrad takes its libc from $LIBC_PATH when set: the shim (which exports mmap/munmap/ioctl and needs libc for the rest)
+    env.setdefault("LIBC_PATH", shim)
     return _run(cmd, env)
   finally:
     if args.keep_root: print(f"hwrt sim-run: shadow tree kept at {root}", file=sys.stderr)

@@ -19,6 +19,8 @@ KINDS = ("hang", "fault", "drop_signal", "panic")
 BUGS = {
   "free-in-flight": "freeing memory that an unfinished launch still uses takes effect at once: the launch faults (Xid 31 on "
                     "NVIDIA) instead of the free waiting for the work to retire",
+  "mes-queue-churn": "AMD: after rapid compute-queue create/destroy from two or more processes the simulated MES stops answering "
+                     "(MES failed to respond to msg=...), the GPU resets and every process's queues die",
 }
 
 @dataclass

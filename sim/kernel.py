@@ -79,6 +79,9 @@ class SimSyscalls(Syscalls):
       if t is None: raise FileNotFoundError(path)
       return t
     return HOST.read_text(path)
+  def readlink(self, path):
+    f = getattr(self.machine, "readlink", None)
+    return f(path) if f is not None and self.machine.owns(path) else None
   def read_kmsg(self):
     try:
       with open(kmsg.kmsg_path()) as f: return f.read()
@@ -94,10 +97,13 @@ class SimSyscalls(Syscalls):
     return HOST.exists(path)
 
 def _dev_nodes(m) -> set:
+  if m.kind == "amd":
+    from hwrt.sim.amd import DEV_NODES as AMD_NODES
+    return set(AMD_NODES)
   from hwrt.sim.nv import DEV_NODES
   return set(DEV_NODES) if m.kind == "nv" else set()
 
-KINDS = ("nv",)
+KINDS = ("nv", "amd")
 _machines: dict = {}
 _lock = threading.Lock()
 
@@ -105,7 +111,12 @@ def new_machine(kind: str = "nv", **opts):
   """A fresh simulated machine (not shared); the caller closes it. opts (nv): gpu ('h100' default, 'a100', 'l40', 'b200'),
   vram (bytes), plan (hwrt.sim.faults.FaultPlan; default from the environment), executor (stand-in SASS executor),
   inflight_ms (free-in-flight window, default 50), kernel_timeout_s, driver_version."""
-  if kind != "nv": raise BadArgument(f"no simulated machine of kind {kind!r} (have {', '.join(KINDS)})")
+  if kind not in KINDS: raise BadArgument(f"no simulated machine of kind {kind!r} (have {', '.join(KINDS)})")
+  if kind == "amd":                     # opts (amd): plan, kernel_timeout_s
+    from hwrt.sim.amd import AMDMachine
+    m = AMDMachine(**opts)
+    m.syscalls = SimSyscalls(m)
+    return m
   from hwrt.sim.nv import NVMachine
   m = NVMachine(**opts)
   m.syscalls = SimSyscalls(m)

@@ -4,21 +4,19 @@ signals. The same code runs on the real kernel driver (HostSyscalls) and on hwrt
 
 Bring-up order: shared/research/nvidia_rm_abi.md §3.4 (tinygrad's sequence with Hopper classes)."""
 from __future__ import annotations
-import re, sys, time
-from dataclasses import dataclass
-from hwrt.errors import GPUFault, GPUTimeout, HwrtError, BadArgument, DriverNotPresent, RMError
-from hwrt.helpers import Deadline, round_up, getenv
+import re, time
+from hwrt.errors import GPUFault, HwrtError, BadArgument, DriverNotPresent, RMError
+from hwrt.helpers import round_up
 from hwrt.ioctl import nv, nv_hw as hw
 from hwrt.ioctl.ffi import ffi
 from hwrt.ioctl.syscalls import Syscalls
+from hwrt.drivers.base import Buffer, Device, Signal
 from hwrt.drivers.nv.rm import RM, UVM, new, card_info
-
-PAGE, BIG_PAGE = 0x1000, 0x200000
-VA_BASE, VA_LIMIT = 0x2_0000_0000, 0xFF_0000_0000     # pushbuffers and QMDs must sit below 2^40 (GP entry, SEND_PCAS_A)
-SHARED_WINDOW, LOCAL_WINDOW = 0x729400000000, 0x729300000000   # unused VA bases for the generic->shared/local windows
-GPFIFO_ENTRIES, PUSHBUF_SIZE, KERNARGS_SIZE = 0x400, 0x100000, 0x400000
-KERNARGS_OFF = 0x10000 + 2 * PUSHBUF_SIZE
-CTX_WINDOW = 64 << 20                               # per-channel context-buffer VA window registered with UVM          # arena layout: see NVDevice._open
+from hwrt.drivers.nv.layout import *          # noqa: F403  (the layout names stay importable from here)
+from hwrt.drivers.nv.layout import (PAGE, BIG_PAGE, VA_BASE, VA_LIMIT, SHARED_WINDOW, LOCAL_WINDOW, GPFIFO_ENTRIES, PUSHBUF_SIZE,
+                                    CTX_WINDOW, SIGNALS_OFF, COMPUTE_RING_OFF, COPY_RING_OFF, PUSHBUF_OFF, ARENA_SIZE, SIGNAL_SIZE)
+from hwrt.drivers.nv.program import NVProgram, BUILTINS
+from hwrt.drivers.nv.queue import NVComputeQueue, NVCopyQueue
 XID_MEANING = {8: "channel timeout", 13: "graphics engine exception", 31: "GPU MMU page fault", 32: "invalid pushbuffer stream",
                43: "GPU stopped processing", 45: "preemptive cleanup", 69: "graphics class error", 79: "GPU fell off the bus"}
 
@@ -31,15 +29,6 @@ def chip_for(classes: set[int], arch: int | None = None):
   offered = [r for r in sorted(nv.iface.rm_chips.values(), key=lambda r: -getattr(nv, r.compute)) if getattr(nv, r.compute) in classes]
   if offered: return next((r for r in offered if arch is None or r.arch == arch), offered[0])
   raise DriverNotPresent(f"no known compute class among the GPU's classes ({', '.join(hex(c) for c in sorted(classes))})")
-
-@dataclass(eq=False)
-class Buffer:
-  va: int
-  size: int
-  hmem: int
-  cpu: int = 0          # CPU address of the mapping (0: not CPU-visible)
-  host: bool = False    # system memory
-  def view(self, offset=0, size=None): return ffi.buffer(ffi.cast("char *", self.cpu + offset), self.size - offset if size is None else size)
 
 class VAAllocator:
   """Bump allocator with exact-size reuse; GPU VA is ours to choose (UVM external ranges)."""
@@ -82,7 +71,7 @@ class Channel:
 
   def submit(self, words: list[int]):
     """Copy the words into this channel's pushbuffer ring, write a GPFIFO entry, move GP_PUT, ring the doorbell."""
-    n = len(words) * 4
+    t, n = time.time(), len(words) * 4
     if n > self.pb_size // 2: raise HwrtError(f"command buffer of {n} bytes is larger than the pushbuffer ring")
     if self.pb_pos + n > self.pb_size:
       self.dev.synchronize()                       # everything before has been consumed; start the ring again
@@ -95,27 +84,32 @@ class Channel:
     self.put += 1
     ffi.cast("volatile uint32_t *", a.cpu + self.userd_off + hw.USERD_GP_PUT)[0] = self.put % GPFIFO_ENTRIES
     ffi.cast("volatile uint32_t *", self.dev.doorbell + hw.USERMODE_DOORBELL)[0] = self.token
+    self.dev._notify("submitted", self, t)
 
-class Signal:
-  """A 64-bit timeline semaphore in host-visible memory (16 bytes: payload, ns timestamp)."""
-  def __init__(self, dev: NVDevice, slot: int):
-    self.dev, self.off = dev, slot * 16
-    self.va, self.cpu = dev.arena.va + self.off, dev.arena.cpu + self.off
-    self.value = 0
-    ffi.cast("uint64_t *", self.cpu)[0:2] = [0, 0]
-  @property
-  def current(self) -> int: return ffi.cast("volatile uint64_t *", self.cpu)[0]
-  @property
-  def timestamp_ns(self) -> int: return ffi.cast("volatile uint64_t *", self.cpu)[1]
+  def record(self) -> dict:
+    """What a repro needs to replay this submission: where GP_PUT and the doorbell are, and what to write."""
+    dev = self.dev
+    return {"channel": "compute" if self is dev.compute else "copy" if self is dev.copy_ch else "other", "arena": self.area.cpu,
+            "gp_put_off": self.userd_off + hw.USERD_GP_PUT, "put": self.put % GPFIFO_ENTRIES, "doorbell": dev.doorbell,
+            "doorbell_off": hw.USERMODE_DOORBELL, "token": self.token}
 
-class NVDevice:
+def arena_signal(dev: NVDevice, slot: int) -> Signal:
+  """A 64-bit timeline semaphore in the arena's signal page (16 bytes: payload, ns timestamp)."""
+  off = SIGNALS_OFF + slot * SIGNAL_SIZE
+  return Signal(dev.arena.va + off, dev.arena.cpu + off)
+
+def drf(field: tuple[int, int], value: int) -> int:
+  """value in the bit range field = (hi, lo) of an RM DRF field (nvmisc.h DRF_NUM)."""
+  hi, lo = field
+  assert 0 <= value < 1 << (hi - lo + 1), (field, value)
+  return value << lo
+
+class NVDevice(Device):
+  vendor, BUILTINS = "nv", BUILTINS
   def __init__(self, sys: Syscalls, index: int = 0, name: str = "nv:0"):
-    self.sys, self.name, self.index = sys, name, index
     self.rm = self.uvm = None
-    self.buffers: set[Buffer] = set()
-    self.tsg = 0
-    try: self._open()
-    except BaseException: self.close(); raise
+    self.tsg, self.doorbell, self.fd_dev, self.extra_queues = 0, 0, None, []
+    super().__init__(sys, index, name)
 
   # ---- bring-up
   def _open(self):
@@ -145,8 +139,7 @@ class NVDevice:
     self.chip = chip_for(self.classes, arch)
     self.compute_cls, self.dma_cls = getattr(nv, self.chip.compute), getattr(nv, self.chip.dma)
     self.gpfifo_cls, self.usermode_cls = getattr(nv, self.chip.gpfifo), getattr(nv, self.chip.usermode)
-    self.qmd_version = {"ampere": "V03_00", "ada": "V03_00", "hopper": "V04_00", "blackwell": "V05_00"}[self.chip.gen]
-    self.param_base = {"ampere": 0x160, "ada": 0x160, "hopper": 0x210, "blackwell": 0x380}[self.chip.gen]
+    self.qmd_version, self.param_base = hw.GENERATIONS[self.chip.gen].qmd, hw.GENERATIONS[self.chip.gen].cb0_param_base
     nm = rm.control(self.subdevice, nv.NV2080_CTRL_CMD_GPU_GET_NAME_STRING, new("NV2080_CTRL_GPU_GET_NAME_STRING_PARAMS", gpuNameStringFlags=0), "GET_NAME_STRING")
     self.gpu_name = bytes(ffi.buffer(nm.gpuNameString.ascii)).split(b"\0")[0].decode(errors="replace")
     self._gr_info()
@@ -159,11 +152,10 @@ class NVDevice:
     self.uvm.call("UVM_REGISTER_GPU", gpu_uuid=self.uuid, rmCtrlFd=-1, hClient=0)
     self.uvm.call("UVM_REGISTER_GPU_VASPACE", gpuUuid=self.uuid, rmCtrlFd=rm.fd_ctl, hClient=rm.root, hVaSpace=self.vaspace)
     self.va = VAAllocator(VA_BASE, VA_LIMIT)
-    # host-visible arena: signals | compute ring+USERD | copy ring+USERD | compute pushbuffer | copy pushbuffer | kernargs
-    self.arena = self.alloc(0x10000 + 2 * PUSHBUF_SIZE + KERNARGS_SIZE, host=True)
+    self.arena = self.alloc(ARENA_SIZE, host=True)           # layout: drivers/nv/layout.py
     self.notifier = self.alloc(PAGE, host=True)
-    self.signals = [Signal(self, i) for i in range(2)]
-    self.timeline = self.signals[0]
+    self.signals = [arena_signal(self, i) for i in range(2)]
+    self.timeline, self.start = self.signals
     self.local_bytes_per_thread, self.local_buffer = 0, None
     self._new_channels()
 
@@ -193,8 +185,8 @@ class NVDevice:
                         hObjectError=self.notifier.hmem, hVASpace=self.vaspace, engineType=hw.ENGINE_TYPE_GRAPHICS))
     self.ctxshare = rm.alloc(self.tsg, nv.FERMI_CONTEXT_SHARE_A, new("NV_CTXSHARE_ALLOCATION_PARAMETERS", hVASpace=self.vaspace, flags=1))
     ffi.memmove(ffi.cast("char *", self.notifier.cpu), b"\0" * hw.NOTIFICATION_SIZE, hw.NOTIFICATION_SIZE)
-    self.compute = Channel(self, self.tsg, self.ctxshare, self.compute_cls, self.arena, 0x1000, 0x10000)
-    self.copy_ch = Channel(self, self.tsg, self.ctxshare, self.dma_cls, self.arena, 0x8000, 0x10000 + PUSHBUF_SIZE)
+    self.compute = Channel(self, self.tsg, self.ctxshare, self.compute_cls, self.arena, COMPUTE_RING_OFF, PUSHBUF_OFF)
+    self.copy_ch = Channel(self, self.tsg, self.ctxshare, self.dma_cls, self.arena, COPY_RING_OFF, PUSHBUF_OFF + PUSHBUF_SIZE)
     rm.control(self.tsg, nv.NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, new("NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS", bEnable=1), "GPFIFO_SCHEDULE")
     self.kernargs_pos = 0
     self.compute.submit(hw.nvm(hw.SUBC_COMPUTE, hw.CBC0_SET_OBJECT, self.compute_cls)
@@ -230,10 +222,13 @@ class NVDevice:
     align = page_size(size)
     size = round_up(size, align)
     va = self.va.alloc(size, align)
-    attr = (3 << 27) | ((1 << 25) if host else 0)                     # PHYSICALITY allow-noncontig, LOCATION PCI for sysmem
-    flags = 0x1 | 0x100 | 0x4000 | 0x8000 | (0 if host else 0x10000)  # IGNORE_BANK, ALIGNMENT_FORCE, HANDLE_PROVIDED, MAP_NOT_REQUIRED, PERSISTENT
-    p = new("NV_MEMORY_ALLOCATION_PARAMS", owner=self.rm.root, type=13 if host else 0, flags=flags, attr=attr,
-            attr2=(1 << 2) if not host else (2 << 2), format=6, size=size, alignment=align, limit=size - 1)
+    attr = drf(nv.NVOS32_ATTR_PHYSICALITY, nv.NVOS32_ATTR_PHYSICALITY_ALLOW_NONCONTIGUOUS) | \
+      drf(nv.NVOS32_ATTR_LOCATION, nv.NVOS32_ATTR_LOCATION_PCI if host else nv.NVOS32_ATTR_LOCATION_VIDMEM)
+    flags = (nv.NVOS32_ALLOC_FLAGS_IGNORE_BANK_PLACEMENT | nv.NVOS32_ALLOC_FLAGS_ALIGNMENT_FORCE | nv.NVOS32_ALLOC_FLAGS_MEMORY_HANDLE_PROVIDED
+             | nv.NVOS32_ALLOC_FLAGS_MAP_NOT_REQUIRED | (0 if host else nv.NVOS32_ALLOC_FLAGS_PERSISTENT_VIDMEM))
+    cache = drf(nv.NVOS32_ATTR2_GPU_CACHEABLE, nv.NVOS32_ATTR2_GPU_CACHEABLE_NO if host else nv.NVOS32_ATTR2_GPU_CACHEABLE_YES)
+    p = new("NV_MEMORY_ALLOCATION_PARAMS", owner=self.rm.root, type=nv.NVOS32_TYPE_NOTIFIER if host else nv.NVOS32_TYPE_IMAGE, flags=flags,
+            attr=attr, attr2=cache, format=nv.NV_MMU_PTE_KIND_GENERIC_MEMORY, size=size, alignment=align, limit=size - 1)
     hmem = self.rm.alloc(self.device, nv.NV01_MEMORY_SYSTEM if host else nv.NV01_MEMORY_LOCAL_USER, p)
     buf = Buffer(va, size, hmem, host=host)
     try:
@@ -246,9 +241,7 @@ class NVDevice:
     self.buffers.add(buf)
     return buf
 
-  def free(self, buf: Buffer):
-    if buf not in self.buffers: raise BadArgument(f"buffer at {buf.va:#x} is not allocated on {self.name} (double free?)")
-    self.buffers.discard(buf)
+  def _free(self, buf: Buffer):
     try:
       self.uvm.free(buf.va, buf.size)
       if buf.cpu: self.sys.munmap(buf.cpu, buf.size)
@@ -260,29 +253,18 @@ class NVDevice:
     self.timeline.value += 1
     return hw.host_semaphore(self.timeline.va, self.timeline.value, wfi=True)
 
-  def wait(self, value: int | None = None, timeout: float = 10.0, signal: Signal | None = None):
-    """Wait for a timeline value; a GPU fault (error notifier) raises GPUFault, the deadline GPUTimeout. Both recover the channels."""
-    sig = signal or self.timeline
-    value = sig.value if value is None else value
-    dl, spin = Deadline(timeout), 0
-    note = ffi.cast("volatile uint16_t *", self.notifier.cpu + hw.NOTIFICATION_STATUS)
-    while sig.current < value:
-      if note[0] == hw.NOTIFICATION_STATUS_ERROR: self._fault()
-      if dl.expired():
-        self.recover()
-        raise GPUTimeout(f"{self.name}: no completion within {timeout:g} s (timeline at {sig.current}, waiting for {value}); "
-                         f"channels torn down and recreated", device=self.name, timeout=timeout)
-      spin += 1     # sleep(0) yields the GIL at once (the simulated GPU is a thread of this process), then back off
-      time.sleep(0 if spin < 100 else 0.0001 if spin < 3000 else 0.001)
-    if note[0] == hw.NOTIFICATION_STATUS_ERROR: self._fault()
+  def wait_record(self) -> dict:
+    """Where a repro looks for a fault while it waits: the error notifier's status and info words."""
+    return {"notifier": self.notifier.cpu, "status_off": hw.NOTIFICATION_STATUS, "info_off": hw.NOTIFICATION_INFO32,
+            "error": hw.NOTIFICATION_STATUS_ERROR}
+  def record_opened(self) -> dict: return {"arena": self.arena.cpu, "arena_size": self.arena.size, "notifier": self.notifier.cpu}
 
-  def synchronize(self, timeout: float = 10.0): self.wait(self.timeline.value, timeout)
-
-  def _fault(self):
+  def _fault(self) -> GPUFault | None:
+    """The error notifier RM writes when it reset the channel (robust channel error): the Xid, with its kernel-log line."""
+    if ffi.cast("volatile uint16_t *", self.notifier.cpu + hw.NOTIFICATION_STATUS)[0] != hw.NOTIFICATION_STATUS_ERROR: return None
     xid = ffi.cast("uint32_t *", self.notifier.cpu + hw.NOTIFICATION_INFO32)[0]
     line = self._last_xid_line(xid)
-    self.recover()
-    raise GPUFault(f"{self.name}: Xid {xid} ({XID_MEANING.get(xid, 'see the NVIDIA Xid catalog')})" + (f": {line}" if line else ""),
+    return GPUFault(f"{self.name}: Xid {xid} ({XID_MEANING.get(xid, 'see the NVIDIA Xid catalog')})" + (f": {line}" if line else ""),
                    xid=xid, device=self.name, kmsg=line)
 
   def _last_xid_line(self, xid: int) -> str:
@@ -302,74 +284,31 @@ class NVDevice:
     self.timeline.value = self.timeline.current
     self._new_channels()
 
-  # ---- the device-level API the CLI, stress workloads and tensor executor use
-  def compute_queue(self):
-    from hwrt.drivers.nv.queue import NVComputeQueue
-    return NVComputeQueue(self, self.compute)
-  def copy_queue(self):
-    from hwrt.drivers.nv.queue import NVCopyQueue
-    return NVCopyQueue(self, self.copy_ch)
-  def next_value(self) -> int: return self.timeline.value + 1
-
-  def copy(self, dst: Buffer, src: Buffer, nbytes: int, dst_off: int = 0, src_off: int = 0, timeout: float = 10.0):
-    self.copy_queue().copy(dst, src, nbytes, dst_off, src_off).signal(self.timeline, self.next_value()).submit()
-    self.wait(timeout=timeout)
-
-  def _staging(self, n: int) -> Buffer:
-    st = getattr(self, "_stage", None)
-    if st is None or st.size < n:
-      if st is not None: self.free(st)
-      st = self._stage = self.alloc(max(n, 0x200000), host=True)
-    return st
-
-  def copyin(self, buf: Buffer, data, offset: int = 0):
-    mv = memoryview(data).cast("B")
-    if offset + mv.nbytes > buf.size: raise BadArgument(f"copyin of {mv.nbytes} bytes does not fit a {buf.size}-byte buffer")
-    if buf.cpu: ffi.memmove(ffi.cast("char *", buf.cpu + offset), ffi.from_buffer(mv), mv.nbytes); return
-    st = self._staging(mv.nbytes)
-    ffi.memmove(ffi.cast("char *", st.cpu), ffi.from_buffer(mv), mv.nbytes)
-    self.copy(buf, st, mv.nbytes, dst_off=offset)
-
-  def copyout(self, buf: Buffer, nbytes: int | None = None, offset: int = 0) -> bytes:
-    nbytes = buf.size - offset if nbytes is None else nbytes
-    if buf.cpu: self.synchronize(); return bytes(ffi.buffer(ffi.cast("char *", buf.cpu + offset), nbytes))
-    st = self._staging(nbytes)
-    self.copy(st, buf, nbytes, src_off=offset)
-    return bytes(ffi.buffer(ffi.cast("char *", st.cpu), nbytes))
-
-  def load(self, binary: bytes, kernel: str | None = None):
-    from hwrt.drivers.nv.program import NVProgram
-    return NVProgram(self, binary, kernel)
-
-  def builtin_program(self, name: str = "empty"):
-    from hwrt.drivers.nv.program import builtin
-    return builtin(self, name)
-
-  def launch(self, prog, args=(), grid=(1, 1, 1), block=(1, 1, 1), timeout: float = 10.0, wait: bool = True,
-             flops: float | None = None, nbytes: int | None = None) -> float:
-    """Launch and (by default) wait; returns the GPU time in seconds between two timestamped releases around it.
-    DEBUG=2 prints one line per launch: name, grid/block, time, GFLOP/s (given flops) and GB/s (given nbytes, else the
-    sizes of the buffer arguments)."""
-    start = self.signals[1]
-    q = self.compute_queue().signal(start, start.value + 1, timestamp=True).exec(prog, args, grid, block)
-    q.signal(self.timeline, self.next_value(), timestamp=True).submit()
-    if not wait: return 0.0
-    self.wait(self.timeline.value, timeout)
-    t = max(0, self.timeline.timestamp_ns - start.timestamp_ns) * 1e-9
-    if getenv("DEBUG", 0) >= 2:
-      nb = nbytes if nbytes is not None else sum(a.size for a in args if isinstance(a, Buffer))
-      gf = f" {flops / t / 1e9:9.2f} GFLOP/s" if flops and t else ""
-      print(f"*** {self.name:8s} {prog.name:24s} grid {','.join(map(str, grid)):>12s} block {','.join(map(str, block)):>9s} "
-            f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.3f} GB/s", file=sys.stderr)
-    return t
-
+  # ---- the contract's vendor part (drivers/base.py)
+  def identity(self) -> dict:
+    return {"vendor": "nv", "index": self.index, "name": self.gpu_name, "arch": self.arch, "pci": self.pci,
+            "driver": f"nvidia {self.driver_version}", "compute_units": self.sm_count, "vram_bytes": self.vram_bytes,
+            "compute_class": self.compute_cls, "gpu_id": self.gpu_id, "generation": self.chip.gen}
+  def compute_queue(self) -> NVComputeQueue: return NVComputeQueue(self, self.compute)
+  def copy_queue(self) -> NVCopyQueue: return NVCopyQueue(self, self.copy_ch)
+  def load(self, binary: bytes, kernel: str | None = None) -> NVProgram: return NVProgram(self, binary, kernel)
+  def assemble_builtin(self, source: str) -> bytes:
+    from hwrt.assemblers.sass import assemble_to_container
+    return assemble_to_container(source, "sm_90")
   def create_queue(self):
     """A second channel group (TSG) with a compute channel, torn down on close: the queue create/destroy churn workload."""
     return ExtraQueue(self)
 
-  def close(self):
-    if getattr(self, "_closed", False): return
-    self._closed = True
+  def gpu_written(self, buf: Buffer) -> list[tuple[int, int]]:
+    """The semaphore page of the arena, each channel's USERD (GP_GET; GP_PUT is logged explicitly), the error notifier."""
+    ex = [(SIGNALS_OFF, SIGNALS_OFF + PAGE)] if buf is self.arena else []
+    for ch in self.channels():
+      if ch.area is buf: ex.append((ch.userd_off, ch.userd_off + hw.USERD_SIZE))
+    if buf is self.notifier: ex.append((0, buf.size))
+    return ex
+  def channels(self) -> list: return [self.compute, self.copy_ch] + [q.channel for q in self.extra_queues if getattr(q, "channel", None)]
+
+  def _close(self):
     rm, sys = self.rm, self.sys
     try:
       for b in list(self.buffers):
@@ -377,20 +316,18 @@ class NVDevice:
           if b.cpu: sys.munmap(b.cpu, b.size)
         except HwrtError: pass
       self.buffers.clear()
-      if getattr(self, "doorbell", 0): sys.munmap(self.doorbell, hw.USERMODE_SIZE)
+      if self.doorbell: sys.munmap(self.doorbell, hw.USERMODE_SIZE)
     finally:
-      if getattr(self, "fd_dev", None) is not None: sys.close(self.fd_dev)
+      if self.fd_dev is not None: sys.close(self.fd_dev)
       if self.uvm: self.uvm.close()
       if rm: rm.close()          # freeing the client frees every object under it
-
-  def __enter__(self): return self
-  def __exit__(self, *a): self.close()
 
 class ExtraQueue:
   """Another channel group with its own compute channel and ring memory, made live with one submission: what the
   queue/channel create-destroy churn exercises. close() frees the TSG (and with it the channel), then the ring memory."""
   def __init__(self, dev: NVDevice):
-    self.dev, self.area, self.tsg = dev, None, 0
+    self.dev, self.area, self.tsg, self.channel = dev, None, 0, None
+    dev.extra_queues.append(self)
     try:
       self.area = dev.alloc(0x20000, host=True)
       self.tsg = dev.rm.alloc(dev.device, nv.KEPLER_CHANNEL_GROUP_A, new("NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS",
@@ -402,7 +339,8 @@ class ExtraQueue:
       dev.synchronize()
     except BaseException: self.close(); raise
   def close(self):
-    if getattr(self, "channel", None) is not None: self.channel.unregister()
+    if self in self.dev.extra_queues: self.dev.extra_queues.remove(self)
+    if self.channel is not None: self.channel.unregister(); self.channel = None
     if self.tsg: self.dev.rm.free(self.tsg, self.dev.device); self.tsg = 0
     if self.area is not None: self.dev.free(self.area); self.area = None
   def __enter__(self): return self
@@ -416,10 +354,7 @@ def enumerate_gpus(sys: Syscalls) -> list[dict]:
   try: n = len(card_info(sys, rm.fd_ctl))
   finally: rm.close()
   for i in range(n):
-    with NVDevice(sys, i, f"nv:{i}") as d:
-      out.append({"vendor": "nv", "index": i, "name": d.gpu_name, "arch": d.arch, "pci": d.pci, "driver": f"nvidia {d.driver_version}",
-                  "compute_units": d.sm_count, "vram_bytes": d.vram_bytes, "compute_class": d.compute_cls, "gpu_id": d.gpu_id,
-                  "generation": d.chip.gen})
+    with NVDevice(sys, i, f"nv:{i}") as d: out.append(d.identity())
   return out
 
 def open_device(sys: Syscalls, index: int, name: str) -> NVDevice: return NVDevice(sys, index, name)

@@ -3,11 +3,13 @@ into the kernargs ring. Bank 0's driver-reserved prefix is filled as ptxas-gener
 shared/local windows, stack pointer, global-memory descriptor; params at EIATTR_PARAM_CBANK's offset) — fact sheet §5.4."""
 from __future__ import annotations
 import struct
-import numpy as np
 from hwrt.errors import BadArgument, InvalidKernelBinary
 from hwrt.helpers import round_up
 from hwrt.ioctl import nv_hw as hw
 from hwrt.ioctl.ffi import ffi
+from hwrt.assemblers.sass.cubin import read_cubin, apply_relocations
+from hwrt.drivers.base import Program, param_bytes   # noqa: F401  (param_bytes stays importable from here)
+from hwrt.drivers.nv.layout import SHARED_WINDOW, LOCAL_WINDOW, KERNARGS_OFF, KERNARGS_SIZE
 
 SMEM_RESERVED = 0x400          # shared memory the driver reserves ahead of the kernel's own on sm_90 (NVK qmd.rs)
 STACK_RESERVE = 0x240          # bytes of local memory per thread beyond the kernel's own (CUDA/tinygrad MIN_STACK_SIZE)
@@ -18,9 +20,10 @@ def smem_config(nbytes: int) -> int:
   kib = next((k for k in SMEM_CARVEOUTS_KIB if k * 1024 >= nbytes), SMEM_CARVEOUTS_KIB[-1])
   return kib // 4 + 1
 
-class NVProgram:
+class NVProgram(Program):
+  # grid: 2^31-1 x 65535 x 65535 blocks; blocks of at most 1024 threads, z at most 64 (CUDA C Programming Guide, compute capability table)
+  LIMITS = {"grid": (2**31 - 1, 2**16 - 1, 2**16 - 1), "max_block": (1024, 1024, 64), "max_threads": 1024}
   def __init__(self, dev, binary: bytes, kernel: str | None = None):
-    from hwrt.assemblers.sass.cubin import read_cubin
     self.dev = dev
     cubin = read_cubin(binary)
     names = list(cubin.kernels)
@@ -31,7 +34,7 @@ class NVProgram:
     if kernel not in cubin.kernels: raise BadArgument(f"no kernel {kernel!r} in the cubin (it has {', '.join(names)})")
     k = self.kernel = cubin.kernels[kernel]
     self.name, self.cubin = kernel, cubin
-    if getattr(cubin, "arch", None) and dev.arch and cubin.arch != dev.arch:
+    if cubin.arch and dev.arch and cubin.arch != dev.arch:
       raise InvalidKernelBinary(f"{kernel} is built for {cubin.arch}, the device is {dev.arch}")
     self.params = list(k.params)                       # [(offset from param base, size)]
     self.param_base = k.param_base or dev.param_base
@@ -45,7 +48,6 @@ class NVProgram:
       self.code_buf = dev.alloc(round_up(len(code) + 0x100, 0x1000))  # + slack: the instruction prefetcher reads past the end
       dev.copyin(self.code_buf, code)
       for bank, data in {**cubin.const_banks, **k.const_banks}.items():   # user constant banks (cbank 3 __constant__, 4 ...)
-        from hwrt.assemblers.sass.cubin import apply_relocations
         rel = cubin.const_relocs.get(bank, [])
         data = apply_relocations(data, rel, {sym: self._symbol_va(sym) for _, _, sym, _ in rel}) if rel else data
         self.banks[bank] = self._upload(f".nv.constant{bank}", data)
@@ -68,34 +70,14 @@ class NVProgram:
     return self.extra[sec].va + off
 
   def cbank0(self, args, grid, block) -> bytes:
-    if len(args) != len(self.params):
-      raise BadArgument(f"{self.name} takes {len(self.params)} parameters, got {len(args)}")
-    cb = bytearray(round_up(self.param_base + self.param_size, 16))
+    cb = self.pack_args(args, round_up(self.param_base + self.param_size, 16), self.param_base)
     struct.pack_into("<3I3I", cb, hw.CB0_BLOCK_DIM, *block, *grid)
     struct.pack_into("<QQI", cb, hw.CB0_SHARED_WINDOW, SHARED_WINDOW, LOCAL_WINDOW, hw.CB0_STACK_INIT)
-    for i, ((off, size), a) in enumerate(zip(self.params, args)):
-      cb[self.param_base + off:self.param_base + off + size] = param_bytes(a, size, f"{self.name} parameter {i}")
     return bytes(cb)
 
   def close(self):
     for b in [self.code_buf, *self.extra.values()]:
       if b is not None and b in self.dev.buffers: self.dev.free(b)
-  def __enter__(self): return self
-  def __exit__(self, *a): self.close()
-
-from hwrt.drivers.nv.device import SHARED_WINDOW, LOCAL_WINDOW, KERNARGS_OFF, KERNARGS_SIZE  # noqa: E402  (device imports this module lazily)
-
-def param_bytes(a, size: int, what: str) -> bytes:
-  """A launch argument as the bytes of its parameter slot: a Buffer is its GPU address, a numpy scalar its bytes, an int
-  or float is packed to the slot's size."""
-  if hasattr(a, "va"): a = a.va
-  if isinstance(a, (bytes, bytearray)): b = bytes(a)
-  elif isinstance(a, np.generic): b = a.tobytes()
-  elif isinstance(a, bool) or isinstance(a, int): b = (a & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-  elif isinstance(a, float): b = struct.pack({4: "<f", 8: "<d", 2: "<e"}.get(size, "<f"), a)
-  else: raise BadArgument(f"{what}: cannot pass a {type(a).__name__}")
-  if len(b) != size: raise BadArgument(f"{what} is {size} bytes, the argument is {len(b)}")
-  return b
 
 def qmd_fields(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> dict:
   """The launch as the QMD version of this GPU generation names it (V03_00 Ampere/Ada, V04_00 Hopper)."""
@@ -124,16 +106,8 @@ def qmd_fields(dev, prog: NVProgram, cb_va: int, cb_size: int, grid, block) -> d
                          constant_buffer_addr_lower_0=cb_va & 0xFFFFFFFF, constant_buffer_addr_upper_0=cb_va >> 32)
   raise BadArgument(f"QMD {dev.qmd_version} ({dev.chip.gen}) launches are not implemented yet")
 
-def check_dims(grid, block):
-  grid, block = tuple(grid) + (1,) * (3 - len(grid)), tuple(block) + (1,) * (3 - len(block))
-  if any(g < 1 for g in grid) or grid[0] >= 2**31 or grid[1] >= 2**16 or grid[2] >= 2**16: raise BadArgument(f"bad grid {grid}")
-  if any(b < 1 for b in block) or block[0] * block[1] * block[2] > 1024 or block[2] > 64:
-    raise BadArgument(f"bad block {block}: at most 1024 threads, z at most 64")
-  return grid, block
-
 def exec_words(dev, prog: NVProgram, args, grid, block) -> list[int]:
-  """Write QMD + cbank0 into the kernargs ring; the pushbuffer words that launch it."""
-  grid, block = check_dims(grid, block)
+  """Write QMD + cbank0 into the kernargs ring; the pushbuffer words that launch it (grid and block checked by the queue)."""
   cb = prog.cbank0(args, grid, block)
   qmd_size = hw.QMD_SIZE[dev.qmd_version]
   need = round_up(qmd_size, 0x100) + round_up(len(cb), 0x100)
@@ -172,12 +146,3 @@ BUILTINS = {
         EXIT ;
 """,
 }
-
-def builtin(dev, name: str) -> NVProgram:
-  """Small kernels written in our own SASS assembly (assembled on the fly, no vendor tool)."""
-  if name not in BUILTINS: raise BadArgument(f"no builtin program {name!r} (have {', '.join(BUILTINS)})")
-  cache = dev.__dict__.setdefault("_builtins", {})
-  if name not in cache:
-    from hwrt.assemblers.sass import assemble_to_container
-    cache[name] = dev.load(assemble_to_container(BUILTINS[name], "sm_90"))
-  return cache[name]
