@@ -1,82 +1,33 @@
 """IR -> SASS text for sm_90 (assembled by assemblers/sass, scheduled by its sched.py). Only forms in the learned table
-(assemblers/sass/sm90.tsv) and instructions the SASS interpreter implements are used. Register allocation is linear scan
-over the linearised uops: a value lives from its definition to its last use, values read inside a loop live to the loop's
-end, and an accumulator keeps one register for its whole loop. P0/P1 are scratch predicates inside one uop's sequence.
+(assemblers/sass/sm90.tsv) and instructions the SASS interpreter implements are used. Registers: regalloc.py (linear scan,
+shared with the RDNA3 back end). P0/P1 are scratch predicates inside one uop's sequence.
 
 Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands in 2^-100..2^100 and
 quotients below 2^126; outside that the MUFU result a * rcp(b) is used); exp2/log2 are MUFU with the denormal-range scaling
 ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN, whose argument scaling the simulator and the
 hardware do not share); float16 values are computed in float32 and rounded to float16 after every operation."""
 from __future__ import annotations
-import struct
 import numpy as np
 from hwrt.errors import Unimplemented
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
+from hwrt.tensor import regalloc
+from hwrt.tensor.regalloc import fimm, bits, magic
 from hwrt.tensor.ir import Kernel, U, TILE as T
 
-MAX_REGS = 250
-
-def fimm(v: float) -> str:
-  v = float(np.float32(v))
-  return "+INF" if v == float("inf") else "-INF" if v == float("-inf") else repr(v)
-def bits(v, dt) -> int:
-  if dt.is_float: return struct.unpack("<I", struct.pack("<f", float(np.float32(np.float16(v)) if dt is float16 else np.float32(v))))[0]
-  return int(v) & 0xFFFFFFFF
 def himm(v: int) -> str: return f"-{-v:#x}" if v < 0 else f"{v:#x}"
 
-class Regs:
-  def __init__(self): self.free, self.top = set(range(MAX_REGS)), 0
-  def get(self, width=1) -> int:
-    r = next((r for r in sorted(self.free) if r % width == 0 and all(r + i in self.free for i in range(width))), None)
-    if r is None: raise Unimplemented(f"the kernel needs more than {MAX_REGS} registers (no spilling yet)")
-    for i in range(width): self.free.discard(r + i)
-    self.top = max(self.top, r + width)
-    return r
-  def put(self, r: int, width=1):
-    for i in range(width): self.free.add(r + i)
-
-IMM_USE = {("ADD", 1), ("MUL", 1)}                  # index ops whose constant operand is an immediate
-
-class Lowerer:
-  def __init__(self, k: Kernel):
-    self.k, self.out, self.regs, self.reg, self.width = k, [], Regs(), {}, {}
-  def R(self, u: U) -> str: return f"R{self.reg[id(u)]}"
+class Lowerer(regalloc.Lowerer):
+  PREFIX, MAX_REGS = "R", 250
+  def value_width(self, u: U) -> int: return 2 if u.op == "PARAM" else super().value_width(u)
   def emit(self, *lines: str): self.out += [l if l.endswith(":") else f"        {l} ;" for l in lines]
-
   def lower(self) -> str:
-    us = self.k.uops
-    pos = {id(u): i for i, u in enumerate(us)}
-    last = {}
-    for i, u in enumerate(us):
-      for j, s in enumerate(u.srcs):
-        if (u.op, j) in IMM_USE and s.op == "CONST": continue
-        last[id(s)] = i
-    for u in us:                                     # loop-carried: anything defined before a loop and read in it
-      if u.op != "END": continue
-      start, end = pos[id(u.srcs[0])], pos[id(u)]
-      acc = u.srcs[1].srcs[0]
-      last[id(acc)] = max(last.get(id(acc), end), end)
-      for v in us[:start]:
-        if start <= last.get(id(v), -1) <= end: last[id(v)] = end
-    dying = {}
-    for v, i in last.items(): dying.setdefault(i, []).append(v)
     self.emit("ULDC.64 UR4, c[0x0][0x208]")
-    for i, u in enumerate(us):
-      width = 2 if u.op == "PARAM" else 0 if u.op in ("STORE", "UPDATE", "END") else 1
-      if width and (id(u) in last or u.op == "ACC"): self.reg[id(u)], self.width[id(u)] = self.regs.get(width), width
-      if width and id(u) not in self.reg: continue   # an immediate-only constant, or a dead value
-      self.temps = []
-      getattr(self, f"l_{u.op}")(u)
-      for r, w in self.temps: self.regs.put(r, w)
-      for v in dying.get(i, []):
-        if v in self.reg: self.regs.put(self.reg[v], self.width[v])
+    return super().lower()
+  def finish(self) -> str:
     self.emit("EXIT")
     self.out += [".L_end:", "        BRA .L_end ;"]
     head = [f".kernel {self.k.name}"] + [".param 8"] * len(self.k.params) + ([f".shared {self.k.shared}"] if self.k.shared else [])
     return "\n".join(head + self.out) + "\n"
-
-  def t(self, width=1) -> str:
-    r = self.regs.get(width); self.temps.append((r, width)); return f"R{r}"
 
   # ---- kernel structure
   def l_SPECIAL(self, u):
@@ -156,18 +107,15 @@ class Lowerer:
     self.emit("BAR.SYNC.DEFER_BLOCKING 0x0", f"IADD3 {ia}, {ia}, {himm(T * sak)}, RZ", f"IADD3 {ib}, {ib}, {himm(T * sbk)}, RZ",
               f"IADD3 {kc}, {kc}, {T:#x}, RZ", f"ISETP.LT.AND P0, PT, {kc}, {himm(K)}, PT", "@P0 BRA TD")
 
-  def _magic(self, c: int):
-    s = (c - 1).bit_length() - 1                     # x < 2^31: floor(x * m / 2^(32+s)) == x // c (c not a power of 2)
-    return -(-(1 << (32 + s)) // c), s
   def l_IDIVC(self, u):
     c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
     if c & (c - 1) == 0: return self.emit(f"SHF.R.U32.HI {d}, RZ, {c.bit_length() - 1:#x}, {x}")
-    m, s = self._magic(c)
+    m, s = magic(c)
     self.emit(f"IMAD.HI.U32 {d}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {d}, RZ, {s:#x}, {d}"] if s else []))
   def l_IMODC(self, u):
     c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
     if c & (c - 1) == 0: return self.emit(f"LOP3.LUT {d}, {x}, {c - 1:#x}, RZ, 0xc0, !PT")
-    m, s = self._magic(c)
+    m, s = magic(c)
     q = self.t()
     self.emit(f"IMAD.HI.U32 {q}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {q}, RZ, {s:#x}, {q}"] if s else []), f"IMAD {d}, {q}, {himm(-c)}, {x}")
 
