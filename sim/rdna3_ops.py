@@ -192,9 +192,10 @@ def _class(a, m):
 _CACHE: dict = {}
 
 def handler(ins):
-  h = _CACHE.get(ins.name)
-  if h is None and ins.name not in _CACHE:
-    h = _CACHE[ins.name] = _make(ins)
+  key = (ins.name, ins.enc, ins.y.name if ins.y is not None else "")
+  h = _CACHE.get(key)
+  if h is None and key not in _CACHE:
+    h = _CACHE[key] = _make(ins)
   return h
 
 def _types(tokens):
@@ -391,6 +392,7 @@ def _vopd(ins):
   hy = _vopd_half(ins.y, ins.y.name)
   if hx is None or hy is None: return None
   def h(b, ins, w):
+    if ins.y.literal is None: ins.y.literal = ins.literal                 # one literal dword serves both halves
     rx, ry = hx[0](b, ins, w), hy[0](b, ins.y, w)
     hx[1](b, ins, w, rx); hy[1](b, ins.y, w, ry)
   return h
@@ -409,6 +411,8 @@ def _vopd_half(ins, name):
       a, c = raw(b, ss[0], w, U32), raw(b, ss[1], w, U32)
       return np.where(b.mask(VCC, w), c, a)
     vals = [typed(raw(b, o, w, t), t) for o in ss]
+    if opname not in ("fmac", "fmaak", "fmamk", "mov") and len(vals) != 2:
+      raise Unimplemented(f"VOPD half {ins.name} with {len(vals)} sources {[o.field for o in ins.operands]}")
     if opname == "fmac": return tobits(_fma(vals[0], vals[1], typed(b.V[d.value, w], t)), t)
     if opname in ("fmaak", "fmamk"):
       k = typed(np.full((1, 1), ins.literal, U32), t)

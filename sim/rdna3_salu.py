@@ -24,14 +24,15 @@ def make(ins):
   t = TYPES[ts[-1]] if ts else U32
   wide = t in WIDE
   if ins.enc == "SOPC" or (ins.enc == "SOPK" and op.startswith("cmpk")):
-    c = op.split("_")[1]
-    if c not in CMPS: return None
+    c = op.split("_")[1] if "_" in op else ""
+    if c not in CMPS or not ts: return None
     tt = I32 if ts[-1] == "i32" else (U64 if wide else U32)
     def h(b, ins, w):
       ss = srcs(ins)
-      a = _rd(b, ss[0], w, tt)
-      if ins.enc == "SOPK": a, k = _rd(b, dst(ins), w, U32), np.uint32(ins.fields["simm16"]); k = np.int32(np.int16(k)) if tt is I32 else k
-      else: k = _rd(b, ss[1], w, tt)
+      if ins.enc == "SOPK":
+        a, k = _rd(b, dst(ins), w, U32), np.uint32(ins.fields["simm16"])
+        k = np.int32(np.uint16(k).view(np.int16)) if tt is I32 else k
+      else: a, k = _rd(b, ss[0], w, tt), _rd(b, ss[1], w, tt)
       if tt is I32: a, k = np.asarray(a).astype(U32).view(I32), np.asarray(k).astype(np.int64).astype(U32).view(I32) if np.ndim(k) else k
       b.scc[w] = CMPS[c](a, k)
     return h
@@ -123,7 +124,7 @@ _Exec = _ExecOp()
 
 def _sopk(ins, op):
   def h(b, ins, w):
-    d = dst(ins); k = np.int32(np.int16(ins.fields["simm16"]))
+    d = dst(ins); k = np.int32(np.uint16(ins.fields["simm16"]).view(np.int16))
     nw = _nw(b, w)
     if op == "movk": wsgpr(b, sreg(d), w, np.full(nw, k, np.int64).astype(U32)); return
     if op == "cmovk": wsgpr(b, sreg(d), w, np.where(b.scc[w], U32(k & 0xFFFFFFFF), _rd(b, d, w, U32))); return
@@ -150,7 +151,7 @@ def _sopp(ins):
   c = conds[n]
   def h(b, ins, w):
     p = int(b.pc[w][0]) if not isinstance(w, slice) else b.pc_now
-    tgt = p + 4 + 4 * int(np.int16(ins.fields["simm16"]))
+    tgt = p + 4 + 4 * int(np.uint16(ins.fields["simm16"]).view(np.int16))
     if c is None: return tgt
     return np.where(c(b, w), tgt, p + 4)
   return h

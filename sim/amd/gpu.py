@@ -89,8 +89,9 @@ class GPU:
     except MMUFault as f: self.vm_fault(kfd, q, f); return True
     except GPUFault as f: self.queue_error(kfd, q, str(f)); return True
     except Exception as e:                                   # a simulator bug: this queue stops with the reason, others go on
-      if DEBUG: traceback.print_exc()
-      self.queue_error(kfd, q, f"simulator error {type(e).__name__}: {e}"); return True
+      if DEBUG or os.environ.get("HWRT_SIM_TRACEBACK"): traceback.print_exc()
+      tb = traceback.extract_tb(e.__traceback__)[-1]
+      self.queue_error(kfd, q, f"simulator error {type(e).__name__}: {e} ({os.path.basename(tb.filename)}:{tb.lineno})"); return True
 
   # --- PM4
   def _pm4_ring(self, kfd, q, vas) -> bool:
