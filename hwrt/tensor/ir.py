@@ -210,9 +210,9 @@ def build_matmul(out: LazyBuffer, mm) -> Kernel:
   flops = 2 * out.numel * k + out.numel * sum(1 for u in order if u.op == "ALU")
   return Kernel("", order, b.params, out.numel, flops, 1, threads=nblocks * TILE * TILE, block=TILE * TILE, shared=2 * TILE * TILE * 4)
 
-def build(out: LazyBuffer, name: str) -> Kernel:
+def build(out: LazyBuffer, name: str, tiled: bool = True) -> Kernel:
   if max([out.numel] + [x.numel for x in _leaves(out)]) > INT_MAX: raise Unimplemented("tensors over 2^31 elements (int32 indices)")
-  mm = find_matmul(out)
+  mm = find_matmul(out) if tiled else None
   if mm is not None: return build_matmul(out, mm)
   b = Builder(out)
   gid = b.u("SPECIAL", int32, (), "gid", 0, max(out.numel - 1, 0))

@@ -12,11 +12,13 @@ _devices: dict[str, "Device"] = {}
 _trace: list[dict] = []
 BLOCK = 128                                  # threads per block of every generated kernel
 
+BACKENDS = {"nv": "sass", "amd": "rdna3"}
+
 def arch_of(name: str) -> str:
-  """The back end a device name selects (only NVIDIA SASS today)."""
+  """The back end a device name selects: SASS for nv:N / sim:nv, RDNA3 for amd:N / sim:amd."""
   vendor = name.split(":")[-1] if name.startswith("sim:") else name.split(":")[0]
-  if vendor != "nv": raise BadArgument(f"the tensor executor has no {vendor} back end yet (devices: sim:nv, nv:N)")
-  return "sass"
+  if vendor not in BACKENDS: raise BadArgument(f"the tensor executor has no {vendor} back end yet (devices: sim:nv, nv:N, sim:amd, amd:N)")
+  return BACKENDS[vendor]
 
 class Buffer:
   """A device allocation owned by a realized tensor; freed when the last reference to it goes."""
@@ -47,8 +49,12 @@ class Device:
     """Assembly text -> loaded program, cached by the text's hash (the kernel's content)."""
     key = hashlib.sha256(src.encode()).hexdigest()
     if key not in self.programs:
-      from hwrt.assemblers.sass import assemble_to_container
-      self.programs[key] = self.drv.load(assemble_to_container(src, "sm_90"))
+      if self.arch == "sass":
+        from hwrt.assemblers.sass import assemble_to_container
+        self.programs[key] = self.drv.load(assemble_to_container(src, "sm_90"))
+      else:
+        from hwrt.assemblers.rdna3 import assemble_to_container
+        self.programs[key] = self.drv.load(assemble_to_container(src, "gfx1100"))
       STATS["compiled"] += 1
     return self.programs[key]
   def launch(self, src: str, bufs: list[Buffer], n: int, flops: int, nbytes: int, block: int = BLOCK) -> float:

@@ -38,13 +38,13 @@ def run(outs: list[LazyBuffer]):
   items = schedule([o for o in outs if o.op != "BUF"])
   for x in items:
     dev = runtime.device(x.device)
-    k = ir.build(x, "")
+    k = ir.build(x, "", tiled=dev.arch == "sass")
     k.name = kernel_name(x, k.loops)
     if getenv("DEBUG", 0) >= 3: print(f"schedule: {k.name} {x.dtype.name}{list(x.shape)} <- {_tree(x)}", file=sys.stderr)
     buf = dev.alloc(x.numel * x.dtype.itemsize)
     if x.numel:
-      from hwrt.tensor.sass import render
-      src = render(k)
+      from hwrt.tensor import sass, rdna3
+      src = (sass if dev.arch == "sass" else rdna3).render(k)
       if getenv("DEBUG", 0) >= 4: print(src, file=sys.stderr)
       nbytes = sum(p.numel * p.dtype.itemsize for p in k.params)
       dev.launch(src, [buf] + [p.buf for p in k.params[1:]], k.threads, k.flops, nbytes, k.block)
