@@ -32,10 +32,14 @@ def launches(capfd, monkeypatch, fn, debug=2):
   ("mean keepdims", lambda: T(10, 12).mean(axis=1, keepdims=True), 1),
   ("x - x.mean(0)", lambda: (lambda x: x - x.mean(0))(T(9, 7)), 2),
 ])
-def test_kernel_counts(capfd, monkeypatch, name, build, want):
-  stars, out, _ = launches(capfd, monkeypatch, lambda: build().numpy())
+@pytest.mark.parametrize("dev", ["sim:nv", "sim:amd"])
+def test_kernel_counts(capfd, monkeypatch, name, build, want, dev):
+  global DEV
+  DEV, old = dev, DEV
+  try: stars, out, _ = launches(capfd, monkeypatch, lambda: build().numpy())
+  finally: DEV = old
   assert len(stars) == want, f"{name}: {len(stars)} kernels\n" + "\n".join(stars)
-  assert all(" sim:nv " in s and " us" in s and "GB/s" in s for s in stars)
+  assert all(f" {dev} " in s and " us" in s and "GB/s" in s for s in stars), stars
 
 def test_fused_results_match_numpy():
   a, b, c = (rng.standard_normal(s).astype(np.float32) for s in ((12, 20), (20, 8), (8,)))

@@ -2,7 +2,7 @@
 computing the same tree with the executor's dtype rules (promotion bool < int32 < float16 < float32, int32 with float16 ->
 float32, int32 / int32 in float32). Exact trees (+ - * / sqrt abs neg max min comparisons where cast %, max/min reductions,
 views) must match bit for bit; a reduction or transcendental at the root is compared with the tolerance stated there.
-(sim:amd: no RDNA3 back end yet — the executor raises a one-line error for it, see test_tensor_ops.)"""
+Both simulated GPUs: sim:nv (SASS back end) and sim:amd (RDNA3 back end)."""
 import numpy as np, pytest
 from hypothesis import assume, given, settings, strategies as st, HealthCheck
 from hwrt import Tensor
@@ -98,9 +98,14 @@ def evaluate(node, leaves) -> Pair:
 
 def _pairs(leaves): return [Pair(a, Tensor(a, device=DEV)) for a in leaves]
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.fixture(autouse=True, params=["sim:nv", "sim:amd"])
+def device(request):
+  global DEV
+  DEV = request.param
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases())
-def test_exact_trees(case):
+def test_exact_trees(device, case):
   leaves, tree = case
   with np.errstate(all="ignore"):
     r = evaluate(tree, _pairs(leaves))
@@ -110,9 +115,9 @@ def test_exact_trees(case):
 
 ROOT_TOL = {"float32": 1e-5, "float16": 2e-3, "int32": 0, "bool": 0}
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases(), st.sampled_from(["sum", "mean", "exp2", "log2", "sin", "exp"]), st.integers(0, 7))
-def test_reduction_and_transcendental_roots(case, root, arg):
+def test_reduction_and_transcendental_roots(device, case, root, arg):
   """sum/mean: numpy adds pairwise, we add in order (float16: we accumulate in float32): |err| <= tol * sum|x|.
   exp2 exp log2 sin: MUFU (the simulator rounds it once; hardware is within 2 ulp) / our polynomial: rtol 1e-5 (float16 2e-3)."""
   leaves, tree = case
