@@ -2,7 +2,8 @@
 sizes and a fused elementwise chain, GFLOP/s and GB/s per kernel from the GPU's own timestamps (the driver's semaphore
 releases around each launch). On a real GPU torch / cupy run the same ops beside it when installed (same device). On the
 simulator the sizes are small and it reports kernel counts and SASS thread-instructions executed (the interpreter's steps,
-counted by wrapping its handlers here) — simulator times say nothing about hardware speed.
+counted by wrapping its handlers here: SASS thread-instructions on sim:nv, RDNA3 wave-instructions on sim:amd) —
+simulator times say nothing about hardware speed.
 
   python bench/tensor.py [--device nv:0|sim:nv] [--sizes 256,512,1024,2048,4096] [--chain 16777216] [--repeat 3] [--json]"""
 import argparse, json, os, sys, time
@@ -10,8 +11,23 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 COUNT = [0]
-def count_sim_instructions():
-  """Count thread-instructions in the SASS interpreter (a bench-only wrapper around each decoded handler)."""
+def count_sim_instructions(device: str):
+  """Count instructions in the interpreter (a bench-only wrapper around its handlers): SASS thread-instructions on sim:nv,
+  RDNA3 wave-instructions on sim:amd."""
+  if device == "sim:amd":
+    from hwrt.sim import rdna3_ops
+    orig_h, cache = rdna3_ops.handler, {}
+    def handler(ins):
+      fn = orig_h(ins)
+      if fn is None: return None
+      if fn not in cache:
+        def counted(b, ins, w, fn=fn):
+          COUNT[0] += len(b.pc) if isinstance(w, slice) else len(w)
+          return fn(b, ins, w)
+        cache[fn] = counted
+      return cache[fn]
+    rdna3_ops.handler = handler
+    return
   from hwrt.sim import sass_exec
   orig, done = sass_exec.bind_word, set()
   def bind_word(word, pc):
@@ -63,7 +79,7 @@ def main(argv=None) -> int:
   sim = device.startswith("sim:")
   sizes = [int(s) for s in (a.sizes or ("16,32,64" if sim else "256,512,1024,2048,4096")).split(",")]
   chain = a.chain or (4096 if sim else 1 << 24)
-  if sim: count_sim_instructions()
+  if sim: count_sim_instructions(device)
   from hwrt import Tensor
   from hwrt.tensor import runtime
   rng = np.random.default_rng(0)

@@ -103,7 +103,7 @@ def device(request):
   global DEV
   DEV = request.param
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases())
 def test_exact_trees(device, case):
   leaves, tree = case
@@ -115,7 +115,7 @@ def test_exact_trees(device, case):
 
 ROOT_TOL = {"float32": 1e-5, "float16": 2e-3, "int32": 0, "bool": 0}
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases(), st.sampled_from(["sum", "mean", "exp2", "log2", "sin", "exp"]), st.integers(0, 7))
 def test_reduction_and_transcendental_roots(device, case, root, arg):
   """sum/mean: numpy adds pairwise, we add in order (float16: we accumulate in float32): |err| <= tol * sum|x|.
