@@ -83,26 +83,32 @@ def test_profile_trace(tmp_path, monkeypatch):
   ev = json.load(open(path))["traceEvents"]
   assert {"kernel", "copy"} <= {e["cat"] for e in ev} and all(e["ph"] == "X" and e["dur"] >= 0 for e in ev)
 
+TILED_MARKS = {"sim:nv": ("BAR.SYNC", "LDS", "STS", ".shared 2048"),
+               "sim:amd": ("s_barrier", "ds_load_b32", "ds_store_b32", ".amdhsa_group_segment_fixed_size 2048")}
+
+@pytest.mark.parametrize("dev", ["sim:nv", "sim:amd"])
 @pytest.mark.parametrize("m,k,n", [(16, 16, 16), (40, 24, 36), (33, 50, 17)])
-def test_tiled_matmul_with_epilogue_one_kernel(capfd, monkeypatch, m, k, n):
-  """Large enough matmuls take the shared-memory tiled kernel (16x16 outputs per block, K through shared memory in steps
-  of 16, edges clamped); the bias + relu epilogue stays in the same kernel."""
+def test_tiled_matmul_with_epilogue_one_kernel(capfd, monkeypatch, m, k, n, dev):
+  """Large enough matmuls take the tiled kernel (16x16 outputs per block, K through shared memory / LDS in steps of 16,
+  edges clamped); the bias + relu epilogue stays in the same kernel."""
   a, b, c = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n), (n,)))
-  A, B, C = (Tensor(v, device=DEV) for v in (a, b, c))
+  A, B, C = (Tensor(v, device=dev) for v in (a, b, c))
   stars, got, err = launches(capfd, monkeypatch, lambda: (A @ B + C).relu().numpy(), debug=4)
-  assert len(stars) == 1 and "BAR.SYNC" in err and "LDS" in err and "STS" in err and ".shared 2048" in err
+  assert len(stars) == 1 and all(mark in err for mark in TILED_MARKS[dev])
   np.testing.assert_allclose(got, np.maximum(a @ b + c, 0), rtol=1e-5, atol=1e-5)
 
-def test_tiled_batched_views_and_float16():
+@pytest.mark.parametrize("dev", ["sim:nv", "sim:amd"])
+def test_tiled_batched_views_and_float16(dev):
   ba, bb = rng.standard_normal((3, 24, 20)).astype(np.float32), rng.standard_normal((24, 18)).astype(np.float16)
-  t = Tensor(ba, device=DEV).permute(0, 2, 1)[:, ::-1] @ Tensor(bb, device=DEV)
+  t = Tensor(ba, device=dev).permute(0, 2, 1)[:, ::-1] @ Tensor(bb, device=dev)
   from hwrt.tensor.ir import find_matmul
   assert find_matmul(t.lb) is not None
   np.testing.assert_allclose(t.numpy(), ba.transpose(0, 2, 1)[:, ::-1] @ bb.astype(np.float32), rtol=1e-5, atol=1e-5)
 
-def test_mlp_tiled(capfd, monkeypatch):
+@pytest.mark.parametrize("dev", ["sim:nv", "sim:amd"])
+def test_mlp_tiled(capfd, monkeypatch, dev):
   x, w1, w2 = (rng.standard_normal(s).astype(np.float32) for s in ((32, 48), (48, 40), (40, 16)))
-  X, W1, W2 = (Tensor(v, device=DEV) for v in (x, w1, w2))
+  X, W1, W2 = (Tensor(v, device=dev) for v in (x, w1, w2))
   stars, got, _ = launches(capfd, monkeypatch, lambda: ((X @ W1).relu() @ W2).numpy())
   assert len(stars) == 2
   np.testing.assert_allclose(got, np.maximum(x @ w1, 0) @ w2, rtol=1e-4, atol=1e-4)

@@ -3,14 +3,13 @@ The mirror of sass.py: the same uops, the same register allocation (regalloc.py,
 loaded from the kernarg segment), the same algorithms — / and sqrt as rcp/rsq seeds refined by FMA (correctly rounded in
 the ranges sass.py states, the seed's result outside them), exp2/log2 with the denormal-range scaling, sin by our range
 reduction + polynomial, float16 rounded after every operation. Threads past the end are masked off with EXEC at the
-start; a reduction loop's counter is uniform, so its branch tests VCC. The tiled shared-memory matmul is SASS-only for now
-(an RDNA3 matmul runs as the per-thread loop)."""
+start; a reduction loop's counter is uniform, so its branch tests VCC. The tiled matmul stages its tiles in LDS."""
 from __future__ import annotations
 import numpy as np
 from hwrt.tensor import regalloc
 from hwrt.tensor.regalloc import bits, magic
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
-from hwrt.tensor.ir import Kernel, U
+from hwrt.tensor.ir import Kernel, U, TILE as T
 
 def lit(v: float) -> str: return f"{bits(v, float32):#x}"
 def ilit(v: int) -> str: return f"{v & 0xFFFFFFFF:#x}"
@@ -29,12 +28,17 @@ class Lowerer(regalloc.Lowerer):
     head = [".text", ".p2align 8", f"{n}:"]
     tail = ["END:", "  s_endpgm", ".rodata", f".amdhsa_kernel {n}", "  .amdhsa_user_sgpr_kernarg_segment_ptr 1",
             "  .amdhsa_system_sgpr_workgroup_id_x 1", f"  .amdhsa_kernarg_size {8 * np_}"]
+    if self.k.shared:     # the LDS size in COMPUTE_PGM_RSRC2 too (512-byte granules): what a PM4 dispatch and sim:amd read
+      tail += [f"  .amdhsa_group_segment_fixed_size {self.k.shared}", f"  .hwrt_granulated_lds_size {-(-self.k.shared // 512)}"]
     tail += [f"  .hwrt_arg p{i}, {8 * i}, 8, global_buffer" for i in range(np_)] + [".end_amdhsa_kernel"]
     return "\n".join(head + self.out + tail) + "\n"
 
   # ---- kernel structure
   def l_SPECIAL(self, u):
     d = self.R(u)
+    if u.arg == "bid": return self.emit(f"v_mov_b32_e32 {d}, s2")
+    if u.arg == "tx": return self.emit(f"v_and_b32_e32 {d}, 15, v0")
+    if u.arg == "ty": return self.emit(f"v_lshrrev_b32_e32 {d}, 4, v0")
     self.emit("s_lshl_b32 s3, s2, 7", f"v_add_nc_u32_e32 {d}, s3, v0", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(self.k.n)}, {d}",
               "s_and_saveexec_b32 s3, vcc_lo", "s_cbranch_execz END")
   def l_CONST(self, u): self.emit(f"v_mov_b32_e32 {self.R(u)}, {bits(u.arg, u.dtype or int32):#x}")
@@ -76,6 +80,36 @@ class Lowerer(regalloc.Lowerer):
     a, b = u.srcs
     self.emit(f"v_mul_lo_u32 {self.R(u)}, {self.R(a)}, {ilit(b.arg) if b.op == 'CONST' else self.R(b)}")
   def l_IMIN(self, u): self.emit(f"v_min_i32_e32 {self.R(u)}, {ilit(u.arg)}, {self.R(u.srcs[0])}")
+  def l_TDOT(self, u):
+    """The tiled matmul's k loop (sass.py's l_TDOT with LDS for shared memory; LDS starts at 0 on AMD)."""
+    pa, abase, pb, bbase, tx, ty = u.srcs
+    K, sak, sbk, adt, bdt = u.arg
+    acc, kc, ia, ib, sa, sb, ra, rb, va, vb = (self.t() if i else self.R(u) for i in range(10))
+    xs, ys = [self.t() for _ in range(T)], [self.t() for _ in range(T)]
+    B0 = T * T * 4
+    self.emit(f"v_mov_b32_e32 {acc}, 0", f"v_mov_b32_e32 {kc}, 0", f"v_mul_lo_u32 {ia}, {self.R(tx)}, {ilit(sak)}",
+              f"v_add_nc_u32_e32 {ia}, {ia}, {self.R(abase)}", f"v_mul_lo_u32 {ib}, {self.R(ty)}, {ilit(sbk)}",
+              f"v_add_nc_u32_e32 {ib}, {ib}, {self.R(bbase)}", f"v_lshl_add_u32 {sa}, {self.R(ty)}, 4, {self.R(tx)}",
+              f"v_lshlrev_b32_e32 {sa}, 2, {sa}", f"v_add_nc_u32_e32 {sb}, {B0:#x}, {sa}", f"v_lshlrev_b32_e32 {ra}, 6, {self.R(ty)}",
+              f"v_lshl_add_u32 {rb}, {self.R(tx)}, 2, {ilit(B0)}", "TD:")
+    for v, idx, base, p, dt, t in ((va, ia, abase, pa, adt, tx), (vb, ib, bbase, pb, bdt, ty)):
+      src = idx
+      if K % T:
+        kk, src = self.t(), self.t()
+        self.emit(f"v_add_nc_u32_e32 {kk}, {kc}, {self.R(t)}", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(K)}, {kk}",
+                  f"v_cndmask_b32_e32 {src}, {self.R(base)}, {idx}, vcc_lo")
+      o = self.t()
+      self.emit(f"v_lshlrev_b32_e32 {o}, {dt.itemsize.bit_length() - 1}, {src}", f"{LOADS[dt.itemsize]} {v}, {o}, {self.R(p)}",
+                "s_waitcnt vmcnt(0)")
+      if dt is float16: self.emit(f"v_cvt_f32_f16_e32 {v}, {v}")
+      if K % T: self.emit(f"v_cndmask_b32_e32 {v}, 0, {v}, vcc_lo")
+    self.emit(f"ds_store_b32 {sa}, {va}", f"ds_store_b32 {sb}, {vb}", "s_waitcnt lgkmcnt(0)", "s_barrier")
+    for q in range(T): self.emit(f"ds_load_b32 {xs[q]}, {ra} offset:{4 * q}", f"ds_load_b32 {ys[q]}, {rb} offset:{4 * T * q}")
+    self.emit("s_waitcnt lgkmcnt(0)")
+    for q in range(T): self.emit(f"v_fma_f32 {acc}, {xs[q]}, {ys[q]}, {acc}")
+    self.emit("s_barrier", f"v_add_nc_u32_e32 {ia}, {ilit(T * sak)}, {ia}", f"v_add_nc_u32_e32 {ib}, {ilit(T * sbk)}, {ib}",
+              f"v_add_nc_u32_e32 {kc}, {T}, {kc}", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(K)}, {kc}", "s_cbranch_vccnz TD")
+
   def l_IDIVC(self, u):
     c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
     if c & (c - 1) == 0: return self.emit(f"v_lshrrev_b32_e32 {d}, {c.bit_length() - 1}, {x}")

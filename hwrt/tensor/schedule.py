@@ -38,7 +38,7 @@ def run(outs: list[LazyBuffer]):
   items = schedule([o for o in outs if o.op != "BUF"])
   for x in items:
     dev = runtime.device(x.device)
-    k = ir.build(x, "", tiled=dev.arch == "sass")
+    k = ir.build(x, "")
     k.name = kernel_name(x, k.loops)
     if getenv("DEBUG", 0) >= 3: print(f"schedule: {k.name} {x.dtype.name}{list(x.shape)} <- {_tree(x)}", file=sys.stderr)
     buf = dev.alloc(x.numel * x.dtype.itemsize)
