@@ -31,6 +31,7 @@ class Kernel:
 class Builder:
   def __init__(self, out: LazyBuffer):
     self.out, self.cache, self.params, self.loops, self.subst = out, {}, [out], [], {}
+    self.root = None                 # (gid, the output coordinates unravelled from it): raveling them back is gid
   def u(self, op, dtype, srcs=(), arg=None, vmin=INT_MIN, vmax=INT_MAX) -> U:
     key = (op, dtype, tuple(id(s) for s in srcs), (type(arg), repr(arg)))
     if key not in self.cache: self.cache[key] = U(op, dtype, tuple(srcs), arg, vmin, vmax)
@@ -76,7 +77,7 @@ class Builder:
     if 0 <= a.vmin and a.vmax < c: return a
     s = self._split(a, c)
     if s is not None: return s[1]
-    return self.u("IMODC", int32, (a,), c, 0, c - 1)
+    return self.u("IMODC", int32, (a, self.idiv(a, c)), c, 0, c - 1)
   def unravel(self, flat: U, shape) -> list[U]:
     out, div = [], 1
     for i in range(len(shape) - 1, -1, -1):
@@ -88,6 +89,7 @@ class Builder:
     if a.vmax <= c: return a
     return self.u("IMIN", int32, (a,), c, min(a.vmin, c), c)
   def ravel(self, coords, strides, offset=0) -> U:
+    if self.root and list(coords) == self.root[1] and tuple(strides) == strides_for(self.out.shape): return self.add(self.root[0], self.c(offset))
     out = self.c(offset)
     for c, st in zip(coords, strides): out = self.add(out, self.mul(c, st))
     return out
@@ -216,7 +218,8 @@ def build(out: LazyBuffer, name: str, tiled: bool = True) -> Kernel:
   if mm is not None: return build_matmul(out, mm)
   b = Builder(out)
   gid = b.u("SPECIAL", int32, (), "gid", 0, max(out.numel - 1, 0))
-  val = b.emit(out, b.unravel(gid, out.shape))
+  b.root = (gid, b.unravel(gid, out.shape))
+  val = b.emit(out, b.root[1])
   store = b.u("STORE", None, (b.param(out), gid, val))
   order = []
   seen: set = set()

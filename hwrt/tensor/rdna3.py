@@ -116,12 +116,10 @@ class Lowerer(regalloc.Lowerer):
     m, s = magic(c)
     self.emit(f"v_mul_hi_u32 {d}, {x}, {ilit(m)}", *([f"v_lshrrev_b32_e32 {d}, {s}, {d}"] if s else []))
   def l_IMODC(self, u):
-    c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
+    c, x, q, d = u.arg, self.R(u.srcs[0]), self.R(u.srcs[1]), self.R(u)
     if c & (c - 1) == 0: return self.emit(f"v_and_b32_e32 {d}, {ilit(c - 1)}, {x}")
-    m, s = magic(c)
-    q = self.t()
-    self.emit(f"v_mul_hi_u32 {q}, {x}, {ilit(m)}", *([f"v_lshrrev_b32_e32 {q}, {s}, {q}"] if s else []),
-              f"v_mul_lo_u32 {q}, {q}, {ilit(c)}", f"v_sub_nc_u32_e32 {d}, {x}, {q}")
+    t = self.t()
+    self.emit(f"v_mul_lo_u32 {t}, {q}, {ilit(c)}", f"v_sub_nc_u32_e32 {d}, {x}, {t}")   # the quotient shared with IDIVC
 
   # ---- elementwise
   def l_ALU(self, u):

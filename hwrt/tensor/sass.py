@@ -113,11 +113,9 @@ class Lowerer(regalloc.Lowerer):
     m, s = magic(c)
     self.emit(f"IMAD.HI.U32 {d}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {d}, RZ, {s:#x}, {d}"] if s else []))
   def l_IMODC(self, u):
-    c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
+    c, x, q, d = u.arg, self.R(u.srcs[0]), self.R(u.srcs[1]), self.R(u)
     if c & (c - 1) == 0: return self.emit(f"LOP3.LUT {d}, {x}, {c - 1:#x}, RZ, 0xc0, !PT")
-    m, s = magic(c)
-    q = self.t()
-    self.emit(f"IMAD.HI.U32 {q}, {x}, {m:#x}, RZ", *([f"SHF.R.U32.HI {q}, RZ, {s:#x}, {q}"] if s else []), f"IMAD {d}, {q}, {himm(-c)}, {x}")
+    self.emit(f"IMAD {d}, {q}, {himm(-c)}, {x}")          # x - (x // c) * c, the quotient shared with IDIVC
 
   # ---- elementwise
   def l_ALU(self, u):
