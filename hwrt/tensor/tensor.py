@@ -90,6 +90,7 @@ class Tensor:
   def _binop(self, op, other, reverse=False):
     a, b = self._operands(other, reverse)
     if op == "SUB": a._bool_guard("-")
+    if op == "MOD" and a.dtype is D.bool_: a, b = a.cast(D.int32), b.cast(D.int32)
     return a._alu(op, b)
   def _broadcast_to(self, shape) -> Tensor:
     if self.shape == tuple(shape): return self
