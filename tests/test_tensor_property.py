@@ -142,3 +142,24 @@ def test_reduction_and_transcendental_roots(device, case, root, arg):
       assert got.dtype == want.dtype
       tol = ROOT_TOL[got.dtype.name]
       np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), rtol=tol, atol=tol, err_msg=str(tree))
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.booleans(), st.booleans(),
+       st.sampled_from(["float32", "float16", "int32"]), st.sampled_from(["none", "relu", "bias", "scale"]), st.integers(0, 2**32 - 1))
+def test_matmul_shapes_views_epilogues(device, batch, m, k, n, ta, tb, dt, epi, seed):
+  """Random batched matmuls (tiled kernel when large enough, per-thread loop otherwise), operands maybe transposed views,
+  with an epilogue; float: within 1e-4 relative to sum |a||b| (summation order, FFMA), int32 exact."""
+  r = np.random.default_rng(seed)
+  a = r.integers(-4, 5, tuple(batch) + ((k, m) if ta else (m, k))).astype(to_dtype(dt).np)
+  b = r.integers(-4, 5, (k, n) if not tb else (n, k)).astype(to_dtype(dt).np)
+  A, B = Tensor(a, device=DEV), Tensor(b, device=DEV)
+  A, B, a, b = (A.transpose(-1, -2) if ta else A), (B.transpose(-1, -2) if tb else B), (a.swapaxes(-1, -2) if ta else a), (b.T if tb else b)
+  out, want = A @ B, (a.astype(np.float64) @ b.astype(np.float64))
+  c = r.integers(-3, 4, (n,)).astype(to_dtype(dt).np)
+  if epi == "relu": out, want = out.relu(), np.maximum(want, 0)
+  if epi == "bias": out, want = out + Tensor(c, device=DEV), want + c
+  if epi == "scale": out, want = out * 3, want * 3
+  got = out.numpy()
+  if dt == "int32": np.testing.assert_array_equal(got, want.astype(np.int32)); return
+  scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)) * (3 if epi == "scale" else 1) + 4
+  assert np.all(np.abs(got.astype(np.float64) - want) <= (1e-2 if dt == "float16" else 1e-6) * scale)
