@@ -112,3 +112,13 @@ def test_mlp_tiled(capfd, monkeypatch, dev):
   stars, got, _ = launches(capfd, monkeypatch, lambda: ((X @ W1).relu() @ W2).numpy())
   assert len(stars) == 2
   np.testing.assert_allclose(got, np.maximum(x @ w1, 0) @ w2, rtol=1e-4, atol=1e-4)
+
+def test_realize_all_and_contiguous(capfd, monkeypatch):
+  x = T(6, 5)
+  y, z = x * 2, (x * 2).sum(1)
+  stars, _, _ = launches(capfd, monkeypatch, lambda: Tensor.realize_all(y, z))
+  assert len(stars) == 2 and y.lb.op == "BUF" and z.lb.op == "BUF"
+  c = x.permute(1, 0).contiguous()
+  stars, got, _ = launches(capfd, monkeypatch, lambda: (c + c).numpy())
+  assert len(stars) == 2            # contiguous(): the permuted copy is a kernel of its own, then c + c reads it
+  np.testing.assert_array_equal(got, (x.numpy().T * 2))

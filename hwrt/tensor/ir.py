@@ -109,6 +109,7 @@ class Builder:
       flat = self.ravel(coords, v.strides, v.offset)
       if src.op == "BUF": return self.load(src, flat)
       return self.emit(src, self.unravel(flat, src.shape), in_loop)
+    if x.op == "ALU" and x.arg == "CONTIGUOUS": return self.emit(x.srcs[0], coords, in_loop)
     if x.op == "ALU":
       srcs = tuple(self.emit(s, coords, in_loop) for s in x.srcs)
       return self.u("ALU", x.dtype, srcs, x.arg if x.arg != "CAST" else ("CAST", x.srcs[0].dtype))

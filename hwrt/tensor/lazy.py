@@ -5,7 +5,7 @@ import math
 from hwrt.tensor.dtypes import DType, bool_
 from hwrt.tensor.view import View
 
-UNARY = {"NEG", "ABS", "EXP2", "LOG2", "SIN", "SQRT", "CAST"}
+UNARY = {"NEG", "ABS", "EXP2", "LOG2", "SIN", "SQRT", "CAST", "CONTIGUOUS"}
 BINARY = {"ADD", "SUB", "MUL", "DIV", "MOD", "MAX", "MIN", "CMPLT", "CMPLE", "CMPEQ", "CMPNE"}
 TERNARY = {"WHERE"}
 CMP = {"CMPLT", "CMPLE", "CMPEQ", "CMPNE"}

@@ -1,7 +1,8 @@
 """Lazy graph -> ordered kernels. A kernel computes one node from BUF leaves: elementwise ops and views fuse into it; a
 reduction fuses too (as a loop in each thread, its elementwise producers inside the loop, its consumers after it: a matmul
 with its epilogue) when it is evaluated once per output element — at the kernel's top level, with as many elements as
-the output. A reduction read through a broadcast or inside another reduction's loop is realized first, as its own kernel.
+the output. A reduction read through a broadcast or inside another reduction's loop is realized first, as its own kernel,
+and so is a contiguous() node.
 After a kernel runs, its node becomes a BUF and drops its sources, so intermediates are freed when nothing holds them."""
 from __future__ import annotations
 import sys
@@ -16,7 +17,8 @@ def _kernel(x: LazyBuffer, order: list, done: set):
     y, in_loop = stack.pop()
     if y.op in ("BUF", "CONST") or id(y) in done or (id(y), in_loop) in seen: continue
     seen.add((id(y), in_loop))
-    if y.op == "REDUCE" and (in_loop or y.numel != x.numel): _kernel(y, order, done); continue
+    if y.op == "REDUCE" and (in_loop or y.numel != x.numel) or (y.arg == "CONTIGUOUS" and y is not x):
+      _kernel(y, order, done); continue
     stack.extend((s, in_loop or y.op == "REDUCE") for s in y.srcs)
   done.add(id(x))
   order.append(x)

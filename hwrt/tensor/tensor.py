@@ -271,5 +271,5 @@ class Tensor:
   @staticmethod
   def arange(n, dtype="int32", device=None): return Tensor(np.arange(n).astype(to_dtype(dtype).np), device)
   def contiguous(self) -> Tensor:
-    """A node of its own (the next realize() writes it to a buffer), e.g. to stop a view being re-read by several kernels."""
-    return Tensor(self.lb.alu("CAST", dtype=self.dtype))
+    """A kernel boundary: this value gets a buffer of its own (one kernel) before its consumers read it."""
+    return Tensor(self.lb.alu("CONTIGUOUS"))
