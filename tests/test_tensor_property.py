@@ -30,7 +30,7 @@ def binop(op, a: Pair, b: Pair) -> Pair:
   if op == "div":
     fa, fb = flt(a.n), flt(b.n)
     d = prom(fa, fb)
-    tb = b.t if b.t.dtype.is_float else b.t.cast("float32")
+    tb = b.t.cast(to_dtype(np.dtype(d).name))
     return Pair(fa.astype(d) / (np.abs(fb.astype(d)) + d(0.5)), a.t / (tb.abs() + 0.5))
   if op == "mod":
     x, y = cast(a.n, "int32"), cast(b.n, "int32")
