@@ -1,6 +1,6 @@
 """Kernel boundaries, asserted from the driver's DEBUG=2 `***` lines (one per launch) and the executor's launch counter;
 intermediates freed; kernels cached by content; DEBUG=3 schedule / DEBUG=4 assembly / PROFILE=1 trace."""
-import json, os
+import json
 import numpy as np, pytest
 from hwrt import Tensor
 from hwrt.tensor import runtime

@@ -6,7 +6,7 @@ UPDATE/END. A kernel computes one output element per thread; an inlined reductio
 from __future__ import annotations
 import math
 from hwrt.errors import Unimplemented
-from hwrt.tensor.dtypes import DType, int32, bool_, float16, float32
+from hwrt.tensor.dtypes import int32, float16, float32
 from hwrt.tensor.lazy import LazyBuffer
 from hwrt.tensor.view import strides_for
 

@@ -8,7 +8,6 @@ ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN, w
 hardware do not share); float16 values are computed in float32 and rounded to float16 after every operation."""
 from __future__ import annotations
 import numpy as np
-from hwrt.errors import Unimplemented
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
 from hwrt.tensor import regalloc
 from hwrt.tensor.regalloc import fimm, bits, magic
