@@ -122,3 +122,12 @@ def test_realize_all_and_contiguous(capfd, monkeypatch):
   stars, got, _ = launches(capfd, monkeypatch, lambda: (c + c).numpy())
   assert len(stars) == 2            # contiguous(): the permuted copy is a kernel of its own, then c + c reads it
   np.testing.assert_array_equal(got, (x.numpy().T * 2))
+
+def test_views_copy_nothing_until_read():
+  x = T(6, 8)
+  k0, c0 = runtime.STATS["kernels"], runtime.STATS["copies"]
+  y = x.permute(1, 0)[::2, 1:].flip(0).expand(2, 4, 5)
+  assert (runtime.STATS["kernels"], runtime.STATS["copies"]) == (k0, c0)
+  assert y.lb.op == "VIEW" and y.lb.srcs[0] is x.lb          # one View straight over x's buffer
+  assert y.lb.arg.strides == (0, -2, 8) and y.lb.arg.offset == 14   # y[., p, q] = x[1 + q, 6 - 2p]: 14 - 2p + 8q
+  np.testing.assert_array_equal(y.numpy(), np.broadcast_to(x.numpy().T[::2, 1:][::-1], (2, 4, 5)))
