@@ -83,13 +83,13 @@ def test_profile_trace(tmp_path, monkeypatch):
   ev = json.load(open(path))["traceEvents"]
   assert {"kernel", "copy"} <= {e["cat"] for e in ev} and all(e["ph"] == "X" and e["dur"] >= 0 for e in ev)
 
-TILED_MARKS = {"sim:nv": ("BAR.SYNC", "LDS", "STS", ".shared 2048"),
-               "sim:amd": ("s_barrier", "ds_load_b32", "ds_store_b32", ".amdhsa_group_segment_fixed_size 2048")}
+TILED_MARKS = {"sim:nv": ("BAR.SYNC", "LDS", "STS", ".shared 8192"),
+               "sim:amd": ("s_barrier", "ds_load_b32", "ds_store_b32", ".amdhsa_group_segment_fixed_size 8192")}
 
 @pytest.mark.parametrize("dev", ["sim:nv", "sim:amd"])
 @pytest.mark.parametrize("m,k,n", [(16, 16, 16), (40, 24, 36), (33, 50, 17)])
 def test_tiled_matmul_with_epilogue_one_kernel(capfd, monkeypatch, m, k, n, dev):
-  """Large enough matmuls take the tiled kernel (16x16 outputs per block, K through shared memory / LDS in steps of 16,
+  """Large enough matmuls take the tiled kernel (16x16 threads of 4x4 outputs, K through shared memory / LDS in steps of 16,
   edges clamped); the bias + relu epilogue stays in the same kernel."""
   a, b, c = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n), (n,)))
   A, B, C = (Tensor(v, device=dev) for v in (a, b, c))

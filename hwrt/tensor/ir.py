@@ -19,7 +19,7 @@ class U:
     self.op, self.dtype, self.srcs, self.arg, self.vmin, self.vmax = op, dtype, srcs, arg, vmin, vmax
   def __repr__(self): return f"U({self.op} {self.dtype.name if self.dtype else ''} {self.arg!r})"
 
-TILE = 16                      # tiled matmul: a 16x16 block of outputs per 256-thread block, K in steps of 16 through shared memory
+TILE, RB = 16, 4               # tiled matmul: 16x16 threads of 4x4 outputs each (64x64 per block), K in steps of 16 through shared memory
 
 class Kernel:
   """Linearised uops for one output buffer; params[0] is the output, the rest are the input buffers in order.
@@ -190,28 +190,34 @@ def find_matmul(out: LazyBuffer):
   return r, a, b
 
 def build_matmul(out: LazyBuffer, mm) -> Kernel:
-  """C[..., i, j] = epilogue(sum_k A[..., i, k] * B[..., k, j]): block (b, tile_i, tile_j), thread (ty, tx). Threads past
-  the edge compute the clamped edge element and store the same value there, so every thread reaches the barriers."""
+  """C[..., i, j] = epilogue(sum_k A[..., i, k] * B[..., k, j]): block (b, tile_i, tile_j) of TILE*RB x TILE*RB outputs,
+  thread (ty, tx) computes the RB x RB outputs (ty*RB + r, tx*RB + c) — TDOT's RB*RB accumulators, TDOTV one of them — and
+  the epilogue and store of each. Threads past the edge compute clamped edge elements and store the same values there, so
+  every thread reaches the barriers."""
   r, (abuf, ast, aoff), (bbuf, bst, boff) = mm
   b = Builder(out)
   *batch, m, n = out.shape
-  tm, tn = -(-m // TILE), -(-n // TILE)
+  bt = TILE * RB
+  tm, tn = -(-m // bt), -(-n // bt)
   nblocks = math.prod(batch) * tm * tn
   bid = b.u("SPECIAL", int32, (), "bid", 0, nblocks - 1)
   tx, ty = b.u("SPECIAL", int32, (), "tx", 0, TILE - 1), b.u("SPECIAL", int32, (), "ty", 0, TILE - 1)
   *bc, bi, bj = b.unravel(bid, tuple(batch) + (tm, tn))
-  i, j = b.imin(b.add(b.mul(bi, TILE), ty), m - 1), b.imin(b.add(b.mul(bj, TILE), tx), n - 1)
-  coords = bc + [i, j]
+  rows = [b.imin(b.add(b.mul(bi, bt), b.add(b.mul(ty, RB), b.c(q))), m - 1) for q in range(RB)]
+  cols = [b.imin(b.add(b.mul(bj, bt), b.add(b.mul(tx, RB), b.c(q))), n - 1) for q in range(RB)]
   k = r.srcs[0].shape[-1]
-  abase, bbase = b.ravel(coords + [b.c(0)], ast, aoff), b.ravel(coords + [b.c(0)], bst, boff)
-  dot = b.u("TDOT", float32, (b.param(abuf), abase, b.param(bbuf), bbase, tx, ty), (k, ast[-1], bst[-1], abuf.dtype, bbuf.dtype))
-  b.subst[id(r)] = dot
-  val = b.emit(out, coords)
-  store = b.u("STORE", None, (b.param(out), b.ravel(coords, strides_for(out.shape)), val))
+  abase = [b.ravel(bc + [i, cols[0], b.c(0)], ast, aoff) for i in rows]
+  bbase = [b.ravel(bc + [rows[0], j, b.c(0)], bst, boff) for j in cols]
+  dot = b.u("TDOT", float32, (b.param(abuf), b.param(bbuf), tx, ty, *abase, *bbase), (k, ast[-1], bst[-1], abuf.dtype, bbuf.dtype))
+  stores = []
+  for q, (i, j) in enumerate((i, j) for i in rows for j in cols):
+    b.subst[id(r)] = b.u("TDOTV", float32, (dot,), q)
+    val = b.emit(out, bc + [i, j])
+    stores.append(b.u("STORE", None, (b.param(out), b.ravel(bc + [i, j], strides_for(out.shape)), val)))
   order: list = []
-  _toposort([store], set(), order)
-  flops = 2 * out.numel * k + out.numel * sum(1 for u in order if u.op == "ALU")
-  return Kernel("", order, b.params, out.numel, flops, 1, threads=nblocks * TILE * TILE, block=TILE * TILE, shared=2 * TILE * TILE * 4)
+  _toposort(stores, set(), order)
+  flops = 2 * out.numel * k + out.numel * sum(1 for u in order if u.op == "ALU") // (RB * RB)
+  return Kernel("", order, b.params, out.numel, flops, 1, threads=nblocks * TILE * TILE, block=TILE * TILE, shared=2 * bt * TILE * 4)
 
 def build(out: LazyBuffer, name: str, tiled: bool = True) -> Kernel:
   if max([out.numel] + [x.numel for x in _leaves(out)]) > INT_MAX: raise Unimplemented("tensors over 2^31 elements (int32 indices)")

@@ -9,7 +9,7 @@ import numpy as np
 from hwrt.tensor import regalloc
 from hwrt.tensor.regalloc import bits, magic
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
-from hwrt.tensor.ir import Kernel, U, TILE as T
+from hwrt.tensor.ir import Kernel, U, TILE as T, RB
 
 def lit(v: float) -> str: return f"{bits(v, float32):#x}"
 def ilit(v: int) -> str: return f"{v & 0xFFFFFFFF:#x}"
@@ -18,7 +18,7 @@ STORES = {1: "global_store_b8", 2: "global_store_b16", 4: "global_store_b32"}
 
 class Lowerer(regalloc.Lowerer):
   PREFIX, MAX_REGS, RESERVED = "v", 250, (0,)        # v0: the work-item id
-  def value_width(self, u: U) -> int: return 0 if u.op == "PARAM" else super().value_width(u)
+  def value_width(self, u: U) -> int: return 0 if u.op == "PARAM" else RB * RB if u.op == "TDOT" else super().value_width(u)
   def R(self, u: U) -> str:
     if u.op == "PARAM": return f"s[{4 + 2 * u.arg}:{5 + 2 * u.arg}]"
     return super().R(u)
@@ -81,34 +81,48 @@ class Lowerer(regalloc.Lowerer):
     self.emit(f"v_mul_lo_u32 {self.R(u)}, {self.R(a)}, {ilit(b.arg) if b.op == 'CONST' else self.R(b)}")
   def l_IMIN(self, u): self.emit(f"v_min_i32_e32 {self.R(u)}, {ilit(u.arg)}, {self.R(u.srcs[0])}")
   def l_TDOT(self, u):
-    """The tiled matmul's k loop (sass.py's l_TDOT with LDS for shared memory; LDS starts at 0 on AMD)."""
-    pa, abase, pb, bbase, tx, ty = u.srcs
+    """The tiled matmul's k loop: sass.py's l_TDOT with LDS for shared memory (LDS starts at 0 on AMD)."""
+    pa, pb, tx, ty, *bases = u.srcs
     K, sak, sbk, adt, bdt = u.arg
-    acc, kc, ia, ib, sa, sb, ra, rb, va, vb = (self.t() if i else self.R(u) for i in range(10))
-    xs, ys = [self.t() for _ in range(T)], [self.t() for _ in range(T)]
-    B0 = T * T * 4
-    self.emit(f"v_mov_b32_e32 {acc}, 0", f"v_mov_b32_e32 {kc}, 0", f"v_mul_lo_u32 {ia}, {self.R(tx)}, {ilit(sak)}",
-              f"v_add_nc_u32_e32 {ia}, {ia}, {self.R(abase)}", f"v_mul_lo_u32 {ib}, {self.R(ty)}, {ilit(sbk)}",
-              f"v_add_nc_u32_e32 {ib}, {ib}, {self.R(bbase)}", f"v_lshl_add_u32 {sa}, {self.R(ty)}, 4, {self.R(tx)}",
-              f"v_lshlrev_b32_e32 {sa}, 2, {sa}", f"v_add_nc_u32_e32 {sb}, {B0:#x}, {sa}", f"v_lshlrev_b32_e32 {ra}, 6, {self.R(ty)}",
-              f"v_lshl_add_u32 {rb}, {self.R(tx)}, 2, {ilit(B0)}", "TD:")
-    for v, idx, base, p, dt, t in ((va, ia, abase, pa, adt, tx), (vb, ib, bbase, pb, bdt, ty)):
-      src = idx
+    base = self.reg[id(u)]
+    acc = [f"v{base + q}" for q in range(RB * RB)]
+    kc, ra, rb = self.t(), self.t(), self.t()
+    ia, ib, sa, sb, va, vb = ([self.t() for _ in range(RB)] for _ in range(6))
+    xs, ys = [self.t() for _ in range(RB)], [self.t() for _ in range(RB)]
+    B0, rowb = T * RB * T * 4, T * 4
+    X, Y = self.R(tx), self.R(ty)
+    self.emit(*[f"v_mov_b32_e32 {a}, 0" for a in acc], f"v_mov_b32_e32 {kc}, 0")
+    for q in range(RB):
+      self.emit(f"v_mul_lo_u32 {ia[q]}, {X}, {ilit(sak)}", f"v_add_nc_u32_e32 {ia[q]}, {ia[q]}, {self.R(bases[q])}",
+                f"v_mul_lo_u32 {ib[q]}, {Y}, {ilit(sbk)}", f"v_add_nc_u32_e32 {ib[q]}, {ib[q]}, {self.R(bases[RB + q])}")
+    self.emit(f"v_lshl_add_u32 {sa[0]}, {Y}, 6, {X}", f"v_lshlrev_b32_e32 {sa[0]}, 2, {sa[0]}",              # As[ty*RB][tx]
+              f"v_lshl_add_u32 {sb[0]}, {Y}, 4, {X}", f"v_lshl_add_u32 {sb[0]}, {sb[0]}, 4, {ilit(B0)}",    # Bs[ty][tx*RB]
+              f"v_lshlrev_b32_e32 {ra}, 8, {Y}", f"v_lshl_add_u32 {rb}, {X}, 4, {ilit(B0)}")
+    for q in range(1, RB): self.emit(f"v_add_nc_u32_e32 {sa[q]}, {q * rowb}, {sa[0]}", f"v_add_nc_u32_e32 {sb[q]}, {4 * q}, {sb[0]}")
+    self.emit("TD:")
+    for v, idx, bs, p, dt, t in ((va, ia, bases[:RB], pa, adt, X), (vb, ib, bases[RB:], pb, bdt, Y)):
       if K % T:
-        kk, src = self.t(), self.t()
-        self.emit(f"v_add_nc_u32_e32 {kk}, {kc}, {self.R(t)}", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(K)}, {kk}",
-                  f"v_cndmask_b32_e32 {src}, {self.R(base)}, {idx}, vcc_lo")
-      o = self.t()
-      self.emit(f"v_lshlrev_b32_e32 {o}, {dt.itemsize.bit_length() - 1}, {src}", f"{LOADS[dt.itemsize]} {v}, {o}, {self.R(p)}",
-                "s_waitcnt vmcnt(0)")
-      if dt is float16: self.emit(f"v_cvt_f32_f16_e32 {v}, {v}")
-      if K % T: self.emit(f"v_cndmask_b32_e32 {v}, 0, {v}, vcc_lo")
-    self.emit(f"ds_store_b32 {sa}, {va}", f"ds_store_b32 {sb}, {vb}", "s_waitcnt lgkmcnt(0)", "s_barrier")
-    for q in range(T): self.emit(f"ds_load_b32 {xs[q]}, {ra} offset:{4 * q}", f"ds_load_b32 {ys[q]}, {rb} offset:{4 * T * q}")
-    self.emit("s_waitcnt lgkmcnt(0)")
-    for q in range(T): self.emit(f"v_fma_f32 {acc}, {xs[q]}, {ys[q]}, {acc}")
-    self.emit("s_barrier", f"v_add_nc_u32_e32 {ia}, {ilit(T * sak)}, {ia}", f"v_add_nc_u32_e32 {ib}, {ilit(T * sbk)}, {ib}",
+        kk = self.t()
+        self.emit(f"v_add_nc_u32_e32 {kk}, {kc}, {t}", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(K)}, {kk}")
+      for q in range(RB):
+        src = idx[q]
+        if K % T: src = self.t(); self.emit(f"v_cndmask_b32_e32 {src}, {self.R(bs[q])}, {idx[q]}, vcc_lo")
+        o = self.t()
+        self.emit(f"v_lshlrev_b32_e32 {o}, {dt.itemsize.bit_length() - 1}, {src}", f"{LOADS[dt.itemsize]} {v[q]}, {o}, {self.R(p)}")
+      self.emit("s_waitcnt vmcnt(0)")
+      for q in range(RB):
+        if dt is float16: self.emit(f"v_cvt_f32_f16_e32 {v[q]}, {v[q]}")
+        if K % T: self.emit(f"v_cndmask_b32_e32 {v[q]}, 0, {v[q]}, vcc_lo")
+    self.emit(*[f"ds_store_b32 {sa[q]}, {va[q]}" for q in range(RB)], *[f"ds_store_b32 {sb[q]}, {vb[q]}" for q in range(RB)],
+              "s_waitcnt lgkmcnt(0)", "s_barrier")
+    for kq in range(T):
+      self.emit(*[f"ds_load_b32 {xs[q]}, {ra} offset:{q * rowb + 4 * kq}" for q in range(RB)],
+                *[f"ds_load_b32 {ys[q]}, {rb} offset:{kq * T * RB * 4 + 4 * q}" for q in range(RB)], "s_waitcnt lgkmcnt(0)")
+      self.emit(*[f"v_fma_f32 {acc[RB * r + c]}, {xs[r]}, {ys[c]}, {acc[RB * r + c]}" for r in range(RB) for c in range(RB)])
+    self.emit("s_barrier", *[f"v_add_nc_u32_e32 {ia[q]}, {ilit(T * sak)}, {ia[q]}" for q in range(RB)],
+              *[f"v_add_nc_u32_e32 {ib[q]}, {ilit(T * sbk)}, {ib[q]}" for q in range(RB)],
               f"v_add_nc_u32_e32 {kc}, {T}, {kc}", f"v_cmp_gt_u32_e64 vcc_lo, {ilit(K)}, {kc}", "s_cbranch_vccnz TD")
+  def l_TDOTV(self, u): self.emit(f"v_mov_b32_e32 {self.R(u)}, v{self.reg[id(u.srcs[0])] + u.arg}")
 
   def l_IDIVC(self, u):
     c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)

@@ -11,13 +11,13 @@ import numpy as np
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
 from hwrt.tensor import regalloc
 from hwrt.tensor.regalloc import fimm, bits, magic
-from hwrt.tensor.ir import Kernel, U, TILE as T
+from hwrt.tensor.ir import Kernel, U, TILE as T, RB
 
 def himm(v: int) -> str: return f"-{-v:#x}" if v < 0 else f"{v:#x}"
 
 class Lowerer(regalloc.Lowerer):
   PREFIX, MAX_REGS = "R", 250
-  def value_width(self, u: U) -> int: return 2 if u.op == "PARAM" else super().value_width(u)
+  def value_width(self, u: U) -> int: return 2 if u.op == "PARAM" else RB * RB if u.op == "TDOT" else super().value_width(u)
   def emit(self, *lines: str): self.out += [l if l.endswith(":") else f"        {l} ;" for l in lines]
   def lower(self) -> str:
     self.emit("ULDC.64 UR4, c[0x0][0x208]")
@@ -80,31 +80,45 @@ class Lowerer(regalloc.Lowerer):
     self.emit(f"IMAD {self.R(u)}, {self.R(a)}, {himm(b.arg) if b.op == 'CONST' else self.R(b)}, RZ")
   def l_IMIN(self, u): self.emit(f"VIMNMX {self.R(u)}, {self.R(u.srcs[0])}, {himm(u.arg)}, PT")
   def l_TDOT(self, u):
-    """The k loop of the tiled matmul: each thread stages A[i, k0+tx] and B[k0+ty, j] into shared memory (after the
-    0x400 bytes sm_90 reserves), then accumulates 16 FFMAs from the tiles; k past K reads as 0."""
-    pa, abase, pb, bbase, tx, ty = u.srcs
+    """The tiled matmul's k loop. Per 16-wide k step each thread stages A[row_r, k0+tx] and B[k0+ty, col_c] (r, c < RB)
+    into shared memory (after the 0x400 bytes sm_90 reserves: As[64][16], then Bs[16][64]), then accumulates RB*RB FFMAs
+    per k from the tiles; k past K reads as 0. Its value is RB*RB accumulator registers (TDOTV picks one)."""
+    pa, pb, tx, ty, *bases = u.srcs
     K, sak, sbk, adt, bdt = u.arg
-    acc, kc, ia, ib, sa, sb, ra, rb, va, vb = (self.t() if i else self.R(u) for i in range(10))
-    xs, ys = [self.t() for _ in range(T)], [self.t() for _ in range(T)]
-    A0, B0 = 0x400, 0x400 + T * T * 4
-    self.emit(f"MOV {acc}, RZ", f"MOV {kc}, RZ", f"IMAD {ia}, {self.R(tx)}, {himm(sak)}, {self.R(abase)}",
-              f"IMAD {ib}, {self.R(ty)}, {himm(sbk)}, {self.R(bbase)}", f"LEA {sa}, {self.R(ty)}, {self.R(tx)}, 0x4",
-              f"LEA {sa}, {sa}, {A0:#x}, 0x2", f"IADD3 {sb}, {sa}, {B0 - A0:#x}, RZ", f"LEA {ra}, {self.R(ty)}, {A0:#x}, 0x6",
-              f"LEA {rb}, {self.R(tx)}, {B0:#x}, 0x2", "TD:")
-    for v, idx, base, p, dt, t in ((va, ia, abase, pa, adt, tx), (vb, ib, bbase, pb, bdt, ty)):
-      src = idx
+    base = self.reg[id(u)]
+    acc = [f"R{base + q}" for q in range(RB * RB)]
+    kc, ra, rb = self.t(), self.t(), self.t()
+    ia, ib, sa, sb, va, vb = ([self.t() for _ in range(RB)] for _ in range(6))
+    xs, ys = [self.t() for _ in range(RB)], [self.t() for _ in range(RB)]
+    A0, B0, rowb = 0x400, 0x400 + T * RB * T * 4, T * 4          # As row: 16 floats; Bs row: 64 floats
+    X, Y = self.R(tx), self.R(ty)
+    self.emit(*[f"MOV {a}, RZ" for a in acc], f"MOV {kc}, RZ")
+    for q in range(RB):
+      self.emit(f"IMAD {ia[q]}, {X}, {himm(sak)}, {self.R(bases[q])}", f"IMAD {ib[q]}, {Y}, {himm(sbk)}, {self.R(bases[RB + q])}")
+    self.emit(f"LEA {sa[0]}, {Y}, {X}, 0x6", f"LEA {sa[0]}, {sa[0]}, {A0:#x}, 0x2",     # As[ty*RB][tx]: A0 + (ty*64 + tx) * 4
+              f"LEA {sb[0]}, {Y}, {X}, 0x4", f"LEA {sb[0]}, {sb[0]}, {B0:#x}, 0x4",     # Bs[ty][tx*RB]: B0 + (ty*16 + tx) * 16
+              f"LEA {ra}, {Y}, {A0:#x}, 0x8", f"LEA {rb}, {X}, {B0:#x}, 0x4")           # As[ty*RB][0], Bs[0][tx*RB]
+    for q in range(1, RB): self.emit(f"IADD3 {sa[q]}, {sa[0]}, {q * rowb:#x}, RZ", f"IADD3 {sb[q]}, {sb[0]}, {4 * q:#x}, RZ")
+    self.emit("TD:")
+    for v, idx, bs, p, dt, t in ((va, ia, bases[:RB], pa, adt, X), (vb, ib, bases[RB:], pb, bdt, Y)):
       if K % T:
-        kk, src = self.t(), self.t()
-        self.emit(f"IADD3 {kk}, {kc}, {self.R(t)}, RZ", f"ISETP.LT.AND P0, PT, {kk}, {himm(K)}, PT", f"SEL {src}, {idx}, {self.R(base)}, P0")
-      a = self.t(2)
-      self.emit(f"IMAD.WIDE {a}, {src}, {dt.itemsize:#x}, {self.R(p)}", f"LDG.E{'.U16' if dt is float16 else ''} {v}, desc[UR4][{a}.64]")
-      if dt is float16: self.emit(f"HADD2.F32 {v}, -RZ, {v}.H0_H0")
-      if K % T: self.emit(f"SEL {v}, {v}, RZ, P0")
-    self.emit(f"STS [{sa}], {va}", f"STS [{sb}], {vb}", "BAR.SYNC.DEFER_BLOCKING 0x0")
-    for q in range(T): self.emit(f"LDS {xs[q]}, [{ra}+{4 * q:#x}]", f"LDS {ys[q]}, [{rb}+{4 * T * q:#x}]")
-    for q in range(T): self.emit(f"FFMA {acc}, {xs[q]}, {ys[q]}, {acc}")
-    self.emit("BAR.SYNC.DEFER_BLOCKING 0x0", f"IADD3 {ia}, {ia}, {himm(T * sak)}, RZ", f"IADD3 {ib}, {ib}, {himm(T * sbk)}, RZ",
+        kk = self.t()
+        self.emit(f"IADD3 {kk}, {kc}, {t}, RZ", f"ISETP.LT.AND P0, PT, {kk}, {himm(K)}, PT")
+      for q in range(RB):
+        src = idx[q]
+        if K % T: src = self.t(); self.emit(f"SEL {src}, {idx[q]}, {self.R(bs[q])}, P0")
+        a = self.t(2)
+        self.emit(f"IMAD.WIDE {a}, {src}, {dt.itemsize:#x}, {self.R(p)}", f"LDG.E{'.U16' if dt is float16 else ''} {v[q]}, desc[UR4][{a}.64]")
+        if dt is float16: self.emit(f"HADD2.F32 {v[q]}, -RZ, {v[q]}.H0_H0")
+        if K % T: self.emit(f"SEL {v[q]}, {v[q]}, RZ, P0")
+    self.emit(*[f"STS [{sa[q]}], {va[q]}" for q in range(RB)], *[f"STS [{sb[q]}], {vb[q]}" for q in range(RB)], "BAR.SYNC.DEFER_BLOCKING 0x0")
+    for kq in range(T):
+      self.emit(*[f"LDS {xs[q]}, [{ra}+{q * rowb + 4 * kq:#x}]" for q in range(RB)], *[f"LDS {ys[q]}, [{rb}+{kq * T * RB * 4 + 4 * q:#x}]" for q in range(RB)])
+      self.emit(*[f"FFMA {acc[RB * r + c]}, {xs[r]}, {ys[c]}, {acc[RB * r + c]}" for r in range(RB) for c in range(RB)])
+    self.emit("BAR.SYNC.DEFER_BLOCKING 0x0", *[f"IADD3 {ia[q]}, {ia[q]}, {himm(T * sak)}, RZ" for q in range(RB)],
+              *[f"IADD3 {ib[q]}, {ib[q]}, {himm(T * sbk)}, RZ" for q in range(RB)],
               f"IADD3 {kc}, {kc}, {T:#x}, RZ", f"ISETP.LT.AND P0, PT, {kc}, {himm(K)}, PT", "@P0 BRA TD")
+  def l_TDOTV(self, u): self.emit(f"MOV {self.R(u)}, R{self.reg[id(u.srcs[0])] + u.arg}")
 
   def l_IDIVC(self, u):
     c, x, d = u.arg, self.R(u.srcs[0]), self.R(u)
