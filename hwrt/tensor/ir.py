@@ -1,8 +1,10 @@
 """The kernel IR between the schedule and the back ends: hash-consed micro-ops (so common subexpressions are shared) with
 integer value ranges (so index arithmetic folds: a contiguous reshape costs no division), linearised into
   pre-loop ops | per reduction: ACC, RANGE, body, UPDATE, END | post-loop ops | STORE.
-Ops: SPECIAL(gid) CONST PARAM LOAD STORE, the ALU ops of lazy.py, IDIVC/IMODC (index divide by a constant), RANGE/ACC/
-UPDATE/END. A kernel computes one output element per thread; an inlined reduction is a loop in that thread."""
+Ops: SPECIAL(gid) CONST PARAM LOAD STORE, the ALU ops of lazy.py, IDIVC/IMODC/IMIN (index arithmetic by constants),
+RANGE/ACC/UPDATE/END. A kernel computes one output element per thread; an inlined reduction is a loop in that thread.
+The tiled matmul (build_matmul) is the exception: SPECIAL bid/tx/ty, one TDOT (the shared-memory k loop, RB*RB
+accumulators) and per accumulator a TDOTV, its epilogue and its STORE."""
 from __future__ import annotations
 import math
 from hwrt.errors import Unimplemented

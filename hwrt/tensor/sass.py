@@ -4,8 +4,8 @@ shared with the RDNA3 back end). P0/P1 are scratch predicates inside one uop's s
 
 Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands in 2^-100..2^100 and
 quotients below 2^126; outside that the MUFU result a * rcp(b) is used); exp2/log2 are MUFU with the denormal-range scaling
-ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN, whose argument scaling the simulator and the
-hardware do not share); float16 values are computed in float32 and rounded to float16 after every operation."""
+ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN: ptxas feeds it x / 2pi, FMUL.RZ by
+0.15915494, so the hardware takes revolutions, while the simulator's MUFU.SIN computes sin of its operand); float16 values are computed in float32 and rounded to float16 after every operation."""
 from __future__ import annotations
 import numpy as np
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
