@@ -5,7 +5,8 @@ shared with the RDNA3 back end). P0/P1 are scratch predicates inside one uop's s
 Float semantics: + - * exact IEEE; / and sqrt are MUFU seeds refined by FFMA (correctly rounded for operands in 2^-100..2^100 and
 quotients below 2^126; outside that the MUFU result a * rcp(b) is used); exp2/log2 are MUFU with the denormal-range scaling
 ptxas uses; sin is our own range reduction + minimax polynomial (not MUFU.SIN: ptxas feeds it x / 2pi, FMUL.RZ by
-0.15915494, so the hardware takes revolutions, while the simulator's MUFU.SIN computes sin of its operand); float16 values are computed in float32 and rounded to float16 after every operation."""
+0.15915494, so the hardware takes revolutions, while the simulator's MUFU.SIN computes sin of its operand); float16
+values are computed in float32 and rounded to float16 after every operation."""
 from __future__ import annotations
 import numpy as np
 from hwrt.tensor.dtypes import float16, float32, int32, bool_
@@ -113,7 +114,8 @@ class Lowerer(regalloc.Lowerer):
         if K % T: self.emit(f"SEL {v[q]}, {v[q]}, RZ, P0")
     self.emit(*[f"STS [{sa[q]}], {va[q]}" for q in range(RB)], *[f"STS [{sb[q]}], {vb[q]}" for q in range(RB)], "BAR.SYNC.DEFER_BLOCKING 0x0")
     for kq in range(T):
-      self.emit(*[f"LDS {xs[q]}, [{ra}+{q * rowb + 4 * kq:#x}]" for q in range(RB)], *[f"LDS {ys[q]}, [{rb}+{kq * T * RB * 4 + 4 * q:#x}]" for q in range(RB)])
+      self.emit(*[f"LDS {xs[q]}, [{ra}+{q * rowb + 4 * kq:#x}]" for q in range(RB)],
+                *[f"LDS {ys[q]}, [{rb}+{kq * T * RB * 4 + 4 * q:#x}]" for q in range(RB)])
       self.emit(*[f"FFMA {acc[RB * r + c]}, {xs[r]}, {ys[c]}, {acc[RB * r + c]}" for r in range(RB) for c in range(RB)])
     self.emit("BAR.SYNC.DEFER_BLOCKING 0x0", *[f"IADD3 {ia[q]}, {ia[q]}, {himm(T * sak)}, RZ" for q in range(RB)],
               *[f"IADD3 {ib[q]}, {ib[q]}, {himm(T * sbk)}, RZ" for q in range(RB)],
