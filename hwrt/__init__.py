@@ -9,3 +9,9 @@ _here = _os.path.dirname(_os.path.abspath(__file__))
 _root = _os.path.dirname(_here)
 if not _os.path.isdir(_os.path.join(_here, "ioctl")) and _os.path.isfile(_os.path.join(_root, "ioctl", "__init__.py")):
   __path__.append(_root)
+
+def __getattr__(name):   # `from hwrt import Tensor` without importing the tensor executor for every other hwrt use
+  if name == "Tensor":
+    from hwrt.tensor import Tensor
+    return Tensor
+  raise AttributeError(f"module 'hwrt' has no attribute {name!r}")
