@@ -358,9 +358,9 @@ class NVDevice:
     t = max(0, self.timeline.timestamp_ns - start.timestamp_ns) * 1e-9
     if getenv("DEBUG", 0) >= 2:
       nb = nbytes if nbytes is not None else sum(a.size for a in args if isinstance(a, Buffer))
-      gf = f" {flops / t / 1e9:9.2f} GFLOP/s" if flops and t else ""
+      gf = f" {flops / t / 1e9:9.4g} GFLOP/s" if flops and t else ""
       print(f"*** {self.name:8s} {prog.name:24s} grid {','.join(map(str, grid)):>12s} block {','.join(map(str, block)):>9s} "
-            f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.3f} GB/s", file=sys.stderr)
+            f"{t * 1e6:10.2f} us{gf} {nb / t / 1e9 if t else 0:9.4g} GB/s", file=sys.stderr)
     return t
 
   def create_queue(self):
