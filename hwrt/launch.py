@@ -69,6 +69,9 @@ def run(args) -> int:
     outs.append((name, check_output(path, f"--out {name}")))
   check = compile_check(args.check, [a.name for a in parsed])
   if check: check.dry_run({a.name: a.value() for a in parsed})
+  if args.device is not None:
+    from hwrt.devices import parse_device
+    parse_device(args.device)
   binary = load_binary(args.binary)
   device = args.device or default_device()
   if not args.device and device.startswith("sim:") and not args.json:

@@ -184,9 +184,11 @@ class Minimizer:
 
   def run(self, case: dict) -> dict:
     case = {"device": self.device, **case}
-    if self._attempt: return self._attempt(case, self.env, self.timeout)
-    if case["device"].startswith("sim:") and case.get("procs", 1) == 1: return attempt_inproc(case, self.env, self.timeout)
-    return attempt_procs(case, self.env, self.timeout)
+    # each op's wait is bounded by what is left of the budget, so that the last attempt ends near the budget, not after it
+    t = max(0.5, min(self.timeout, self.dl.remaining() / max(1, case.get("iterations", 1) * len(case["schedule"]))))
+    if self._attempt: return self._attempt(case, self.env, t)
+    if case["device"].startswith("sim:") and case.get("procs", 1) == 1: return attempt_inproc(case, self.env, t)
+    return attempt_procs(case, self.env, t)
 
   def reproduces(self, case: dict, tries: int = 1) -> bool:
     key = json.dumps(case, sort_keys=True)
@@ -249,6 +251,8 @@ class Minimizer:
     return {"runs": done, "hits": hits, "rate": hits / done if done else 0.0,
             "mean_time_to_failure_s": round(sum(ttfs) / len(ttfs), 4) if ttfs else None}
 
+MAX_HISTORY_OPS = 4096
+
 def minimize(recs: list[dict], signature: str | None = None, budget_s: float = 120.0, rate_runs: int = 10, log=None, attempt=None,
              max_attempts: int = 400) -> dict:
   """From journal records to {signature, case, original, attempts, rate, mean_time_to_failure_s, ...}."""
@@ -265,9 +269,11 @@ def minimize(recs: list[dict], signature: str | None = None, budget_s: float = 1
   mz = Minimizer(cfg["device"], env, target["signature"], budget_s=budget_s, max_attempts=max_attempts, timeout=min(timeout, 10.0),
                  log=log, attempt=attempt)
   one = make_schedule(cfg["workload"], cfg["seed"], worker, it, cfg.get("ops", 16))
-  history = [s for i in range(it + 1) for s in make_schedule(cfg["workload"], cfg["seed"], worker, i, cfg.get("ops", 16))]
-  candidates = [{"schedule": one, "procs": 1, "iterations": 1}, {"schedule": history, "procs": 1, "iterations": 1},
-                {"schedule": history, "procs": cfg.get("procs", 1), "iterations": 1}]
+  candidates = [{"schedule": one, "procs": 1, "iterations": 1}]
+  if (it + 1) * len(one) <= MAX_HISTORY_OPS:          # a failure late in a long run: the whole history is no candidate within a budget
+    history = [s for i in range(it + 1) for s in make_schedule(cfg["workload"], cfg["seed"], worker, i, cfg.get("ops", 16))]
+    candidates += [{"schedule": history, "procs": 1, "iterations": 1}, {"schedule": history, "procs": cfg.get("procs", 1), "iterations": 1}]
+  elif log: log(f"the failure came at iteration {it}: its {(it + 1) * len(one)}-op history is past {MAX_HISTORY_OPS} ops; trying its own iteration only")
   original = None
   for c in candidates:
     if mz.reproduces(c, tries=3): original = c; break
