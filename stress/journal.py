@@ -50,19 +50,23 @@ SCHEMA = {"*": {"t": STR, "time": NUM},
           "resume": {"pstore_records": NUM + NONE, "pstore_events": NUM + NONE}, "pstore": {"sha256": STR + NONE, "text": STR + NONE}}
 SUB = {"event": {"signature": STR, "kind": STR, "severity": STR + NONE, "vendor": STR + NONE, "line": STR + NONE},
        "config": {"device": STR + NONE, "cmd": STR + NONE, "workload": STR + NONE, "procs": NUM + NONE, "seed": NUM + NONE,
-                  "env": LIST + NONE, "deadline": NUM + NONE, "ops": NUM + NONE, "iterations": NUM + NONE, "duration": NUM + NONE}}
+                  "env": LIST + NONE, "deadline": NUM + NONE, "ops": NUM + NONE, "iterations": NUM + NONE, "duration": NUM + NONE},
+       "harness_cpu": {"seconds": NUM, "wall": NUM, "percent_of_one_core": NUM}}
+
+
+REQUIRED = {"event": ("event",), "progress": ("workers",)}
 
 def valid(r) -> bool:
   """whether record r has the shape summarize/report/repro rely on (fields missing are fine where they are optional)"""
   if not isinstance(r, dict) or not isinstance(r.get("t"), str) or isinstance(r.get("time"), bool): return False
-  if "time" not in r: return False
+  if "time" not in r or any(k not in r for k in REQUIRED.get(r["t"], ())): return False
   for k, ty in {**SCHEMA["*"], **SCHEMA.get(r["t"], {})}.items():
     if k in r and not isinstance(r[k], ty): return False
   for k, fields in SUB.items():
     v = r.get(k)
-    if isinstance(v, dict) and any((f in v or k == "event" and f in ("signature", "kind")) and not isinstance(v.get(f), ty)
+    if isinstance(v, dict) and any((f in v or k == "event" and f in ("signature", "kind") or k == "harness_cpu") and not isinstance(v.get(f), ty)
                                    for f, ty in fields.items()): return False
-  if r["t"] == "progress" and not all(isinstance(st, dict) and all(isinstance(x, (int, float)) for x in st.values())
+  if r["t"] == "progress" and not all(isinstance(st, dict) and all(isinstance(st.get(k, 0), (int, float)) for k in ("done", "restarts"))
                                       for st in r["workers"].values()): return False
   if r["t"] == "event" and "worker" in r["event"] and not isinstance(r["event"]["worker"], (int, str, type(None))): return False
   return True

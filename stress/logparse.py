@@ -141,12 +141,17 @@ def _conv(k: str, v: str):
   if k == "soft_recovered": return True
   return v
 
+MAX_LINE = 4096     # printk's PRINTK_MESSAGE_MAX is 2048 (torvalds/linux kernel/printk/internal.h), plus prefixes
+# a module-list continuation line: words separated by blanks (no nested optional repeats: linear time on any line)
+_MODS_LINE = re.compile(r"[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: \S+\])?")
+
 class LogParser:
   """Streaming: feed() lines, get finished events back; flush() at the end (or when the source has been quiet)."""
   def __init__(self, source: str | None = None):
     self.source, self.n, self.open, self.recent = source, 0, [], []
 
   def feed(self, raw: str) -> list[dict]:
+    raw = raw[:MAX_LINE]                 # the kernel prints at most 1024 bytes a record: longer "lines" are not kernel text
     meta, msg, body = split_line(raw)
     self.n += 1
     self.recent = (self.recent + [body])[-6:]
@@ -173,7 +178,7 @@ class LogParser:
     g = self._newest(GENERIC)
     if g is not None and g.get("_in_trace") and (f := parse_frame(body)):
       g["call_trace"].append(f); g["_last"] = self.n; return
-    if g is not None and g.get("_in_mods") and re.fullmatch(r"(?:[\w-]+(?:\([A-Z+-]+\))?\s*)+(?:\[last unloaded: \S+\])?", body) and msg.startswith(" "):
+    if g is not None and g.get("_in_mods") and _MODS_LINE.fullmatch(body) and msg.startswith(" "):
       g["modules"] += [x.split("(")[0] for x in body.split() if not x.startswith("[")]; g["_last"] = self.n; return
     if g is not None: g["_in_mods"] = False
     if body in ("<TASK>", "</TASK>", "<IRQ>", "</IRQ>", "<NMI>", "</NMI>") and g is not None: g["_last"] = self.n; return

@@ -6,7 +6,7 @@ import struct
 from dataclasses import dataclass, field
 import msgpack
 from hwrt.assemblers import elf as E
-from hwrt.errors import InvalidKernelBinary
+from hwrt.errors import AssemblerError, InvalidKernelBinary
 
 EM_AMDGPU, ELFOSABI_AMDGPU_HSA, ABI_V5, NT_AMDGPU_METADATA = 224, 64, 3, 32
 MACH = {"gfx1100": 0x41, "gfx1101": 0x46, "gfx1102": 0x47, "gfx942": 0x4c, "gfx90a": 0x3f}
@@ -50,7 +50,7 @@ def encode_kd(d: dict) -> bytes:
     v = 0
     for k, (lo, n) in bits.items():
       x = d.get(k, 0)
-      if x >> n: raise ValueError(f"kernel descriptor field {k}={x} does not fit {n} bits")
+      if not isinstance(x, int) or x < 0 or x >> n: raise AssemblerError(f"kernel descriptor field {k}={x} does not fit {n} bits")
       v |= x << lo
     words[word] = v
   return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
