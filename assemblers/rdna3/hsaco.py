@@ -156,7 +156,8 @@ def write_hsaco(arch: str, text: bytes, kernels: list, labels: dict = None) -> b
                                    STT_OBJECT, PT_LOAD, PT_NOTE, PF_R, PF_X, _align)
   if arch not in MACH: raise ValueError(f"unknown AMDGPU arch {arch}")
   meta = {"amdhsa.version": [1, 2], "amdhsa.target": f"amdgcn-amd-amdhsa--{arch}", "amdhsa.kernels": [k["meta"] for k in kernels]}
-  mp = msgpack.packb(meta, use_bin_type=True)
+  try: mp = msgpack.packb(meta, use_bin_type=True)
+  except (OverflowError, TypeError, ValueError) as e: raise AssemblerError(f"kernel metadata does not encode: {e}") from None
   note = struct.pack("<III", 7, len(mp), NT_AMDGPU_METADATA) + b"AMDGPU\0\0" + mp + b"\0" * (-len(mp) % 4)
   # layout (what ElfWriter.build does): headers, then each section at its alignment; virtual address = file offset
   nph = 3
