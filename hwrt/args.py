@@ -99,38 +99,75 @@ def to_bf16(a: np.ndarray) -> np.ndarray:
 def from_bf16(a: np.ndarray) -> np.ndarray: return (a.astype(np.uint32) << 16).view(np.float32)
 
 class Arg:
-  """A parsed --arg: a buffer (count set) or a scalar (value set). bf16 is carried as uint16 bit patterns. Buffers are made
-  in their own dtype directly (no float64 temporaries): the host copy is the only one (bench/launch_memory.py)."""
+  """A parsed --arg: a buffer (count set) or a scalar (value set). bf16 is carried as uint16 bit patterns. Parsing validates
+  everything (an .npy source's header too) without making the data; a buffer's data is made on first use of `host`, in its
+  own dtype (no float64 temporaries), and `release()` drops it once the device holds a copy (bench/launch_memory.py)."""
   def __init__(self, spec: str, rng: np.random.Generator):
     m = ARG_SPEC.fullmatch(spec)
     if not m: raise BadArgument(f"--arg {spec[:80]!r}: expected NAME=DTYPE[COUNT]:SOURCE or NAME=DTYPE:VALUE")
-    self.name, self.dtype, count, src = m.group(1), m.group(2), m.group(3), m.group(4)
+    self.name, self.dtype, count, self.src = m.group(1), m.group(2), m.group(3), m.group(4)
     if self.dtype not in DTYPES: raise BadArgument(f"--arg {self.name}: unknown dtype {self.dtype!r} (one of {' '.join(DTYPES)})")
-    np_dt = DTYPES[self.dtype] or np.uint16
+    self.np_dt, self.rng, self._host = np.dtype(DTYPES[self.dtype] or np.uint16), rng, None
     self.is_buffer = count is not None
     if not self.is_buffer:
-      v = parse_scalar(src, self.name, self.dtype, np_dt)
-      self.host = to_bf16(np.array([v], np.float32)) if self.dtype == "bf16" else np.array([v], np_dt)
+      v = parse_scalar(self.src, self.name, self.dtype, self.np_dt)
+      self._host = to_bf16(np.array([v], np.float32)) if self.dtype == "bf16" else np.array([v], self.np_dt)
+      self.count = 1
       return
-    n = parse_count(count, self.name, np.dtype(np_dt).itemsize)
-    bf = self.dtype == "bf16"
+    self.count = parse_count(count, self.name, self.np_dt.itemsize)
+    if self.src not in SOURCES: self._open_npy()
+
+  @property
+  def nbytes(self) -> int: return self.count * self.np_dt.itemsize
+
+  @property
+  def host(self) -> np.ndarray:
+    if self._host is None: self._host = self._make()
+    return self._host
+  @host.setter
+  def host(self, a: np.ndarray): self._host = a
+
+  def release(self):
+    """drop the host copy (the device holds the data now); `host` must be set again (from the device) before use"""
+    self._host, self._make = None, self._released
+  def _released(self): raise BadArgument(f"--arg {self.name}: its data was handed to the device")
+
+  def _make(self, start: int = 0, count: int | None = None) -> np.ndarray:
+    """elements [start, start + count) of the buffer; rand draws continue the one generator, so the chunks of a buffer, made
+    in order, are the same as the whole made at once"""
+    n = self.count - start if count is None else count
+    np_dt, bf, rng = self.np_dt, self.dtype == "bf16", self.rng
     try:
-      if src == "zeros": a = np.zeros(n, np_dt)
-      elif src == "ones": a = np.full(n, 0x3F80, np.uint16) if bf else np.ones(n, np_dt)
-      elif src == "arange": a = to_bf16(np.arange(n, dtype=np.float32)) if bf else np.arange(n, dtype=np_dt)
-      elif src == "rand":
+      if self.src == "zeros": a = np.zeros(n, np_dt)
+      elif self.src == "ones": a = np.full(n, 0x3F80, np.uint16) if bf else np.ones(n, np_dt)
+      elif self.src == "arange":
+        a = to_bf16(np.arange(start, start + n, dtype=np.float32)) if bf else np.arange(start, start + n).astype(np_dt)
+      elif self.src == "rand":
         if self.dtype in ("f32", "f64"): a = rng.standard_normal(n, dtype=np_dt)
         elif self.dtype in ("f16", "bf16"):
           f = rng.standard_normal(n, dtype=np.float32)
           a = to_bf16(f) if bf else f.astype(np.float16)
         else: a = rng.integers(0, min(np.iinfo(np_dt).max, 1 << 16), n, dtype=np_dt)
-      else: a = self._load(src, n, np_dt)
+      else:
+        part = np.asarray(self._npy.reshape(-1)[start:start + n])
+        with np.errstate(all="ignore"): a = to_bf16(part.astype(np.float32)) if bf else part.astype(np_dt)
     except MemoryError: raise BadArgument(f"--arg {self.name}: not enough host memory for {n} {self.dtype} elements") from None
-    self.host = np.ascontiguousarray(a)
+    except (OSError, ValueError) as e: raise BadArgument(f"--arg {self.name}: cannot read {self.src}: {str(e)[:200]}") from None
+    return np.ascontiguousarray(a)
 
-  def _load(self, src: str, n: int, np_dt) -> np.ndarray:
+  def chunks(self, nbytes: int):
+    """the buffer's bytes in pieces of at most nbytes, made piece by piece (never the whole buffer at once) unless it exists"""
+    if self._host is not None:
+      mv = memoryview(self._host).cast("B")
+      for off in range(0, mv.nbytes, nbytes): yield mv[off:off + nbytes]
+      return
+    per = max(1, nbytes // self.np_dt.itemsize)
+    for start in range(0, self.count, per): yield memoryview(self._make(start, min(per, self.count - start))).cast("B")
+
+  def _open_npy(self):
     from hwrt.errors import BadInput
     from hwrt.inputs import regular_file
+    src, n = self.src, self.count
     try: regular_file(src, "npy")
     except BadInput as e: raise BadArgument(f"--arg {self.name}: {e}") from None
     try: a = np.load(src, allow_pickle=False, mmap_mode="r")
@@ -138,8 +175,11 @@ class Arg:
     if not isinstance(a, np.ndarray): raise BadArgument(f"--arg {self.name}: {src} is an .npz archive, not one .npy array")
     if a.dtype.kind not in "biuf": raise BadArgument(f"--arg {self.name}: {src} holds {a.dtype} data, not numbers")
     if a.size != n: raise BadArgument(f"--arg {self.name}: {src} holds {a.size} elements, the spec says {n}")
-    with np.errstate(all="ignore"):
-      return to_bf16(np.asarray(a, np.float32).reshape(-1)) if self.dtype == "bf16" else np.asarray(a).reshape(-1).astype(np_dt)
+    self._npy = a
+
+  def stand_in(self):
+    """a 1-element value of the type `value()` has, without making the data (for validating --check before the launch)"""
+    return (np.zeros(1, np.float32 if self.dtype == "bf16" else self.np_dt) if self.is_buffer else self.value())
 
   def value(self) -> np.ndarray:
     """numpy view for --check (bf16 as float32)"""

@@ -61,6 +61,7 @@ class Check:
     if len(nodes) > MAX_NODES: raise BadArgument(f"{where}: {len(nodes)} syntax nodes; at most {MAX_NODES}")
     try: self._validate(self.tree)
     except RecursionError: raise BadArgument(f"{where}: too deeply nested") from None
+    self.used = {n.id for n in nodes if isinstance(n, ast.Name) and n.id in self.names}   # the arguments it reads
 
   def _fn(self, f: ast.AST):
     if isinstance(f, ast.Name) and f.id in FUNCS and f.id not in self.names: return FUNCS[f.id]
@@ -134,10 +135,6 @@ class Check:
     if v.dtype != np.bool_:
       raise BadArgument(f"{self.where}: the result is {v.dtype} {'array' if v.ndim else 'value'}, not a comparison (true/false)")
     return v
-
-  def dry_run(self, env: dict):
-    """Type-check on stand-ins of each argument (1 element of its dtype): catches non-boolean results before the launch."""
-    return self.value({k: (np.zeros(1, v.dtype) if np.ndim(v) else v) for k, v in env.items()})
 
   def evaluate(self, env: dict) -> tuple[bool, str]:
     v = self.value(env)

@@ -15,7 +15,7 @@ from hwrt.check import compile_check
 from hwrt.helpers import debug_level
 from hwrt.inputs import check_output, read_bytes, decode_text
 
-COPY_CHUNK = 64 << 20     # host<->device copies go through the driver's staging buffer this many bytes at a time
+COPY_CHUNK = 16 << 20     # host<->device copies go through the driver's staging buffer this many bytes at a time
 
 def add_args(p):
   p.add_argument("binary", help="cubin (or .s SASS assembly, assembled on the fly)")
@@ -44,12 +44,12 @@ def evaluate_check(expr: str, env: dict) -> tuple[bool, str]:
   """The --check language (hwrt/check.py) over env: == between floats is isclose."""
   return compile_check(expr, env).evaluate(env)
 
-def _copyin(dev, buf, host: np.ndarray):
-  mv = memoryview(host).cast("B")
-  for off in range(0, mv.nbytes, COPY_CHUNK): dev.copyin(buf, mv[off:off + COPY_CHUNK], offset=off)
+def _copyin(dev, buf, arg):
+  off = 0
+  for piece in arg.chunks(COPY_CHUNK): dev.copyin(buf, piece, offset=off); off += piece.nbytes
 
-def _copyout(dev, buf, host: np.ndarray) -> np.ndarray:
-  out = host if host.flags.writeable else np.empty_like(host)
+def _copyout(dev, buf, count: int, dtype) -> np.ndarray:
+  out = np.empty(count, dtype)
   mv = memoryview(out).cast("B")
   for off in range(0, mv.nbytes, COPY_CHUNK):
     n = min(COPY_CHUNK, mv.nbytes - off)
@@ -68,7 +68,7 @@ def run(args) -> int:
     if not path or name not in {a.name for a in parsed if a.is_buffer}: raise BadArgument(f"--out {o!r}: expected NAME=PATH.npy naming a buffer --arg")
     outs.append((name, check_output(path, f"--out {name}")))
   check = compile_check(args.check, [a.name for a in parsed])
-  if check: check.dry_run({a.name: a.value() for a in parsed})
+  if check: check.value({a.name: a.stand_in() for a in parsed})      # a non-boolean or ill-typed expression fails here
   if args.device is not None:
     from hwrt.devices import parse_device
     parse_device(args.device)
@@ -82,11 +82,12 @@ def run(args) -> int:
     bufs, kargs = {}, []
     for a in parsed:
       if a.is_buffer:
-        b = bufs[a.name] = dev.alloc(a.host.nbytes)
-        _copyin(dev, b, a.host)
+        b = bufs[a.name] = dev.alloc(a.nbytes)
+        _copyin(dev, b, a)                           # made piece by piece into the device: one copy of each buffer
+        a.release()                                  # at a time (bench/launch_memory.py)
         kargs.append(b)
       else: kargs.append(a.host.tobytes())
-    nbytes = args.bytes if args.bytes is not None else sum(a.host.nbytes for a in parsed if a.is_buffer)
+    nbytes = args.bytes if args.bytes is not None else sum(a.nbytes for a in parsed if a.is_buffer)
     if debug_level() >= 2 and args.bytes is None:
       print(f"*** GB/s counts {nbytes} bytes: every buffer argument read or written once, an upper bound (--bytes N to give it)",
             file=sys.stderr)
@@ -95,10 +96,12 @@ def run(args) -> int:
       t0 = time.perf_counter()
       gpu_t = dev.launch(prog, kargs, grid, block, timeout=args.timeout, flops=args.flops, nbytes=nbytes)
       times.append(gpu_t or (time.perf_counter() - t0))
-    env = {}
+    env, needed = {}, {n for n, _ in outs} | (check.used if check else set())
     for a in parsed:
       if a.is_buffer:
-        a.host = _copyout(dev, bufs[a.name], a.host)
+        if a.name not in needed: continue            # a buffer neither --check nor --out reads stays on the device
+        a.host = _copyout(dev, bufs[a.name], a.count, a.np_dt)
+        dev.free(bufs.pop(a.name))
       env[a.name] = a.value()
     for name, path in outs:
       try: np.save(path, env[name])

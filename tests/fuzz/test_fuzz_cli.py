@@ -25,7 +25,8 @@ def seeds():
   from hwrt.assemblers.sass import assemble_to_container as sass
   from hwrt.assemblers.rdna3 import assemble_to_container as rdna3
   srcs = C.sass_sources()
-  return {"sass": srcs, "cubin": [sass(s, "sm_90") for s in srcs], "hsaco": [rdna3(C.RDNA3_SRC, "gfx1100")], "logs": C.kernel_logs()}
+  vadd = sass(open(os.path.join(C.TESTS, "examples", "vadd.sass.s")).read(), "sm_90")      # the kernel L's arguments fit
+  return {"sass": srcs, "cubin": [sass(s, "sm_90") for s in srcs], "vadd": vadd, "hsaco": [rdna3(C.RDNA3_SRC, "gfx1100")], "logs": C.kernel_logs()}
 
 def _write(d, name, data):
   p = os.path.join(d, name)
@@ -57,7 +58,7 @@ def t_check_hostile(rng, s, d):
   return ["launch", s["k"], *L, "--check", e], {2}
 def t_check_mutated(rng, s, d): return ["launch", s["k"], *L, "--check", C.hostile_expression(rng)], None
 def t_check_good(rng, s, d): return ["launch", s["k"], *L, "--check", C.good_expression(rng)], None
-def t_launch_cubin(rng, s, d): return ["launch", _write(d, "l.cubin", C.mutate_elf(s["cubin"][0], rng)), *L, "--timeout", "1"], None
+def t_launch_cubin(rng, s, d): return ["launch", _write(d, "l.cubin", C.mutate_elf(s["vadd"], rng)), *L, "--timeout", "1"], None
 def t_launch_args(rng, s, d):
   argv = ["launch", s["k"], *L]
   for _ in range(rng.randrange(1, 4)):
@@ -79,7 +80,7 @@ def plan(cases: int) -> list[tuple[str, int]]:
   return [(name, i) for name, (w, _, _) in TARGETS.items() for i in range(max(1, round(cases * w / total)))]
 
 def run_cases(seed: int, cases: int, seeds_, tmp) -> tuple[list, dict]:
-  seeds_ = dict(seeds_, k=_write(str(tmp), "K", seeds_["cubin"][0]))
+  seeds_ = dict(seeds_, k=_write(str(tmp), "K", seeds_["vadd"]))
   work = str(tmp / "work"); os.makedirs(work, exist_ok=True)
   todo = plan(cases)
   if ONLY: todo = [(n, int(i)) for n, i in [ONLY.rsplit(":", 1)]]
