@@ -17,9 +17,11 @@ from hwrt.errors import BadArgument
 
 MAX_TEXT, MAX_NODES, MAX_EXPONENT, MAX_INT = 4096, 400, 64, 1 << 63
 CONSTANTS = {"pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan, "True": np.True_, "False": np.False_}
-FUNCS = {n: getattr(np, n) for n in ("abs", "fabs", "sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "floor",
-         "ceil", "round", "minimum", "maximum", "all", "any", "sum", "mean", "min", "max", "isnan", "isinf", "isfinite", "isclose",
-         "allclose", "array_equal", "where", "sign", "clip", "count_nonzero", "logical_and", "logical_or", "logical_not")}
+# name -> number of positional arguments (all arrays or numbers: no axis=, decimals= or dtype arguments to abuse)
+ARITY = {**{n: 1 for n in ("abs", "fabs", "sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "floor", "ceil", "round",
+                           "all", "any", "sum", "mean", "min", "max", "isnan", "isinf", "isfinite", "sign", "count_nonzero", "logical_not")},
+         **{n: 2 for n in ("minimum", "maximum", "isclose", "allclose", "array_equal", "logical_and", "logical_or")}, "where": 3, "clip": 3}
+FUNCS = {n: getattr(np, n) for n in ARITY}
 KEYWORDS = {"rtol", "atol", "equal_nan"}
 CLOSE = dict(rtol=1e-5, atol=1e-6, equal_nan=True)
 BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -63,10 +65,9 @@ class Check:
     except RecursionError: raise BadArgument(f"{where}: too deeply nested") from None
     self.used = {n.id for n in nodes if isinstance(n, ast.Name) and n.id in self.names}   # the arguments it reads
 
-  def _fn(self, f: ast.AST):
-    if isinstance(f, ast.Name) and f.id in FUNCS and f.id not in self.names: return FUNCS[f.id]
-    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("np", "numpy") and f.attr in FUNCS:
-      return FUNCS[f.attr]
+  def _fname(self, f: ast.AST) -> str:
+    if isinstance(f, ast.Name) and f.id in FUNCS and f.id not in self.names: return f.id
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("np", "numpy") and f.attr in FUNCS: return f.attr
     shown = ast.unparse(f) if len(ast.unparse(f)) < 60 else "that"
     raise BadArgument(f"{self.where}: cannot call {shown}: the functions are {' '.join(sorted(FUNCS))}")
 
@@ -93,7 +94,8 @@ class Check:
         if type(op) not in CMPOPS and not isinstance(op, ast.Eq): raise BadArgument(f"{w}: comparison {type(op).__name__} is not allowed")
       for v in [n.left, *n.comparators]: self._validate(v)
     elif isinstance(n, ast.Call):
-      self._fn(n.func)
+      name = self._fname(n.func)
+      if len(n.args) != ARITY[name]: raise BadArgument(f"{w}: {name} takes {ARITY[name]} argument(s), not {len(n.args)}")
       for a in n.args:
         if isinstance(a, ast.Starred): raise BadArgument(f"{w}: *arguments are not allowed")
         self._validate(a)
@@ -122,7 +124,7 @@ class Check:
       return out
     if isinstance(n, ast.Call):
       kw = {k.arg: self._ev(k.value, env) for k in n.keywords}
-      return self._fn(n.func)(*[self._ev(a, env) for a in n.args], **kw)
+      return FUNCS[self._fname(n.func)](*[self._ev(a, env) for a in n.args], **kw)
     if isinstance(n, ast.Subscript): return np.asarray(self._ev(n.value, env))[_const_index(n.slice, self.where)]
     raise BadArgument(f"{self.where}: {type(n).__name__} is not part of the --check language")
 
@@ -139,6 +141,9 @@ class Check:
   def evaluate(self, env: dict) -> tuple[bool, str]:
     v = self.value(env)
     if v.all(): return True, ""
+    with np.errstate(all="ignore"): return False, self._why(v, env)
+
+  def _why(self, v, env) -> str:
     flat = v.reshape(-1)
     bad = np.flatnonzero(~flat)
     t = self.tree
@@ -150,7 +155,7 @@ class Check:
         why += f"; first at [{i}]: {l.item()!r} vs {r.item()!r}"
       except (ValueError, IndexError): why += f"; first at [{i}]"
     elif flat.size > 1: why += f"; first at [{i}]"
-    return False, why
+    return why
 
 def compile_check(text: str | None, names) -> Check | None:
   return None if text is None else Check(text, set(names))
