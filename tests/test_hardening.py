@@ -203,3 +203,28 @@ def test_garbage_fault_spec_is_bad_input(work):
     p = subprocess.run([sys.executable, "-m", "hwrt", *argv], capture_output=True, text=True, timeout=60, cwd=root,
                        env={**os.environ, "HWRT_SIM_FAULTS": "garbage@@", "PYTHONPATH": root})
     assert p.returncode == 2 and "HWRT_SIM_FAULTS" in p.stderr and "Traceback" not in p.stderr, (argv, p.returncode, p.stderr[-800:])
+
+def test_repro_make_honours_its_budget_on_a_long_journal(work):
+  """A failure at iteration 300000 of a long run: its whole history (4.8 million ops) was built and tried whatever --budget said."""
+  p = work / "long.jsonl"
+  recs = [{"t": "start", "time": 1.0, "version": 1, "config": {"workload": "launch-loop", "device": "sim:nv", "seed": 1, "procs": 1,
+           "ops": 16, "env": [], "deadline": 10.0}},
+          {"t": "event", "time": 2.0, "event": {"kind": "workload_error", "signature": "GPU fault in launch", "severity": "error",
+           "worker": 0, "iteration": 300000}}]
+  p.write_text("".join(json.dumps(r) + "\n" for r in recs))
+  t0 = time.monotonic()
+  r = run_cli(["repro", "make", p, "-o", work / "long-bundle", "--budget", "3", "--rate-runs", "1", "--verify-runs", "0"], timeout=60)
+  expect(r, 1, "did not reproduce")                  # launch-loop on a healthy simulator: nothing to reproduce
+  assert time.monotonic() - t0 < 30, r
+
+def test_debug_2_reports_bandwidth_and_flops(work):
+  """item 6: GB/s from the buffer arguments (said to be an upper bound) unless --bytes; GFLOP/s from --flops"""
+  r = run_cli(["launch", work / "K", *L, "--flops", "256"], env={"DEBUG": "2"})
+  expect(r, 0)
+  line = next(l for l in r.err.splitlines() if l.startswith("***") and "GB/s" in l and "vadd" in l)
+  gbps, gflops = float(line.split()[-2]), float(line.split("GFLOP/s")[0].split()[-1])
+  assert gbps > 0 and gflops > 0, line
+  assert "3072 bytes" in r.err and "upper bound" in r.err, r.err
+  r2 = run_cli(["launch", work / "K", *L, "--bytes", "3072000"], env={"DEBUG": "2"})
+  line2 = next(l for l in r2.err.splitlines() if l.startswith("***") and "GB/s" in l and "vadd" in l)
+  assert "upper bound" not in r2.err and float(line2.split()[-2]) > gbps, r2.err
