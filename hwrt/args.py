@@ -11,12 +11,12 @@ import numpy as np
 from hwrt.errors import BadArgument
 
 DAY = 86400.0
-# name: (type, low, high, low inclusive)
+# name: (type, low, high, low inclusive). --ops: a workload schedule of N ops is built in O(N^2) (stress/workloads.py), 10000 in ~0.5 s
 OPTION_BOUNDS = {
   "repeat": (int, 1, 1_000_000, True), "timeout": (float, 0.0, DAY, False), "deadline": (float, 0.0, DAY, False),
   "duration": (float, 0.0, 30 * DAY, False), "budget": (float, 0.0, DAY, False), "flops": (float, 0.0, 1e21, True),
   "bytes": (int, 0, 1 << 50, True), "procs": (int, 1, 1024, True), "iterations": (int, 1, 1 << 40, True),
-  "ops": (int, 1, 1_000_000, True), "jobs": (int, 1, 256, True), "runs": (int, 1, 100_000, True),
+  "ops": (int, 1, 10_000, True), "jobs": (int, 1, 256, True), "runs": (int, 1, 100_000, True),
   "rate-runs": (int, 1, 100_000, True), "verify-runs": (int, 0, 100_000, True), "max-attempts": (int, 1, 1_000_000, True),
   "seed": (int, 0, (1 << 63) - 1, True), "pid": (int, 0, (1 << 31) - 1, True),
 }
