@@ -30,7 +30,8 @@ def add_args(p):
   p.add_argument("--timeout", type=opt("timeout"), default=10.0, help="seconds to wait for each launch")
   p.add_argument("--seed", type=opt("seed"), default=0, help="seed for rand buffers")
   p.add_argument("--flops", type=opt("flops"), help="floating-point operations per launch, for GFLOP/s (DEBUG=2)")
-  p.add_argument("--bytes", type=opt("bytes"), help="bytes moved per launch, for GB/s (DEBUG=2; default: the buffer arguments' sizes, an upper bound)")
+  p.add_argument("--bytes", type=opt("bytes"),
+                 help="bytes moved per launch, for GB/s (DEBUG=2; default: the buffer arguments' sizes, an upper bound)")
   p.add_argument("--json", action="store_true", help="machine-readable result")
 
 def load_binary(path: str) -> bytes:
@@ -65,7 +66,8 @@ def run(args) -> int:
   outs = []
   for o in args.out:
     name, _, path = o.partition("=")
-    if not path or name not in {a.name for a in parsed if a.is_buffer}: raise BadArgument(f"--out {o!r}: expected NAME=PATH.npy naming a buffer --arg")
+    if not path or name not in {a.name for a in parsed if a.is_buffer}:
+      raise BadArgument(f"--out {o!r}: expected NAME=PATH.npy naming a buffer --arg")
     outs.append((name, check_output(path, f"--out {name}")))
   check = compile_check(args.check, [a.name for a in parsed])
   if check: check.value({a.name: a.stand_in() for a in parsed})      # a non-boolean or ill-typed expression fails here
