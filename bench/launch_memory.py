@@ -1,6 +1,6 @@
 """Peak resident memory of `hwrt launch` on the simulator against the size of its buffers (issue #20 item 7: at most 2x).
 
-  python3 bench/launch_memory.py [--mib 256] [--buffers 3]
+  python3 bench/launch_memory.py [--mib 256] [--buffers 3] [--check]
 
 Runs vadd (tests/examples/vadd.sass.s) with --buffers f32 buffers of --mib MiB each and n=0 (the kernel exits at once, so
 the time is the buffer setup and copies), in a child process, and reads the child's peak RSS (getrusage ru_maxrss). The
@@ -25,6 +25,7 @@ def main():
   ap.add_argument("--mib", type=int, default=256, help="MiB per buffer (default 256)")
   ap.add_argument("--buffers", type=int, choices=(1, 2, 3), default=3, help="how many of vadd's a, b, c are large (default 3)")
   ap.add_argument("--limit", type=float, default=2.0)
+  ap.add_argument("--check", action="store_true", help='also --check "c == a + b" (n=0: c stays 0), so every buffer is copied back')
   a = ap.parse_args()
   d = tempfile.mkdtemp(prefix="hwrt-bench-mem-")
   k = os.path.join(d, "vadd.cubin")
@@ -34,7 +35,8 @@ def main():
   def argv(count):
     sizes = [count if i < a.buffers else 1 for i in range(3)]
     return ["launch", k, "--device", "sim:nv", "--grid", "1", "--block", "1", "--arg", f"a=f32[{sizes[0]}]:rand",
-            "--arg", f"b=f32[{sizes[1]}]:rand", "--arg", f"c=f32[{sizes[2]}]:zeros", "--arg", "n=u32:0", "--json"]
+            "--arg", f"b=f32[{sizes[1]}]:rand", "--arg", f"c=f32[{sizes[2]}]:zeros", "--arg", "n=u32:0", "--json"] + \
+           (["--check", "all(c == 0) and all(abs(a) + abs(b) >= 0)"] if a.check else [])
   base, peak = peak_rss(argv(1)), peak_rss(argv(n))
   total = a.buffers * n * 4
   ratio = (peak - base) / total
