@@ -53,9 +53,12 @@ def encode_kd(d: dict) -> bytes:
       if not isinstance(x, int) or x < 0 or x >> n: raise AssemblerError(f"kernel descriptor field {k}={x} does not fit {n} bits")
       v |= x << lo
     words[word] = v
-  return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
-                     0, d.get("kernel_code_entry_byte_offset", 0), b"\0" * 20, words["compute_pgm_rsrc3"], words["compute_pgm_rsrc1"],
-                     words["compute_pgm_rsrc2"], words["kernel_code_properties"], words["kernarg_preload"], b"\0" * 4)
+  try:
+    return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
+                       0, d.get("kernel_code_entry_byte_offset", 0), b"\0" * 20, words["compute_pgm_rsrc3"], words["compute_pgm_rsrc1"],
+                       words["compute_pgm_rsrc2"], words["kernel_code_properties"], words["kernarg_preload"], b"\0" * 4)
+  except struct.error as e:        # a size field (group/private segment, kernarg size, entry offset) past its 32/64 bits
+    raise AssemblerError(f"kernel descriptor: {e} (a segment size or kernarg size does not fit its field)") from None
 
 @dataclass
 class Arg:
