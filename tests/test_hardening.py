@@ -228,3 +228,27 @@ def test_debug_2_reports_bandwidth_and_flops(work):
   r2 = run_cli(["launch", work / "K", *L, "--bytes", "3072000"], env={"DEBUG": "2"})
   line2 = next(l for l in r2.err.splitlines() if l.startswith("***") and "GB/s" in l and "vadd" in l)
   assert "upper bound" not in r2.err and float(line2.split()[-2]) > gbps, r2.err
+
+RDNA3 = """.text
+.globl k
+.p2align 8
+k:
+  s_endpgm
+.rodata
+.amdhsa_kernel k
+  .amdhsa_next_free_vgpr 1
+  .amdhsa_next_free_sgpr 1
+{extra}
+.end_amdhsa_kernel
+"""
+
+@pytest.mark.parametrize("extra", [".amdhsa_group_segment_fixed_size 99999999999", ".amdhsa_next_free_vgpr 99999",
+                                   ".hwrt_arg x, 0, 99999999999999999999999, global_buffer", ".amdhsa_kernarg_size -1"])
+def test_rdna3_values_past_their_fields_are_assembler_errors(work, extra):
+  """found by tests/fuzz (seeds 0 and 21): struct.error / OverflowError / ValueError from the code object writer"""
+  p = work / "r.s"; p.write_text(RDNA3.format(extra=extra))
+  expect(run_cli(["asm", p, "--arch", "gfx1100", "-o", work / "r.hsaco"]), 2)
+
+def test_rdna3_kernel_without_a_name(work):
+  p = work / "r.s"; p.write_text(RDNA3.replace(".amdhsa_kernel k", ".amdhsa_kernel").format(extra=""))
+  expect(run_cli(["asm", p, "--arch", "gfx1100", "-o", work / "r.hsaco"]), 2, ".amdhsa_kernel NAME")
