@@ -2,6 +2,7 @@
 Each ISA package exposes the same two calls: assemble_to_container(text, arch) -> bytes, disassemble_container(data) -> str."""
 import importlib, os, sys
 from hwrt.errors import BadArgument, InvalidKernelBinary
+from hwrt.inputs import check_output, read_bytes, read_text, write_bytes
 
 ISA_BY_ARCH_PREFIX = {"sm_": "hwrt.assemblers.sass", "gfx": "hwrt.assemblers.rdna3"}
 ISA_BY_ELF_MACHINE = {190: "hwrt.assemblers.sass", 224: "hwrt.assemblers.rdna3"}   # EM_CUDA, EM_AMDGPU
@@ -12,15 +13,11 @@ def isa_for_arch(arch: str):
   raise BadArgument(f"unknown --arch {arch!r} (expected sm_90 or gfx1100)")
 
 def isa_for_binary(data: bytes):
+  if len(data) < 64: raise InvalidKernelBinary(f"{len(data)} bytes: too short for an ELF header (64 bytes)")
   if data[:4] != b"\x7fELF": raise InvalidKernelBinary("not an ELF file (expected a cubin or an HSA code object)")
   machine = int.from_bytes(data[18:20], "little")
   if machine not in ISA_BY_ELF_MACHINE: raise InvalidKernelBinary(f"ELF machine {machine} is neither CUDA (190) nor AMDGPU (224)")
   return importlib.import_module(ISA_BY_ELF_MACHINE[machine])
-
-def _read(path: str, mode="rb"):
-  try:
-    with open(path, mode) as f: return f.read()
-  except OSError as e: raise BadArgument(f"cannot read {path}: {e.strerror}")
 
 def add_args_asm(p):
   p.add_argument("source", help="assembly text (.s)")
@@ -28,10 +25,10 @@ def add_args_asm(p):
   p.add_argument("-o", "--output", help="output container (default: SOURCE with .cubin / .hsaco)")
 
 def run_asm(args):
-  text = _read(args.source, "r")
-  data = isa_for_arch(args.arch).assemble_to_container(text, args.arch)
-  out = args.output or os.path.splitext(args.source)[0] + (".cubin" if args.arch.startswith("sm_") else ".hsaco")
-  with open(out, "wb") as f: f.write(data)
+  isa = isa_for_arch(args.arch)
+  out = check_output(args.output or os.path.splitext(args.source)[0] + (".cubin" if args.arch.startswith("sm_") else ".hsaco"))
+  data = isa.assemble_to_container(read_text(args.source, "asm"), args.arch)
+  write_bytes(out, data)
   print(f"{out}: {len(data)} bytes")
   return 0
 
@@ -39,6 +36,6 @@ def add_args_disasm(p):
   p.add_argument("binary", help="cubin or HSA code object")
 
 def run_disasm(args):
-  data = _read(args.binary)
+  data = read_bytes(args.binary, "binary")
   sys.stdout.write(isa_for_binary(data).disassemble_container(data))
   return 0

@@ -151,30 +151,59 @@ class Elf:
   def section(self, name: str):
     return next((s for s in self.sections if s.name == name), None)
   def relocations(self, sec: Section):
-    if sec.type == SHT_REL: return [(o, i >> 32, i & 0xFFFFFFFF, 0) for o, i in struct.iter_unpack("<QQ", sec.data)]
-    if sec.type == SHT_RELA: return [(o, i >> 32, i & 0xFFFFFFFF, a) for o, i, a in struct.iter_unpack("<QQq", sec.data)]
-    raise ValueError(f"{sec.name} is not a relocation section")
+    fmt, size = {SHT_REL: ("<QQ", 16), SHT_RELA: ("<QQq", 24)}.get(sec.type, (None, 0))
+    if fmt is None: raise InvalidKernelBinary(f"section {sec.name!r} is not a relocation section")
+    if len(sec.data) % size: raise InvalidKernelBinary(f"relocation section {sec.name!r}: {len(sec.data)} bytes is not a multiple of {size}")
+    return [(o, i >> 32, i & 0xFFFFFFFF, r[0] if r else 0) for o, i, *r in struct.iter_unpack(fmt, sec.data)]
+  def notes(self, sec: Section):
+    """-> [(owner, type, desc)] of an SHT_NOTE section (gABI "Note Section": namesz, descsz, type, then both 4-aligned)"""
+    out, d, i = [], sec.data, 0
+    while i + 12 <= len(d):
+      nsz, dsz, ty = struct.unpack_from("<III", d, i)
+      no = i + 12; do = no + _align(nsz, 4); end = do + _align(dsz, 4)
+      if do + dsz > len(d): raise InvalidKernelBinary(f"note in {sec.name!r} at offset {i} runs past its section ({len(d)} bytes)")
+      out.append((d[no:no + nsz].rstrip(b"\0").decode("utf-8", "replace"), ty, d[do:do + dsz])); i = end
+    return out
+
+SHT_DYNSYM = 11
+
+def _cstr(tab: bytes, off: int, what: str) -> str:
+  if off == 0 and not tab: return ""
+  if off >= len(tab) and off: raise InvalidKernelBinary(f"{what}: name offset {off} is outside its string table ({len(tab)} bytes)")
+  end = tab.find(b"\0", off)
+  if end < 0: raise InvalidKernelBinary(f"{what}: name at offset {off} has no terminating NUL")
+  return tab[off:end].decode("utf-8", "replace")
 
 def read_elf(data: bytes) -> Elf:
+  """Every offset, size, index and link is range-checked; every failure is InvalidKernelBinary naming what and where."""
   def bad(why): raise InvalidKernelBinary(why)
-  if len(data) < 64 or data[:4] != b"\x7fELF": bad("not an ELF file")
+  n = len(data)
+  if n < 64 or data[:4] != b"\x7fELF": bad("not an ELF file" if data[:4] != b"\x7fELF" else f"ELF header truncated ({n} of 64 bytes)")
   if data[4] != 2 or data[5] != 1: bad("not a 64-bit little-endian ELF")
-  ident, etype, machine, _, entry, phoff, shoff, flags, _, phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(EHDR, data)
+  ident, etype, machine, _, entry, phoff, shoff, flags, ehsize, phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(EHDR, data)
   hdr = dict(osabi=ident[7], abiversion=ident[8], type=etype, machine=machine, entry=entry, flags=flags, phoff=phoff, phnum=phnum)
-  if shoff + shnum * 64 > len(data) or (shnum and shentsize != 64): bad("section header table out of range")
+  if phnum and (phentsize != 56 or phoff + phnum * 56 > n): bad(f"program header table (offset {phoff:#x}, {phnum} entries) out of range")
+  if shnum and shentsize != 64: bad(f"e_shentsize {shentsize}, expected 64")
+  if shnum and shoff + shnum * 64 > n: bad(f"section header table (offset {shoff:#x}, {shnum} entries) runs past the file ({n} bytes)")
+  if shnum and shstrndx >= shnum: bad(f"e_shstrndx {shstrndx} out of range ({shnum} sections)")
   raw = [struct.unpack_from(SHDR, data, shoff + 64 * i) for i in range(shnum)]
   secs = []
-  for nm, ty, fl, ad, of, sz, lk, inf, al, es in raw:
-    if ty != SHT_NOBITS and ty != SHT_NULL and of + sz > len(data): bad("section data out of range")
+  for i, (nm, ty, fl, ad, of, sz, lk, inf, al, es) in enumerate(raw):
+    if ty not in (SHT_NOBITS, SHT_NULL) and (of > n or sz > n - of):
+      bad(f"section {i}: data at offset {of:#x} size {sz:#x} runs past the file ({n} bytes)")
+    if lk >= max(shnum, 1) and lk: bad(f"section {i}: sh_link {lk} out of range ({shnum} sections)")
     secs.append(Section("", ty, fl, b"" if ty in (SHT_NOBITS, SHT_NULL) else data[of:of + sz], al, es, lk, inf, ad,
                         sz if ty == SHT_NOBITS else None, of))
-  if shstrndx < len(secs):
+  if shnum:
+    if secs[shstrndx].type != SHT_STRTAB: bad(f"e_shstrndx {shstrndx} names a section of type {secs[shstrndx].type}, not a string table")
     strs = secs[shstrndx].data
-    for s, r in zip(secs, raw): s.name = strs[r[0]:strs.index(b"\0", r[0])].decode(errors="replace")
+    for i, (s, r) in enumerate(zip(secs, raw)): s.name = _cstr(strs, r[0], f"section {i}")
   elf = Elf(hdr, secs)
-  for s in secs:
-    if s.type == SHT_SYMTAB:
-      strs = secs[s.link].data
-      for nm, info, other, shndx, value, size in struct.iter_unpack("<IBBHQQ", s.data):
-        elf.symbols.append(Symbol(strs[nm:strs.index(b"\0", nm)].decode(errors="replace"), value, size, info >> 4, info & 15, other, shndx))
+  for i, s in enumerate(secs):
+    if s.type in (SHT_REL, SHT_RELA) and s.info >= len(secs): bad(f"section {i} {s.name!r}: sh_info {s.info} out of range")
+    if s.type not in (SHT_SYMTAB, SHT_DYNSYM) or (s.type == SHT_DYNSYM and any(x.type == SHT_SYMTAB for x in secs)): continue
+    if len(s.data) % 24: bad(f"symbol table {s.name!r}: {len(s.data)} bytes is not a multiple of 24")
+    strs = secs[s.link].data
+    for j, (nm, info, other, shndx, value, size) in enumerate(struct.iter_unpack("<IBBHQQ", s.data)):
+      elf.symbols.append(Symbol(_cstr(strs, nm, f"symbol {j}"), value, size, info >> 4, info & 15, other, shndx))
   return elf

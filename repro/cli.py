@@ -13,7 +13,9 @@ the failure itself, on the error notifier or a failing ioctl/wait) and, for a ke
 shows the signature."""
 from __future__ import annotations
 import argparse, json, os, shutil, sys, tempfile
+from hwrt.args import opt
 from hwrt.errors import BadArgument, BadInput, HwrtError
+from hwrt.inputs import check_output, regular_file
 
 def add_args(p: argparse.ArgumentParser):
   p.set_defaults(repro_cmd=None)
@@ -21,17 +23,17 @@ def add_args(p: argparse.ArgumentParser):
   m = sub.add_parser("make", help="minimise a stress journal's failure and write a standalone repro bundle")
   m.add_argument("journal")
   m.add_argument("-o", "--output", metavar="DIR", help="bundle directory (default: ./hwrt-repro-<journal name>)")
-  m.add_argument("--budget", type=float, default=120.0, metavar="SECONDS", help="time for minimising (default 120)")
-  m.add_argument("--max-attempts", type=int, default=400, metavar="N", help="attempts for minimising (default 400)")
+  m.add_argument("--budget", type=opt("budget"), default=120.0, metavar="SECONDS", help="time for minimising (default 120)")
+  m.add_argument("--max-attempts", type=opt("max-attempts"), default=400, metavar="N", help="attempts for minimising (default 400)")
   m.add_argument("--no-redact", action="store_true", help="keep host name, user names, home paths, environment and serial numbers")
   m.add_argument("--signature", metavar="SIG", help="the failure to reproduce (exact signature or a unique part; default: the first kernel-log failure)")
-  m.add_argument("--rate-runs", type=int, default=10, metavar="N", help="runs of the minimal case for its reproduction rate (default 10)")
-  m.add_argument("--verify-runs", type=int, default=3, metavar="N", help="verify the written repros N times each (default 3, 0 skips)")
+  m.add_argument("--rate-runs", type=opt("rate-runs"), default=10, metavar="N", help="runs of the minimal case for its reproduction rate (default 10)")
+  m.add_argument("--verify-runs", type=opt("verify-runs"), default=3, metavar="N", help="verify the written repros N times each (default 3, 0 skips)")
   v = sub.add_parser("verify", help="build and run a bundle's repro.c and repro.py N times each; report their reproduction rates")
   v.add_argument("dir")
-  v.add_argument("--runs", type=int, default=10, metavar="N", help="runs of each repro (default 10)")
+  v.add_argument("--runs", type=opt("runs"), default=10, metavar="N", help="runs of each repro (default 10)")
   v.add_argument("--device", metavar="DEV", help="device to run on (default: the bundle's); sim:* runs under hwrt sim-run")
-  v.add_argument("--jobs", type=int, metavar="N", help="runs at once on sim devices (default min(4, CPUs))")
+  v.add_argument("--jobs", type=opt("jobs"), metavar="N", help="runs at once on sim devices (default min(4, CPUs))")
   v.add_argument("--control", action="store_true", help="sim devices: run without the bundle's simulator settings (HWRT_SIM_*); "
                  "exit 0 when every run exits 0 and none reproduces the signature")
   v.add_argument("--json", action="store_true")
@@ -61,6 +63,27 @@ clean:
 .PHONY: run run-py clean
 """
 
+def check_journal(journal: str, start: dict, recs: list):
+  """What minimising relies on, checked before any work: the start record's config and the events' worker/iteration numbers."""
+  from hwrt.args import OPTION_BOUNDS
+  from hwrt.stress.workloads import WORKLOADS
+  cfg = start.get("config") or {}
+  def bad(what): raise BadInput(f"{journal}: {what}")
+  if not isinstance(cfg.get("device"), str): bad("the start record names no device")
+  if cfg.get("workload") is not None and cfg["workload"] not in WORKLOADS: bad(f"unknown workload {cfg['workload']!r}")
+  for k in ("seed", "ops", "procs"):
+    v = cfg.get(k)
+    if v is None: continue
+    if type(v) is not int or not OPTION_BOUNDS[k][1] <= v <= OPTION_BOUNDS[k][2]: bad(f"config {k} {v!r} is not an integer in range")
+  if not all(isinstance(x, str) and "=" in x for x in cfg.get("env") or []): bad("config env is not a list of K=V strings")
+  for r in recs:
+    e = r.get("event") if r.get("t") == "event" else None
+    if e is None: continue
+    for k in ("worker", "iteration"):
+      v = e.get(k)
+      if v is not None and not (type(v) is int and 0 <= v < 1 << 40 or isinstance(v, str) and v.isdigit() and len(v) < 12):
+        bad(f"event {e['signature'][:80]!r}: {k} {v!r} is not a number")
+
 def make_bundle(journal: str, out: str, budget: float = 120.0, redact: bool = True, signature: str | None = None, rate_runs: int = 10,
                 verify_runs: int = 3, max_attempts: int = 400, log=say) -> dict:
   from hwrt.stress import journal as J
@@ -71,6 +94,7 @@ def make_bundle(journal: str, out: str, budget: float = 120.0, redact: bool = Tr
   recs, _ = J.read(journal)
   start = next((r for r in recs if r.get("t") == "start"), {})
   if not start: raise BadInput(f"{journal}: no start record (not a stress journal?)")
+  check_journal(journal, start, recs)
   if (start.get("config") or {}).get("device", "").split(":")[0] not in ("sim", "nv"):
     raise BadInput("repro bundles are written for NVIDIA devices (nv:N, sim:nv) only: the other drivers cannot launch yet")
   log(f"minimising within {budget:g} s")
@@ -142,10 +166,10 @@ def _sim_info(device: str) -> dict | None:
   except Exception: return None
 
 def cmd_make(args) -> int:
-  if args.budget <= 0: raise BadArgument("--budget must be positive")
-  if args.rate_runs < 1: raise BadArgument("--rate-runs must be at least 1")
-  if args.verify_runs < 0: raise BadArgument("--verify-runs must be 0 or more")
   out = args.output or f"hwrt-repro-{os.path.splitext(os.path.basename(args.journal))[0]}"
+  if os.path.exists(args.journal): regular_file(args.journal, "journal")
+  else: raise BadInput(f"no journal at {args.journal}")
+  check_output(out, "bundle directory", directory=True)
   if os.path.exists(out) and os.listdir(out) and not os.path.exists(os.path.join(out, "repro.json")):
     raise BadArgument(f"{out} exists and is not a repro bundle; pick another -o")
   r = make_bundle(args.journal, out, args.budget, not args.no_redact, args.signature, args.rate_runs, args.verify_runs, args.max_attempts)
@@ -159,7 +183,9 @@ def cmd_make(args) -> int:
 
 def cmd_verify(args) -> int:
   from hwrt.repro.verify import verify, load_meta
-  if args.runs < 1: raise BadArgument("--runs must be at least 1")
+  if args.device is not None:
+    from hwrt.devices import parse_device
+    parse_device(args.device)
   meta = load_meta(args.dir)
   res = verify(args.dir, runs=args.runs, device=args.device, jobs=args.jobs, control=args.control)
   if args.json: print(json.dumps({"signature": meta["signature"], "control": args.control, "results": res}, default=str))

@@ -45,6 +45,11 @@ def failing_origin(recs: list[dict], target: dict) -> tuple[int, int]:
   t = next((tt for tt, e in evs if e is target), None)
   near = [(abs(tt - t), e) for tt, e in evs if t is not None and e.get("kind") in WORKLOAD_KINDS and e.get("iteration") is not None
           and e.get("worker") is not None and abs(tt - t) <= 2.0 and (target.get("worker") is None or e["worker"] == target["worker"])]
+  if not near and t is not None and target.get("worker") is not None and target.get("iteration") is not None:
+    # a loaded machine can delay the kernel-log watcher past 2 s: then the same worker's workload failure one iteration either
+    # side of the attributed one (the pid attribution's lag or lead), whatever the time between them
+    near = [(abs(tt - t), e) for tt, e in evs if e.get("kind") in WORKLOAD_KINDS and e.get("worker") == target["worker"]
+            and e.get("iteration") is not None and abs(int(e["iteration"]) - int(target["iteration"])) <= 1]
   if near:
     e = min(near, key=lambda x: x[0])[1]
     return int(e["worker"]), int(e["iteration"])
@@ -186,9 +191,11 @@ class Minimizer:
 
   def run(self, case: dict) -> dict:
     case = {"device": self.device, **case}
-    if self._attempt: return self._attempt(case, self.env, self.timeout)
-    if case["device"].startswith("sim:") and case.get("procs", 1) == 1: return attempt_inproc(case, self.env, self.timeout)
-    return attempt_procs(case, self.env, self.timeout)
+    # each op's wait is bounded by what is left of the budget, so that the last attempt ends near the budget, not after it
+    t = min(self.timeout, max(2.0, self.dl.remaining() / max(1, case.get("iterations", 1) * len(case["schedule"]))))
+    if self._attempt: return self._attempt(case, self.env, t)
+    if case["device"].startswith("sim:") and case.get("procs", 1) == 1: return attempt_inproc(case, self.env, t)
+    return attempt_procs(case, self.env, t)
 
   def reproduces(self, case: dict, tries: int = 1) -> bool:
     key = json.dumps(case, sort_keys=True)
@@ -251,6 +258,8 @@ class Minimizer:
     return {"runs": done, "hits": hits, "rate": hits / done if done else 0.0,
             "mean_time_to_failure_s": round(sum(ttfs) / len(ttfs), 4) if ttfs else None}
 
+MAX_HISTORY_OPS = 4096
+
 def minimize(recs: list[dict], signature: str | None = None, budget_s: float = 120.0, rate_runs: int = 10, log=None, attempt=None,
              max_attempts: int = 400) -> dict:
   """From journal records to {signature, case, original, attempts, rate, mean_time_to_failure_s, ...}."""
@@ -267,9 +276,11 @@ def minimize(recs: list[dict], signature: str | None = None, budget_s: float = 1
   mz = Minimizer(cfg["device"], env, target["signature"], budget_s=budget_s, max_attempts=max_attempts, timeout=min(timeout, 10.0),
                  log=log, attempt=attempt)
   one = make_schedule(cfg["workload"], cfg["seed"], worker, it, cfg.get("ops", 16))
-  history = [s for i in range(it + 1) for s in make_schedule(cfg["workload"], cfg["seed"], worker, i, cfg.get("ops", 16))]
-  candidates = [{"schedule": one, "procs": 1, "iterations": 1}, {"schedule": history, "procs": 1, "iterations": 1},
-                {"schedule": history, "procs": cfg.get("procs", 1), "iterations": 1}]
+  candidates = [{"schedule": one, "procs": 1, "iterations": 1}]
+  if (it + 1) * len(one) <= MAX_HISTORY_OPS:          # a failure late in a long run: the whole history is no candidate within a budget
+    history = [s for i in range(it + 1) for s in make_schedule(cfg["workload"], cfg["seed"], worker, i, cfg.get("ops", 16))]
+    candidates += [{"schedule": history, "procs": 1, "iterations": 1}, {"schedule": history, "procs": cfg.get("procs", 1), "iterations": 1}]
+  elif log: log(f"the failure came at iteration {it}: its {(it + 1) * len(one)}-op history is past {MAX_HISTORY_OPS} ops; trying its own iteration only")
   original = None
   for c in candidates:
     if mz.reproduces(c, tries=3): original = c; break

@@ -14,8 +14,12 @@ def load_meta(d: str) -> dict:
   p = os.path.join(d, META)
   if not os.path.isdir(d): raise BadInput(f"{d} is not a directory (expected a bundle written by `hwrt repro make`)")
   if not os.path.exists(p): raise BadInput(f"{d} has no {META}: not a bundle written by `hwrt repro make`")
-  try: return json.load(open(p))
-  except ValueError as e: raise BadInput(f"{p}: {e}")
+  from hwrt.inputs import json_line, read_bytes
+  try: meta = json_line(read_bytes(p, "bundle"), p)
+  except ValueError as e: raise BadInput(f"{p}: {str(e)[:200]}") from None
+  if not isinstance(meta, dict) or not isinstance(meta.get("signature"), str) or not isinstance(meta.get("device"), str):
+    raise BadInput(f"{p}: not a repro.json (no signature and device)")
+  return meta
 
 def build_c(d: str) -> str:
   """-> path of the built binary (in the bundle directory)"""

@@ -10,6 +10,7 @@ simulated run (both modes in one shim)."""
 from __future__ import annotations
 import argparse, os, shutil, subprocess, sys, tempfile
 from hwrt.errors import BadArgument, BadInput, HwrtError
+from hwrt.inputs import check_output, decode_text, json_line, read_bytes
 
 KIND_NAMES = ("nv", "uvm", "kfd", "drm")
 SIM_VENDORS = {"sim:nv": "nv", "sim:amd": "amd", "sim:intel": "intel"}
@@ -61,6 +62,7 @@ def run_trace(args) -> int:
   for a in args.also:
     path, _, kind = a.partition("=")
     if not path.startswith("/") or kind not in KIND_NAMES: raise BadArgument(f"--also {a!r}: expected /ABSOLUTE/PATH=KIND, KIND one of {', '.join(KIND_NAMES)}")
+  check_output(args.output, "trace")
   from hwrt.sim.bridge import build
   from hwrt.sim.bridge.records import collect, write_jsonl, format_record
   shim = build()
@@ -71,7 +73,8 @@ def run_trace(args) -> int:
     rc = _run(cmd, env)
     records = collect(raw, shim)
   finally: shutil.rmtree(raw, ignore_errors=True)
-  write_jsonl(records, args.output)
+  try: write_jsonl(records, args.output)
+  except OSError as e: raise BadInput(f"cannot write trace {args.output}: {e.strerror}") from None
   if not args.quiet:
     for r in records: print(format_record(r), file=sys.stderr)
   nproc = len({r["pid"] for r in records})
@@ -87,17 +90,29 @@ def _show(argv: list[str]) -> int:
   p.add_argument("--pid", type=int, help="only this process")
   try: a = p.parse_args(argv)
   except SystemExit as e: raise BadArgument("usage: hwrt trace show TRACE [--summary] [--pid PID]") from e
-  from hwrt.sim.bridge.records import load_jsonl, format_record, format_summary
+  from hwrt.sim.bridge.records import format_record, format_summary
   if not os.path.exists(a.trace): raise BadInput(f"no such trace: {a.trace}")
-  records = load_jsonl(a.trace)
+  records = load_trace(a.trace)
   if a.pid is not None: records = [r for r in records if r.get("pid") == a.pid]
   try:
     if a.summary: print(format_summary(records))
     else:
       for r in records: print(format_record(r))
-  except (KeyError, TypeError, ValueError) as e: raise BadInput(f"{a.trace}: not an hwrt trace ({type(e).__name__}: {e})")
-  except BrokenPipeError: pass
+  except BrokenPipeError: raise
+  except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError) as e:
+    raise BadInput(f"{a.trace}: not an hwrt trace ({type(e).__name__}: {str(e)[:200]})") from None
   return 0
+
+def load_trace(path: str) -> list[dict]:
+  """A JSON Lines trace through the input layer: a regular file within the size limit, UTF-8, one JSON object a line."""
+  text, out = decode_text(read_bytes(path, "trace"), path), []
+  for i, line in enumerate(text.split("\n"), 1):
+    if not line.strip(): continue
+    try: r = json_line(line, f"{path}:{i}")
+    except ValueError as e: raise BadInput(f"{path}:{i}: not a JSON Lines trace ({str(e)[:200]})") from None
+    if not isinstance(r, dict): raise BadInput(f"{path}:{i}: not a trace record (a JSON object)")
+    out.append(r)
+  return out
 
 # ---- hwrt sim-run
 def add_args_sim_run(p: argparse.ArgumentParser):

@@ -325,7 +325,7 @@ def _batches(launch):
   tp = -(-(bx * by * bz) // 32) * 32
   regs = max(launch.register_count, 8) + 8
   per = max(1, MAX_BATCH_BYTES // (tp * (regs * 4 + max(launch.local_memory_bytes_per_thread, 0))))
-  return [(s, min(per, total - s)) for s in range(0, total, per)]
+  return ((s, min(per, total - s)) for s in range(0, total, per))   # lazily: a 2**31-CTA grid must not build its list first
 
 def execute(launch, mem, deadline=None) -> None:
   """Run a kernel launch to completion on the simulated SMs (see the module docstring)."""
@@ -340,4 +340,6 @@ def execute(launch, mem, deadline=None) -> None:
   code: dict = {}
   with np.errstate(all="ignore"):
     for first, count in _batches(launch):
+      if deadline is not None and deadline.expired():     # between batches too: a huge grid of short CTAs stops promptly
+        raise GPUTimeout(f"kernel still running at CTA {first} of {launch.grid[0] * launch.grid[1] * launch.grid[2]} after {deadline.seconds:g} s")
       Batch(launch, mem, first, count, cb, code).run(deadline)

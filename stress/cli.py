@@ -7,7 +7,9 @@
   hwrt stress resume JOURNAL [--pstore DIR_OR_FILE]"""
 from __future__ import annotations
 import argparse, hashlib, json, os, random, sys, time, zlib
+from hwrt.args import opt
 from hwrt.errors import BadArgument, BadInput
+from hwrt.inputs import check_output, read_bytes, regular_file
 from hwrt.stress import journal as J
 from hwrt.stress.logparse import parse_text
 from hwrt.stress.workloads import WORKLOADS
@@ -20,16 +22,16 @@ def add_args(p: argparse.ArgumentParser):
   what.add_argument("--cmd", help="any shell command, run in a loop by every worker")
   what.add_argument("--workload", choices=list(WORKLOADS), metavar="NAME", help="a built-in workload on an hwrt device (--device): " +
                     "; ".join(f"{k}: {v}" for k, v in WORKLOADS.items()))
-  r.add_argument("--procs", type=int, metavar="N", default=min(4, os.cpu_count() or 1), help="worker processes (default: min(4, CPUs))")
+  r.add_argument("--procs", type=opt("procs"), metavar="N", default=min(4, os.cpu_count() or 1), help="worker processes (default: min(4, CPUs))")
   how = r.add_mutually_exclusive_group()
-  how.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds (default: run until Ctrl-C)")
-  how.add_argument("--iterations", type=int, metavar="N", help="iterations per worker")
-  r.add_argument("--deadline", type=float, default=60.0, metavar="SECONDS", help="per-iteration deadline in seconds; a worker over it is a hang (default 60)")
+  how.add_argument("--duration", type=opt("duration"), metavar="SECONDS", help="stop after this many seconds (default: run until Ctrl-C)")
+  how.add_argument("--iterations", type=opt("iterations"), metavar="N", help="iterations per worker")
+  r.add_argument("--deadline", type=opt("deadline"), default=60.0, metavar="SECONDS", help="per-iteration deadline in seconds; a worker over it is a hang (default 60)")
   r.add_argument("--device", metavar="DEV", help="hwrt device (nv:N, sim:nv, ...); built-in workloads need one; sim:* also watches the simulated machine's kernel log. A built-in op is given a driver timeout of half the deadline")
-  r.add_argument("--seed", type=int, metavar="S", help="seed for the built-in workloads' schedules (default: random, recorded in the journal)")
+  r.add_argument("--seed", type=opt("seed"), metavar="S", help="seed for the built-in workloads' schedules (default: random, recorded in the journal)")
   r.add_argument("--journal", metavar="PATH", help="journal path (default: ./hwrt-stress-<time>.jsonl)")
   r.add_argument("--env", action="append", default=[], metavar="K=V", help="extra environment for the workers (e.g. HWRT_SIM_FAULTS=hang@launch=5)")
-  r.add_argument("--ops", type=int, default=16, metavar="N", help="operations per iteration of a built-in workload (default 16)")
+  r.add_argument("--ops", type=opt("ops"), default=16, metavar="N", help="operations per iteration of a built-in workload (default 16)")
   r.add_argument("--kmsg-file", help=argparse.SUPPRESS)        # read the kernel log from this file instead (tests, replays)
   r.add_argument("--no-kmsg", action="store_true", help=argparse.SUPPRESS)
   r.add_argument("--plain", action="store_true", help="plain line output even on a terminal")
@@ -53,6 +55,10 @@ def cmd_run(args) -> int:
   if args.deadline <= 0: raise BadArgument("--deadline must be positive")
   if args.duration is not None and args.duration <= 0: raise BadArgument("--duration must be positive")
   if args.iterations is not None and args.iterations < 1: raise BadArgument("--iterations must be at least 1")
+  if args.cmd is not None and not args.cmd.strip(): raise BadArgument("--cmd is empty: give the command each worker runs")
+  if args.device is not None and not args.device.strip(): raise BadArgument("--device is empty: give nv:N or sim:nv (see hwrt devices)")
+  if args.procs > (os.cpu_count() or 1) * 64:
+    raise BadArgument(f"--procs {args.procs}: at most {(os.cpu_count() or 1) * 64} workers on {os.cpu_count()} CPUs")
   for kv in args.env:
     if "=" not in kv or not kv.split("=", 1)[0]: raise BadArgument(f"--env wants K=V, got {kv!r}")
   if args.workload:
@@ -61,6 +67,8 @@ def cmd_run(args) -> int:
   seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
   jpath = args.journal or f"hwrt-stress-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
   if os.path.exists(jpath) and os.path.getsize(jpath): raise BadArgument(f"journal {jpath} already exists; pick another --journal")
+  check_output(jpath, "journal")
+  if args.kmsg_file: regular_file(args.kmsg_file, "log")
   # the workers' fault-injection environment, whether given with --env or inherited, is part of what makes a run reproducible
   given = {kv.split("=", 1)[0] for kv in args.env}
   env = args.env + [f"{k}={os.environ[k]}" for k in ("HWRT_SIM_FAULTS", "HWRT_SIM_SEED", "HWRT_SIM_BUGS") if k in os.environ and k not in given]
@@ -68,6 +76,10 @@ def cmd_run(args) -> int:
          "deadline": args.deadline, "device": args.device, "seed": seed, "journal": os.path.abspath(jpath), "env": env, "ops": args.ops,
          "kmsg_file": args.kmsg_file, "no_kmsg": args.no_kmsg, "argv": sys.argv, "op_timeout": args.deadline / 2,
          "environment": {k: v for k, v in os.environ.items() if k.startswith(("HWRT_", "HSA_", "HIP_", "CUDA_", "ROCR_", "AMD_", "NVIDIA_", "__GL", "__NV"))}}
+  wenv = dict(kv.split("=", 1) for kv in env)
+  if any(k in wenv for k in ("HWRT_SIM_FAULTS", "HWRT_SIM_SEED", "HWRT_SIM_BUGS")):   # the workers' simulator settings: bad ones are bad input
+    from hwrt.sim.faults import FaultPlan
+    FaultPlan.from_env(wenv)
   view = make_view(force_plain=args.plain)
   r = Runner(cfg, live=view)
   rc = r.run()
@@ -89,17 +101,10 @@ def _probe_device(spec: str, env: list[str]):
   except (ImportError, ValueError, KeyError) as e: raise BadArgument(f"cannot open device {spec!r}: {e}")
   finally: os.environ.clear(); os.environ.update(saved)
 
-def _read_text(path: str) -> str:
-  if path == "-": return sys.stdin.read()
-  try:
-    with open(path, "rb") as f: data = f.read()
-  except OSError as e: raise BadInput(f"cannot read {path}: {e.strerror}")
-  return data.decode("utf-8", "replace")
-
 KEY_FIELDS = ("xid", "pci", "ring", "engine", "ecode", "address", "vmid", "pasid", "process", "pid", "channel", "function", "module", "phase")
 
 def cmd_parse(args) -> int:
-  evs = parse_text(_read_text(args.logfile), source=os.path.basename(args.logfile))
+  evs = parse_text(_log_text(args.logfile), source=os.path.basename(args.logfile))
   for e in evs:
     if args.json: print(json.dumps(e, default=str))
     else:
@@ -108,6 +113,11 @@ def cmd_parse(args) -> int:
   if not args.json: print(f"{len(evs)} event(s), {len({e['signature'] for e in evs})} signature(s)", file=sys.stderr)
   return 1 if any(e["severity"] == "error" for e in evs) else 0
 
+def _log_text(path: str) -> str:
+  """A kernel log: a regular file (or - for stdin) within the size limit; bytes that are not UTF-8 are replaced (logs mix
+  encodings), NUL bytes dropped."""
+  return read_bytes(path, "log", stdin_ok=True).decode("utf-8", "replace").replace("\0", "")
+
 def cmd_report(args) -> int:
   recs, dmg = J.read(args.journal)
   s = J.summarize(recs, dmg)
@@ -115,15 +125,16 @@ def cmd_report(args) -> int:
   return 1 if s["failures"] else 0
 
 def pstore_files(where: str) -> list[str]:
-  if os.path.isfile(where): return [where]
+  if os.path.exists(where) and not os.path.isdir(where): regular_file(where, "pstore"); return [where]
   if not os.path.isdir(where): raise BadInput(f"no pstore at {where} (is pstore mounted? mount -t pstore pstore /sys/fs/pstore)")
-  fs = [os.path.join(where, f) for f in os.listdir(where) if f.startswith("dmesg-")]
+  fs = [os.path.join(where, f) for f in os.listdir(where) if f.startswith("dmesg-") and os.path.isfile(os.path.join(where, f))]
   return sorted(fs, key=lambda f: (os.path.getmtime(f), f))
 
 def _pstore_text(path: str) -> str:
-  data = open(path, "rb").read()
+  data = read_bytes(path, "pstore")
   if path.endswith(".z") or path.endswith(".enc.z"):
-    try: data = zlib.decompress(data)
+    try:
+      d = zlib.decompressobj(); data = d.decompress(data, 64 << 20)     # a compressed record is small; a zip bomb is cut off
     except zlib.error: pass
   return data.decode("utf-8", "replace")
 

@@ -42,23 +42,54 @@ def _fsync_dir(d: str):
     finally: os.close(fd)
   except OSError: pass
 
+# the fields a reader relies on, by record type: field -> accepted JSON types (a record whose field has another type is a bad line)
+NUM, STR, OBJ, LIST, NONE = (int, float), (str,), (dict,), (list,), (type(None),)
+SCHEMA = {"*": {"t": STR, "time": NUM},
+          "start": {"config": OBJ + NONE, "system": OBJ + NONE, "version": NUM + NONE},
+          "event": {"event": OBJ}, "progress": {"workers": OBJ}, "end": {"reason": STR + NONE, "harness_cpu": OBJ + NONE},
+          "resume": {"pstore_records": NUM + NONE, "pstore_events": NUM + NONE}, "pstore": {"sha256": STR + NONE, "text": STR + NONE}}
+SUB = {"event": {"signature": STR, "kind": STR, "severity": STR + NONE, "vendor": STR + NONE, "line": STR + NONE},
+       "config": {"device": STR + NONE, "cmd": STR + NONE, "workload": STR + NONE, "procs": NUM + NONE, "seed": NUM + NONE,
+                  "env": LIST + NONE, "deadline": NUM + NONE, "ops": NUM + NONE, "iterations": NUM + NONE, "duration": NUM + NONE},
+       "harness_cpu": {"seconds": NUM, "wall": NUM, "percent_of_one_core": NUM}}
+
+
+REQUIRED = {"event": ("event",), "progress": ("workers",)}
+
+def valid(r) -> bool:
+  """whether record r has the shape summarize/report/repro rely on (fields missing are fine where they are optional)"""
+  if not isinstance(r, dict) or not isinstance(r.get("t"), str) or isinstance(r.get("time"), bool): return False
+  if "time" not in r or any(k not in r for k in REQUIRED.get(r["t"], ())): return False
+  for k, ty in {**SCHEMA["*"], **SCHEMA.get(r["t"], {})}.items():
+    if k in r and not isinstance(r[k], ty): return False
+  for k, fields in SUB.items():
+    v = r.get(k)
+    if isinstance(v, dict) and any((f in v or k == "event" and f in ("signature", "kind") or k == "harness_cpu") and not isinstance(v.get(f), ty)
+                                   for f, ty in fields.items()): return False
+  if r["t"] == "progress" and not all(isinstance(st, dict) and all(isinstance(st.get(k, 0), (int, float)) for k in ("done", "restarts"))
+                                      for st in r["workers"].values()): return False
+  if r["t"] == "event" and "worker" in r["event"] and not isinstance(r["event"]["worker"], (int, str, type(None))): return False
+  return True
+
 def read(path: str) -> tuple[list[dict], dict]:
-  """-> (records, damage {torn_tail: bytes of an unterminated last line, bad_lines: [line numbers that are not JSON]})."""
-  try:
-    with open(path, "rb") as f: data = f.read()
-  except FileNotFoundError: raise BadInput(f"no journal at {path}")
-  except IsADirectoryError: raise BadInput(f"{path} is a directory, not a journal")
+  """-> (records, damage {torn_tail: bytes of an unterminated last line, bad_lines: [line numbers that are not JSON records of
+  the journal's shape]}). Through the input layer: a regular file within the size limit."""
+  from hwrt.inputs import json_line, read_bytes
+  if not os.path.exists(path): raise BadInput(f"no journal at {path}")
+  data = read_bytes(path, "journal")
   lines = data.split(b"\n")
   tail = lines.pop()                                   # "" when the file ends with a newline
   recs, bad = [], []
   for i, ln in enumerate(lines, 1):
     if not ln.strip(): continue
     try:
-      r = json.loads(ln)
-      if not isinstance(r, dict) or "t" not in r: raise ValueError
+      r = json_line(ln, f"{path}:{i}")
+      if not valid(r): raise ValueError
       recs.append(r)
     except ValueError: bad.append(i)
-  if not recs and (bad or tail): raise BadInput(f"{path} is not a stress journal (no JSON records)")
+  if not recs and (bad or tail): raise BadInput(f"{path} is not a stress journal (no JSON records of its shape)")
+  if recs and not any(r["t"] == "start" for r in recs) and len(bad) > len(recs):
+    raise BadInput(f"{path} is not a stress journal ({len(bad)} of {len(bad) + len(recs)} lines are not journal records)")
   return recs, {"torn_tail": len(tail), "bad_lines": bad}
 
 def summarize(recs: list[dict], damage: dict | None = None) -> dict:

@@ -33,11 +33,21 @@ _RING_FAULT = ("ring_timeout", "page_fault")
 # (kind or None for cont-only lines, vendor, mode, kinds a cont applies to, regex) -- first match wins, order matters.
 PATTERNS = [
   # --- NVIDIA (open-gpu-kernel-modules src/nvidia/src/kernel/gpu/rc/kernel_rc.c)
-  ("xid", "nvidia", S, (), rf"NVRM: Xid \(PCI:(?P<pci>{_PCI})(?:[^)]*?GPU-I:(?P<gpu_instance>\d+))?(?:[^)]*?GPU-CI:(?P<compute_instance>\d+))?[^)]*\): (?P<xid>\d+),\s*(?P<message>.*)"),
+  # an Xid report may begin lines before its Xid line: "NVRM: GPU at PCI:...: GPU-<uuid>" (and the board serial) come first, and the
+  # fallen-off-the-bus report is one record wrapped over three lines without an Xid (NVIDIA/NVSentinel#155, akash-network/support#244)
+  ("xid", "nvidia", S, (), rf"NVRM: GPU at PCI:(?P<pci>{_PCI}): (?P<gpu_uuid>GPU-[0-9a-fA-F-]+)"),
+  (None, "nvidia", C, ("xid",), r"NVRM: GPU Board Serial Number: (?P<board_serial>\S+)"),
+  ("xid", "nvidia", S, (), rf"NVRM: The NVIDIA GPU (?P<pci>{_PCI})\s*$"),
+  (None, "nvidia", C, ("xid",), r"NVRM: \(PCI ID: (?P<pci_id>[0-9a-fA-F]{4}:[0-9a-fA-F]{4})\) installed in this system"),
+  (None, "nvidia", C, ("xid",), r"^NVRM: fallen off the bus(?P<fallen_off_bus>)"),
+  ("xid", "nvidia", E, ("xid",), rf"NVRM: GPU (?=(?:at )?(?:PCI:)?{_PCI}:? (?:GPU )?has fallen off the bus(?P<fallen_off_bus>))(?:at )?(?:PCI:)?(?P<pci>{_PCI})"),
+  ("xid", "nvidia", E, ("xid",), rf"NVRM: Xid (?=\(PCI:[^)]*\): (?P<xid>\d+))\(PCI:(?P<pci>{_PCI})(?:[^)]*?GPU-I:(?P<gpu_instance>\d+))?(?:[^)]*?GPU-CI:(?P<compute_instance>\d+))?[^)]*\): \d+,\s*(?P<message>.*)"),
   # --- AMD (drivers/gpu/drm/amd/amdgpu/amdgpu_job.c, gmc_v*_0.c, amdgpu_device.c, amdkfd/)
   ("ring_timeout", "amd", S, (), r"\bring (?P<ring>\S+) timeout(?:, signaled seq=(?P<signaled_seq>\d+), emitted seq=(?P<emitted_seq>\d+)|, but (?P<soft_recovered>soft) recovered)"),
-  (None, "amd", C, _RING_FAULT, r"Process (?:information: process )?(?P<process>\S*) pid (?P<pid>\d+) thread (?P<thread>\S*) pid (?P<tid>\d+)"),
-  ("page_fault", "amd", S, (), r"\[(?P<hub>\w+)\] (?:(?P<retry>retry|no-retry) )?page fault \(src_id:(?P<src_id>\d+) ring:(?P<fault_ring>\d+) vmid:(?P<vmid>\d+) pasid:(?P<pasid>\d+)(?:, for process (?P<process>\S*) pid (?P<pid>\d+) thread (?P<thread>\S*) pid (?P<tid>\d+))?\)"),
+  # task names (comm, at most 15 characters) may hold blanks, underscores and colons ("pt_main_thread", "cosmic-com:cs0"); the
+  # process part may come on its own line (ROCm/amdgpu#172: " for process ...", pop-os/cosmic-greeter#344: " in process ...")
+  (None, "amd", C, _RING_FAULT, r"(?:^(?:for|in) process |Process (?:information: process )?)(?P<process>.{0,64}?) pid (?P<pid>\d+) thread (?P<thread>.{0,64}?) pid (?P<tid>\d+)"),
+  ("page_fault", "amd", S, (), r"\[(?P<hub>\w+)\] (?:(?P<retry>retry|no-retry) )?page fault \(src_id:(?P<src_id>\d+) ring:(?P<fault_ring>\d+) vmid:(?P<vmid>\d+) pasid:(?P<pasid>\d+)(?:, for process (?P<process>.{0,64}?) pid (?P<pid>\d+) thread (?P<thread>.{0,64}?) pid (?P<tid>\d+))?\)"),
   (None, "amd", C, ("page_fault",), rf"in page starting at address (?P<address>{_HEX}) from (?:IH )?(?:client )?(?P<client_id>{_HEX}|\d+)(?: \((?P<ih_client>\w+)\))?"),
   (None, "amd", C, ("page_fault",), r"Faulty UTCL2 client ID: (?P<client>[\w/]+)"),
   (None, "amd", C, ("page_fault",), rf"(?P<status_register>\w+_PROTECTION_FAULT_STATUS):\s*(?P<fault_status>{_HEX})"),
@@ -88,7 +98,7 @@ PATTERNS = [
 ]
 PATTERNS = [(k, v, m, kinds, re.compile(rx)) for k, v, m, kinds, rx in PATTERNS]
 # every start pattern contains one of these: lines without any (and no event open) skip the table -- most of a kernel log
-TRIGGERS = re.compile(r"Xid|timeout|page fault|[Rr]eset|MES|HWS|The cp|[Ff]ailed to|Pasid|Freeing queue|Evicting|GPU HANG|Timedout job|BUG|"
+TRIGGERS = re.compile(r"Xid|NVRM: GPU at PCI|NVRM: The NVIDIA GPU|fallen off the bus|timeout|page fault|[Rr]eset|MES|HWS|The cp|[Ff]ailed to|Pasid|Freeing queue|Evicting|GPU HANG|Timedout job|BUG|"
                       r"Oops|general protection|Kernel panic|Unable to handle|WARNING|INFO: |lockup|LOCKUP")
 WINDOW = {**{k: 8 for k in KINDS}, **{k: 60 for k in GENERIC}}
 INT_FIELDS = {"pid", "tid", "xid", "vmid", "pasid", "src_id", "fault_ring", "signaled_seq", "emitted_seq", "cpu", "seconds",
@@ -141,12 +151,17 @@ def _conv(k: str, v: str):
   if k == "soft_recovered": return True
   return v
 
+MAX_LINE = 4096     # printk's PRINTK_MESSAGE_MAX is 2048 (torvalds/linux kernel/printk/internal.h), plus prefixes
+# a module-list continuation line: words separated by blanks (no nested optional repeats: linear time on any line)
+_MODS_LINE = re.compile(r"[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: \S+\])?")
+
 class LogParser:
   """Streaming: feed() lines, get finished events back; flush() at the end (or when the source has been quiet)."""
   def __init__(self, source: str | None = None):
     self.source, self.n, self.open, self.recent = source, 0, [], []
 
   def feed(self, raw: str) -> list[dict]:
+    raw = raw[:MAX_LINE]                 # the kernel prints at most 1024 bytes a record: longer "lines" are not kernel text
     meta, msg, body = split_line(raw)
     self.n += 1
     self.recent = (self.recent + [body])[-6:]
@@ -173,7 +188,7 @@ class LogParser:
     g = self._newest(GENERIC)
     if g is not None and g.get("_in_trace") and (f := parse_frame(body)):
       g["call_trace"].append(f); g["_last"] = self.n; return
-    if g is not None and g.get("_in_mods") and re.fullmatch(r"(?:[\w-]+(?:\([A-Z+-]+\))?\s*)+(?:\[last unloaded: \S+\])?", body) and msg.startswith(" "):
+    if g is not None and g.get("_in_mods") and _MODS_LINE.fullmatch(body) and msg.startswith(" "):
       g["modules"] += [x.split("(")[0] for x in body.split() if not x.startswith("[")]; g["_last"] = self.n; return
     if g is not None: g["_in_mods"] = False
     if body in ("<TASK>", "</TASK>", "<IRQ>", "</IRQ>", "<NMI>", "</NMI>") and g is not None: g["_last"] = self.n; return
@@ -244,11 +259,14 @@ def _finalize(ev: dict) -> dict:
   for x in ("process", "thread"):
     if ev.get(x) == "": ev[x] = None
   ev.setdefault("driver", {"amd": "amdgpu", "nvidia": "nvidia", "intel": "i915"}.get(ev["vendor"]))
-  ev["severity"] = "info" if (k == "kfd" and "Evicting" in ev["line"]) or (k == "gpu_reset" and ev["phase"] == "success") else "error"
+  ev["severity"] = "info" if (k == "kfd" and "Evicting" in ev["line"]) or (k == "gpu_reset" and ev["phase"] == "success") or \
+                             (k == "xid" and ev["xid"] is None) else "error"
   ev["signature"] = signature(ev)
   return ev
 
 def _xid(ev: dict):
+  if ev.pop("fallen_off_bus", None) is not None: ev.setdefault("xid", 79); ev["fallen_off_bus"] = True
+  if ev.get("xid") is None: ev["xid"] = None                    # a report's first lines whose Xid line never came
   msg = ev.get("message", "")
   if m := re.match(r"pid=(?:'?(?P<pid>\d+|<unknown>)'?),\s*(?:name=(?P<name>[^,]*),\s*)?", msg):
     ev["pid"] = int(m["pid"]) if m["pid"] and m["pid"].isdigit() else None
@@ -261,13 +279,13 @@ def _xid(ev: dict):
     hi, _, lo = m["addr"][2:].rpartition("_")
     ev.update(engine=m["engine"], client=m["client"], address=f"0x{(int(hi or '0', 16) << 32) | int(lo, 16):016x}", fault_type=m["ft"], access_type=m["at"])
   ev["message"] = msg
-  ev["meaning"] = XID_MEANING.get(ev["xid"], "unknown Xid")
+  ev["meaning"] = XID_MEANING.get(ev["xid"], "unknown Xid") if ev["xid"] is not None else "GPU report without an Xid"
 
 def signature(ev: dict) -> str:
   k, fn = ev["kind"], ev.get("function") or "?"
   if k == "xid":
     extra = f" {ev['fault_type']} on {ev['engine']}" if ev.get("fault_type") else f": {ev['exception']}" if ev.get("exception") else ""
-    return f"NVRM: Xid {ev['xid']}: {ev['meaning']}{extra}"
+    return f"NVRM: Xid {ev['xid']}: {ev['meaning']}{extra}" if ev["xid"] is not None else "NVRM: GPU report without an Xid"
   if k == "ring_timeout": return f"amdgpu: ring {ev['ring']} timeout" + (" (soft recovered)" if ev.get("soft_recovered") else "")
   if k == "page_fault": return f"amdgpu: {ev.get('hub', '?')} page fault from {ev.get('client') or '?'}"
   if k == "gpu_reset":

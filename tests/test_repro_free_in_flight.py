@@ -26,7 +26,9 @@ def chain(tmp_path_factory):
   r = subprocess.run([sys.executable, "-m", "hwrt", "stress", "run", "--workload", "mix", "--device", "sim:nv", "--procs", "1", "--iterations", "10",
                       "--seed", "3", "--deadline", "10", "--journal", str(j), "--plain"], env={**env, **BUG}, capture_output=True, text=True, timeout=120)
   out = d / "bundle"
-  m = subprocess.run([sys.executable, "-m", "hwrt", "repro", "make", str(j), "-o", str(out), "--budget", "60", "--verify-runs", "0"],
+  # the minimiser is bounded by its attempts here, not by seconds: a loaded machine must not end it early with a bigger case (issue #20)
+  m = subprocess.run([sys.executable, "-m", "hwrt", "repro", "make", str(j), "-o", str(out), "--budget", "3600", "--max-attempts", "400",
+                      "--verify-runs", "0"],
                      env=env, capture_output=True, text=True, timeout=300)
   return {"dir": d, "journal": j, "stress": r, "make": m, "out": out, "env": env}
 

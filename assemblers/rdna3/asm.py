@@ -401,6 +401,7 @@ def assemble(text: str, base: int = 0, wave64: bool = None):
       else: raise AssemblerError(f"line {ln_no}: unknown kernel directive {key}")
       continue
     if line.startswith(".amdhsa_kernel"):
+      if len(line.split()) != 2: raise AssemblerError(f"line {ln_no}: .amdhsa_kernel NAME")
       cur = {"name": line.split()[1], "fields": {}, "args": [], "meta": {}}; continue
     if line.startswith("."): continue                     # .text, .globl, .p2align, .type, .amdgcn_target ...
     while ":" in line and re.match(r"^[A-Za-z_.$][\w.$]*:", line):

@@ -2,12 +2,11 @@
 Facts: LLVM AMDGPUUsage "Code Object V5 Metadata", "Kernel Descriptor" (llvm_amdhsa_kernel_descriptor_t, 64 bytes) and
 "compute_pgm_rsrc1/2/3 for GFX6-GFX12"; ELF header values (EI_OSABI 64 = ELFOSABI_AMDGPU_HSA, EI_ABIVERSION 3 = v5,
 e_flags mach 0x41 = gfx1100, 0x4c = gfx942, EM_AMDGPU 224) from llvm/BinaryFormat/ELF.h; note type 32 NT_AMDGPU_METADATA."""
-import io, struct
+import struct
 from dataclasses import dataclass, field
 import msgpack
-from elftools.elf.elffile import ELFFile
-from elftools.common.exceptions import ELFError
-from hwrt.errors import InvalidKernelBinary
+from hwrt.assemblers import elf as E
+from hwrt.errors import AssemblerError, InvalidKernelBinary
 
 EM_AMDGPU, ELFOSABI_AMDGPU_HSA, ABI_V5, NT_AMDGPU_METADATA = 224, 64, 3, 32
 MACH = {"gfx1100": 0x41, "gfx1101": 0x46, "gfx1102": 0x47, "gfx942": 0x4c, "gfx90a": 0x3f}
@@ -51,12 +50,15 @@ def encode_kd(d: dict) -> bytes:
     v = 0
     for k, (lo, n) in bits.items():
       x = d.get(k, 0)
-      if x >> n: raise ValueError(f"kernel descriptor field {k}={x} does not fit {n} bits")
+      if not isinstance(x, int) or x < 0 or x >> n: raise AssemblerError(f"kernel descriptor field {k}={x} does not fit {n} bits")
       v |= x << lo
     words[word] = v
-  return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
-                     0, d.get("kernel_code_entry_byte_offset", 0), b"\0" * 20, words["compute_pgm_rsrc3"], words["compute_pgm_rsrc1"],
-                     words["compute_pgm_rsrc2"], words["kernel_code_properties"], words["kernarg_preload"], b"\0" * 4)
+  try:
+    return struct.pack(KD_LAYOUT, d.get("group_segment_fixed_size", 0), d.get("private_segment_fixed_size", 0), d.get("kernarg_size", 0),
+                       0, d.get("kernel_code_entry_byte_offset", 0), b"\0" * 20, words["compute_pgm_rsrc3"], words["compute_pgm_rsrc1"],
+                       words["compute_pgm_rsrc2"], words["kernel_code_properties"], words["kernarg_preload"], b"\0" * 4)
+  except struct.error as e:        # a size field (group/private segment, kernarg size, entry offset) past its 32/64 bits
+    raise AssemblerError(f"kernel descriptor: {e} (a segment size or kernarg size does not fit its field)") from None
 
 @dataclass
 class Arg:
@@ -98,48 +100,56 @@ class CodeObject:
     raise KeyError(name)
 
 def read_hsaco(data: bytes) -> CodeObject:
-  try:
-    elf = ELFFile(io.BytesIO(data))
-    if elf["e_machine"] != "EM_AMDGPU" and elf.header["e_machine"] != EM_AMDGPU: raise InvalidKernelBinary("not an AMDGPU ELF")
-    arch = ARCH_OF_MACH.get(elf["e_flags"] & 0xff, f"mach{elf['e_flags'] & 0xff:#x}")
-    meta = None
-    for sec in elf.iter_sections():
-      if sec["sh_type"] != "SHT_NOTE": continue
-      for n in sec.iter_notes():
-        if n["n_name"] == "AMDGPU" and n["n_type"] == NT_AMDGPU_METADATA:
-          desc = n["n_desc"]
-          meta = msgpack.unpackb(desc if isinstance(desc, bytes) else desc.encode("latin-1"), raw=False, strict_map_key=False)
-    if meta is None: raise InvalidKernelBinary("no NT_AMDGPU_METADATA note (code object v2 is not supported)")
-    syms = {}
-    st = elf.get_section_by_name(".symtab") or elf.get_section_by_name(".dynsym")
-    if st is not None:
-      for s in st.iter_symbols():
-        if s.name: syms[s.name] = (s["st_value"], s["st_size"], s["st_shndx"])
-    text = elf.get_section_by_name(".text")
-    tdata, taddr = (text.data(), text["sh_addr"]) if text is not None else (b"", 0)
-    def read_va(addr: int, n: int) -> bytes:
-      for sec in elf.iter_sections():
-        a, sz = sec["sh_addr"], sec["sh_size"]
-        if sec["sh_type"] != "SHT_NOBITS" and sec["sh_flags"] & 2 and a <= addr and addr + n <= a + sz:
-          return sec.data()[addr - a:addr - a + n]
-      raise InvalidKernelBinary(f"address {addr:#x} (+{n}) is in no section")
-    kernels = []
-    for km in meta.get("amdhsa.kernels", []):
-      name, sym = km.get(".name"), km.get(".symbol", km.get(".name", "") + ".kd")
-      if sym not in syms: raise InvalidKernelBinary(f"kernel descriptor symbol {sym} missing")
-      kd_addr = syms[sym][0]
-      kd = decode_kd(read_va(kd_addr, 64))
-      entry = kd_addr + kd["kernel_code_entry_byte_offset"]
-      fsz = syms[name][1] if name in syms else len(tdata) - (entry - taddr)
-      args = [Arg(a.get(".name", ""), a[".offset"], a[".size"], a[".value_kind"], a) for a in km.get(".args", [])]
-      if not 0 <= entry - taddr < len(tdata): raise InvalidKernelBinary(f"kernel {name}: entry {entry:#x} is outside .text")
-      kernels.append(Kernel(name, kd, tdata[entry - taddr:entry - taddr + fsz], entry, entry - taddr, args, km.get(".kernarg_segment_size", 0),
-                            km.get(".group_segment_fixed_size", 0), km.get(".private_segment_fixed_size", 0),
-                            km.get(".wavefront_size", 64), km.get(".sgpr_count", 0), km.get(".vgpr_count", 0), kd_addr, km))
-    return CodeObject(arch, kernels, meta, tdata, taddr, {k: v[:2] for k, v in syms.items()})
-  except InvalidKernelBinary: raise
-  except Exception as e:                                  # untrusted input: any parse failure is a bad binary, not a crash
-    raise InvalidKernelBinary(f"malformed HSA code object: {type(e).__name__}: {e}")
+  """Through the one range-checked ELF reader (hwrt.assemblers.elf); the metadata and descriptors are checked here."""
+  elf = E.read_elf(data)
+  if elf.header["machine"] != EM_AMDGPU: raise InvalidKernelBinary(f"ELF machine {elf.header['machine']} is not EM_AMDGPU (224)")
+  mach = elf.header["flags"] & 0xff
+  arch = ARCH_OF_MACH.get(mach, f"mach{mach:#x}")
+  meta = None
+  for sec in elf.sections:
+    if sec.type != E.SHT_NOTE: continue
+    for owner, ty, desc in elf.notes(sec):
+      if owner == "AMDGPU" and ty == NT_AMDGPU_METADATA:
+        try: meta = msgpack.unpackb(desc, raw=False, strict_map_key=False)
+        except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as e:
+          raise InvalidKernelBinary(f"note {sec.name!r}: NT_AMDGPU_METADATA is not msgpack ({type(e).__name__}: {e})") from None
+  if meta is None: raise InvalidKernelBinary("no NT_AMDGPU_METADATA note (code object v2 is not supported)")
+  if not isinstance(meta, dict): raise InvalidKernelBinary("NT_AMDGPU_METADATA is not a map")
+  syms = {s.name: (s.value, s.size, s.shndx) for s in elf.symbols if s.name}
+  text = elf.section(".text")
+  tdata, taddr = (text.data, text.addr) if text is not None else (b"", 0)
+  def read_va(addr: int, n: int) -> bytes:
+    for sec in elf.sections:
+      if sec.type != E.SHT_NOBITS and sec.flags & E.SHF_ALLOC and sec.addr <= addr and addr + n <= sec.addr + len(sec.data):
+        return sec.data[addr - sec.addr:addr - sec.addr + n]
+    raise InvalidKernelBinary(f"address {addr:#x} (+{n}) is in no section")
+  def field_of(m: dict, key: str, ty, default, what: str):
+    v = m.get(key, default)
+    if not isinstance(v, ty) or isinstance(v, bool) and ty is int: raise InvalidKernelBinary(f"{what}: {key} is {v!r}, not {ty.__name__}")
+    return v
+  kms = meta.get("amdhsa.kernels", [])
+  if not isinstance(kms, list): raise InvalidKernelBinary("amdhsa.kernels is not a list")
+  kernels = []
+  for i, km in enumerate(kms):
+    if not isinstance(km, dict): raise InvalidKernelBinary(f"amdhsa.kernels[{i}] is not a map")
+    name = field_of(km, ".name", str, "", f"amdhsa.kernels[{i}]")
+    sym = field_of(km, ".symbol", str, name + ".kd", f"kernel {name}")
+    if sym not in syms: raise InvalidKernelBinary(f"kernel descriptor symbol {sym} missing")
+    kd_addr = syms[sym][0]
+    kd = decode_kd(read_va(kd_addr, 64))
+    entry = kd_addr + kd["kernel_code_entry_byte_offset"]
+    if not 0 <= entry - taddr < len(tdata): raise InvalidKernelBinary(f"kernel {name}: entry {entry:#x} is outside .text")
+    fsz = syms[name][1] if name in syms else len(tdata) - (entry - taddr)
+    args = []
+    for j, a in enumerate(field_of(km, ".args", list, [], f"kernel {name}")):
+      w = f"kernel {name} argument {j}"
+      if not isinstance(a, dict): raise InvalidKernelBinary(f"{w} is not a map")
+      args.append(Arg(field_of(a, ".name", str, "", w), field_of(a, ".offset", int, None, w), field_of(a, ".size", int, None, w),
+                      field_of(a, ".value_kind", str, None, w), a))
+    ints = [field_of(km, k, int, d, f"kernel {name}") for k, d in ((".kernarg_segment_size", 0), (".group_segment_fixed_size", 0),
+            (".private_segment_fixed_size", 0), (".wavefront_size", 64), (".sgpr_count", 0), (".vgpr_count", 0))]
+    kernels.append(Kernel(name, kd, tdata[entry - taddr:entry - taddr + fsz], entry, entry - taddr, args, *ints, kd_addr, km))
+  return CodeObject(arch, kernels, meta, tdata, taddr, {k: v[:2] for k, v in syms.items()})
 
 # ---------------------------------------------------------------- writer
 
@@ -149,7 +159,8 @@ def write_hsaco(arch: str, text: bytes, kernels: list, labels: dict = None) -> b
                                    STT_OBJECT, PT_LOAD, PT_NOTE, PF_R, PF_X, _align)
   if arch not in MACH: raise ValueError(f"unknown AMDGPU arch {arch}")
   meta = {"amdhsa.version": [1, 2], "amdhsa.target": f"amdgcn-amd-amdhsa--{arch}", "amdhsa.kernels": [k["meta"] for k in kernels]}
-  mp = msgpack.packb(meta, use_bin_type=True)
+  try: mp = msgpack.packb(meta, use_bin_type=True)
+  except (OverflowError, TypeError, ValueError) as e: raise AssemblerError(f"kernel metadata does not encode: {e}") from None
   note = struct.pack("<III", 7, len(mp), NT_AMDGPU_METADATA) + b"AMDGPU\0\0" + mp + b"\0" * (-len(mp) % 4)
   # layout (what ElfWriter.build does): headers, then each section at its alignment; virtual address = file offset
   nph = 3
@@ -173,6 +184,6 @@ def write_hsaco(arch: str, text: bytes, kernels: list, labels: dict = None) -> b
   w.add_phdr(PT_LOAD, PF_R | PF_X, [ti], align=0x1000)
   w.add_phdr(PT_NOTE, PF_R, [ni], align=4)
   out = w.build()
-  chk = ELFFile(io.BytesIO(out))
-  assert chk.get_section_by_name(".text")["sh_offset"] == text_off and chk.get_section_by_name(".rodata")["sh_offset"] == ro_off
+  chk = E.read_elf(out)
+  assert chk.section(".text").offset == text_off and chk.section(".rodata").offset == ro_off
   return out

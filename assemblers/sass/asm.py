@@ -71,6 +71,7 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
     kind = "UP" if g.startswith("UP") else "P"
     if kind != form.gkind: raise AssemblerError(f"{opcode} takes a {form.gkind} guard, not {guard}")
     p = 7 if g.endswith("T") else int(g[len(kind):])
+    if p > 7: raise AssemblerError(f"guard {guard}: predicates are {kind}0..{kind}6 and {kind}T")
     word |= (p | neg << 3) << 12
   else: word |= 7 << 12
   c = ctrl or Ctrl()
@@ -101,6 +102,10 @@ class KernelBlock:
   regs: int | None = None
   lines: list = field(default_factory=list)       # [(source line number, label or None, instruction text or None)]
 
+# sm_90 per-kernel limits (CUDA C Programming Guide, "Technical Specifications per Compute Capability": 255 registers per
+# thread, 227 KB shared memory per block, 512 KB local memory per thread; kernel parameters up to 32764 bytes since CUDA 12.1)
+LIMITS = {".regs": 255, ".shared": 227 * 1024, ".local": 512 * 1024, ".param": 32764}
+
 def parse_source(text: str) -> list:
   kernels, cur, poff = [], None, 0
   for n, raw in enumerate(text.splitlines(), 1):
@@ -116,20 +121,26 @@ def parse_source(text: str) -> list:
     if line.startswith("."):
       d = line.split()
       if d[0] == ".kernel":
-        if len(d) != 2: err(".kernel NAME")
+        if len(d) != 2 or not re.fullmatch(r"[A-Za-z_$][\w$.]*", d[1]): err(".kernel NAME")
+        if any(k.name == d[1] for k in kernels): err(f"kernel {d[1]} defined twice")
         cur = KernelBlock(d[1]); kernels.append(cur); poff = 0; continue
       if cur is None: err("directive before .kernel")
       if d[0] == ".param" and len(d) == 3 and d[2].startswith("@"):      # explicit offset (what disasm prints)
         try: size, off = int(d[1], 0), int(d[2][1:], 0)
         except ValueError: err(".param SIZE @OFFSET")
+        if size <= 0 or off < 0 or off + size > LIMITS[".param"]: err(f"parameters must lie within {LIMITS['.param']} bytes")
         cur.params.append((off, size)); poff = off + size; continue
       try: nums = [int(x, 0) for x in d[1:]]
       except ValueError: err("expected numbers")
       if d[0] == ".param":
         if not 1 <= len(nums) <= 2 or nums[0] <= 0: err(".param SIZE [ALIGN]")
         al = nums[1] if len(nums) > 1 else min(nums[0], 8)
-        poff = (poff + al - 1) // al * al; cur.params.append((poff, nums[0])); poff += nums[0]
+        if al not in (1, 2, 4, 8, 16): err(".param ALIGN is 1, 2, 4, 8 or 16")
+        poff = (poff + al - 1) // al * al
+        if poff + nums[0] > LIMITS[".param"]: err(f"parameters must fit {LIMITS['.param']} bytes")
+        cur.params.append((poff, nums[0])); poff += nums[0]
       elif d[0] in (".shared", ".local", ".regs") and len(nums) == 1:
+        if not 0 <= nums[0] <= LIMITS[d[0]]: err(f"{d[0]} is 0..{LIMITS[d[0]]}")
         setattr(cur, {".shared": "shared", ".local": "local", ".regs": "regs"}[d[0]], nums[0])
       else: err("unknown directive (.kernel .param .shared .local .regs)")
       continue
