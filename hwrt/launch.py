@@ -102,7 +102,7 @@ def run(args) -> int:
       else: kargs.append(a.host.tobytes())
     nbytes = args.bytes if args.bytes is not None else sum(a.nbytes for a in parsed if a.is_buffer)
     if debug_level() >= 2 and args.bytes is None:
-      print(f"*** GB/s counts {nbytes} bytes: every buffer argument read or written once, an upper bound (--bytes N to give it)",
+      print(f"note: GB/s counts {nbytes} bytes: every buffer argument read or written once, an upper bound (--bytes N to give it)",
             file=sys.stderr)
     times = []
     for _ in range(args.repeat):

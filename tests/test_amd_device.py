@@ -4,10 +4,10 @@ the OpenCL corpus through the Python API and `hwrt launch`, numpy-checked; fault
 import json, os, subprocess, sys, time
 import numpy as np, pytest
 from conftest import has_gpu
-from test_amd_driver import LAUNCHES, corpus  # noqa: F401  (the session-compiled corpus fixture)
+from test_amd_driver import LAUNCHES, corpus, reference_check  # noqa: F401  (the session-compiled corpus fixture)
 from hwrt.errors import BadArgument, GPUFault, GPUTimeout
 from hwrt.ioctl.syscalls import HOST
-from hwrt.launch import Arg, evaluate_check, _dims
+from hwrt.launch import Arg, _dims
 from hwrt.drivers.amd.device import AMDDevice
 from hwrt.assemblers.rdna3 import assemble_to_container
 
@@ -54,7 +54,7 @@ def run_case(d, data: bytes, name: str) -> tuple[bool, str]:
         if a.is_buffer: a.host = np.frombuffer(d.copyout(bufs[a.name], a.host.nbytes), a.host.dtype).copy()
     finally:
       for x in bufs.values(): d.free(x)
-  return evaluate_check(check, {a.name: a.value() for a in args})
+  return reference_check(check, {a.name: a.value() for a in args})
 
 def test_identity(dev):
   i = dev.identity()
@@ -170,18 +170,23 @@ def test_hwrt_launch_corpus_on_sim_amd(corpus, tmp_path):
   junk = tmp_path / "junk.hsaco"; junk.write_bytes(b"\x7fELF" + bytes(100))
   r = _hwrt("launch", str(junk), "--device", "sim:amd")
   assert r.returncode == 2 and "invalid kernel binary" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-  for name in [n for n in LAUNCHES if n != "vadd"]:
+  for name in [n for n in LAUNCHES if n != "vadd"]:      # every buffer saved with --out, checked here in full numpy
     g, b, specs, check = LAUNCHES[name]
+    args = [Arg(s, np.random.default_rng(0)) for s in specs]
+    outs = sum((["--out", f"{a.name}={tmp_path}/{name}.{a.name}.npy"] for a in args if a.is_buffer), [])
     r = _hwrt("launch", corpus, "--device", "sim:amd", "--kernel", name, "--grid", g, "--block", b, *sum((["--arg", s] for s in specs), []),
-              "--check", check, "--json")
-    assert r.returncode == 0 and json.loads(r.stdout)["check"] is True, (name, r.stderr)
+              *outs, "--json")
+    assert r.returncode == 0, (name, r.stderr)
+    env = {a.name: np.load(f"{tmp_path}/{name}.{a.name}.npy") if a.is_buffer else a.value() for a in args}
+    ok, why = reference_check(check, env)
+    assert ok, (name, why)
 
 def test_hwrt_launch_rdna3_assembly_on_the_fly(tmp_path):
   from hwrt.drivers.amd.program import BUILTINS
   src = tmp_path / "inc.s"; src.write_text(BUILTINS["inc"])
   r = _hwrt("launch", str(src), "--device", "sim:amd", "--grid", "1", "--block", "256", "--arg", "p=u32[200]:arange", "--arg", "n=u32:200",
-            "--check", "p == np.arange(200) + 1", "--json")
-  assert r.returncode == 0 and json.loads(r.stdout)["check"] is True, r.stderr
+            "--out", f"p={tmp_path}/p.npy", "--json")
+  assert r.returncode == 0 and (np.load(tmp_path / "p.npy") == np.arange(200) + 1).all(), r.stderr
   r = _hwrt("launch", str(src), "--device", "sim:amd", "--grid", "1", "--block", "64", "--arg", "p=u64:0xdead0000", "--arg", "n=u32:64")
   err = r.stderr.strip().splitlines()
   assert r.returncode == 1 and len(err) == 1 and "GPU fault" in err[0] and "memory access fault at 0xdead0000" in err[0], r.stderr

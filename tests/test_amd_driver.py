@@ -47,6 +47,15 @@ LAUNCHES = {
              " + ((31 - np.floor(np.log2(a | 1))).astype(np.uint32) << 8) + (((a << 3) | (a >> 29)) & 0xffff0000)"),
 }
 
+def reference_check(check: str, env: dict) -> tuple[bool, str]:
+  """The test's own LAUNCHES checks, `LHS == RHS` in full numpy (trusted test text, not user input: `hwrt launch --check`
+  takes only hwrt/check.py's closed language): floats by np.allclose (rtol 1e-5: sums may add in another order), everything else exactly."""
+  lhs, rhs = (eval(side, {"np": np}, dict(env)) for side in check.split(" == ", 1))  # noqa: S307 -- the test's own literals
+  lhs, rhs = np.asarray(lhs), np.asarray(rhs)
+  if lhs.shape != rhs.shape: return False, f"shape {lhs.shape} != {rhs.shape}"
+  same = np.allclose(lhs, rhs, rtol=1e-5, atol=1e-6) if lhs.dtype.kind == "f" or rhs.dtype.kind == "f" else np.array_equal(lhs, rhs)
+  return bool(same), "" if same else f"{check}: {int(np.sum(lhs != rhs))} of {lhs.size} elements differ"
+
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> str:
   """The corpus compiled once per session: path of the linked code object."""
