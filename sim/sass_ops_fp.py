@@ -106,11 +106,16 @@ def _int_in(op, d, o, ty):
 
 @handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16"))
 def op_i2f(st, op, d):
+  """I2F.<float dst: F32 (default), F64, F16>.<int src: S32 default>.<rounding>: the integer rounded once."""
   dst, a = op.ops
-  if "F16" in op.mods: raise unimpl(op, "destination type")
   if core_suffix(a): raise unimpl(op, f"operand {a.shape}")
   ty = [m for m in op.mods if m in INT_TYPES]
+  if len(ty) > 1 or ("F16" in op.mods and "F64" in op.mods): raise unimpl(op, "types")
   hi, lo = _int_in(op, d, a, ty[0] if ty else "S32")
+  if "F16" in op.mods:
+    h = np.asarray(hi, np.int64).astype(np.float64) * 4294967296.0
+    d.wreg(dst.value, F.to_f16(F.to_odd(*F.two_sum(h, np.asarray(lo).astype(np.float64))), _mode(op)).astype(np.uint32))
+    return
   if "F64" in op.mods:                          # I2F.F64[.S64|.U64|.U32]: exact below 2^53, else rounded once
     from fractions import Fraction
     from hwrt.sim.sass_ops_f64 import round_rational
@@ -134,8 +139,10 @@ def op_i2fp(st, op, d):
 def op_f2i(st, op, d):
   dst, a = op.ops
   ty = [m for m in op.mods if m in INT_TYPES]
+  """F2I.<int dst: S32 default>[.F64 source].<TRUNC|FLOOR|CEIL; RN default>[.FTZ]: PTX cvt.rXi -- saturating, NaN -> 0;
+  a narrow result is sign- or zero-extended to 32 bits."""
+  if len(ty) > 1: raise unimpl(op, "types")
   ty = ty[0] if ty else "S32"
-  if ty in ("U8", "S8", "U16", "S16"): raise unimpl(op, "narrow destination")
   signed, w = INT_TYPES[ty]
   mode = [m for m in op.mods if m in ("TRUNC", "FLOOR", "CEIL")]
   if "F64" in op.mods:
@@ -144,6 +151,17 @@ def op_f2i(st, op, d):
   else: r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
   if w == 64: wpair(d, dst.value, r)
   else: d.wreg(dst.value, (r & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+@handler("F2IP", mods=("U8", "S8", "F32", "NTZ", "FTZ", "TRUNC", "FLOOR", "CEIL", "RN"))
+def op_f2ip(st, op, d):
+  """F2IP.<U8|S8>.F32 d, a, b, c: two floats to saturated bytes, packed as PTX cvt.pack.sat.<t>.s32.b32 packs integers
+  (d = c.lo16 << 16 | cvt(a) << 8 | cvt(b)); ptxas uses it for cvt.rni.u8.f32 as F2IP d, RZ, x, RZ."""
+  if ("U8" in op.mods) == ("S8" in op.mods) or len(op.ops) != 4: raise unimpl(op, "form")
+  dst, a, b, c = op.ops
+  mode = [m for m in op.mods if m in ("TRUNC", "FLOOR", "CEIL")]
+  cv = lambda o: (F.f32_to_int(fval(op, d, o), "S8" in op.mods, 8, mode[0] if mode else "RN", "FTZ" in op.mods)
+                  & np.uint64(0xFF)).astype(np.uint32)
+  d.wreg(dst.value, ((ival(op, d, c) & np.uint32(0xFFFF)) << np.uint32(16)) | (cv(a) << np.uint32(8)) | cv(b))
 
 @handler("FCHK")
 def op_fchk(st, op, d):
@@ -177,74 +195,19 @@ def op_f2f(st, op, d):
     d.wreg(dst.value, F.bits32(F.f16((v & np.uint32(0xFFFF)).astype(np.uint16)).astype(np.float32)))
   else: raise unimpl(op, "types")
 
-@handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB") + ROUND)
+@handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB", "RELU", "SATFINITE") + ROUND)
 def op_f2fp(st, op, d):
-  if "PACK_AB" not in op.mods or "F32" not in op.mods: raise unimpl(op, "form")
+  """F2FP.<F16|BF16>.F32.PACK_AB d, a, b: d = cvt(a) << 16 | cvt(b) (PTX cvt.rn[.relu][.satfinite].f16x2.f32 d, a, b);
+  .RELU: negative results and -0 -> +0; .SATFINITE: +-inf -> +-max finite; NaN -> canonical NaN either way."""
+  if "PACK_AB" not in op.mods or "F32" not in op.mods or ("F16" in op.mods) == ("BF16" in op.mods) or len(op.ops) != 3:
+    raise unimpl(op, "form")
   dst, a, b = op.ops
-  conv = F.f32_to_bf16 if "BF16" in op.mods else F.f32_to_f16
-  hi, lo = conv(fval(op, d, a), _mode(op)), conv(fval(op, d, b), _mode(op))
-  d.wreg(dst.value, (hi.astype(np.uint32) << np.uint32(16)) | lo.astype(np.uint32))
-
-# ---- fp16x2: an operand is two halves (h0 = low 16 bits); .H0_H0 / .H1_H1 broadcast one half; -x / |x| act on both
-def halves(op, d, o):
-  s = o.shape
-  sw = ""
-  for suf in (".H0_H0", ".H1_H1", ".H1_H0", ".F32"):
-    if s.endswith(suf): sw, s = suf, s[:-len(suf)]
-  if sw == ".F32": raise unimpl(op, "fp32 operand of an fp16x2 instruction")
-  if s not in ("{R}", "-{R}", "|{R}|", "-|{R}|", "{UR}", "-{UR}", "{I}") and not s.startswith("c["): raise unimpl(op, f"operand {o.shape}")
-  v = np.asarray(d.src(op, o), np.uint32)
-  if "|" in s: v = v & np.uint32(0x7FFF7FFF)
-  if s.startswith("-"): v = v ^ np.uint32(0x80008000)
-  lo, hi = (v & np.uint32(0xFFFF)).astype(np.uint16), (v >> np.uint32(16)).astype(np.uint16)
-  if sw == ".H0_H0": hi = lo
-  elif sw == ".H1_H1": lo = hi
-  return lo, hi
-
-def _h2_srcs(op, d, n):
-  """n fp16x2 sources; a trailing pair of fp16 immediates is one operand (first printed = high half)."""
-  ops = op.ops[1:]
-  out = []
-  i = 0
-  while i < len(ops):
-    o = ops[i]
-    if o.type == "fimm" and i + 1 < len(ops) and ops[i + 1].type == "fimm":
-      hi, lo = ops[i].value, ops[i + 1].value
-      out.append((np.uint16(lo & 0xFFFF), np.uint16(hi & 0xFFFF))); i += 2; continue
-    out.append(halves(op, d, o)); i += 1
-  if len(out) != n: raise unimpl(op, "operands")
-  return out
-
-def _h2_out(op, d, lo16, hi16, lo64):
-  if "F32" in op.mods:          # .F32: the low lane's result as one fp32 (the sum of two fp16 values, rounded once)
-    d.wreg(op.ops[0].value, F.canon32(F.bits32(F.round_f64(lo64, _mode(op)))))
-  else:
-    d.wreg(op.ops[0].value, lo16.astype(np.uint32) | (hi16.astype(np.uint32) << np.uint32(16)))
-
-@handler("HFMA2", mods=("MMA", "F32") + ROUND)
-def op_hfma2(st, op, d):
-  (al, ah), (bl, bh), (cl, ch) = _h2_srcs(op, d, 3)
-  m = _mode(op)
-  with np.errstate(all="ignore"):
-    p = F.f16(al).astype(np.float64) * F.f16(bl).astype(np.float64)
-    s, e = F.two_sum(p, F.f16(cl).astype(np.float64))
-    lo64 = F.to_odd(s, e)
-  _h2_out(op, d, F.hfma(al, bl, cl, m), F.hfma(ah, bh, ch, m), lo64)
-
-@handler("HADD2", mods=("F32",) + ROUND)
-def op_hadd2(st, op, d):
-  (al, ah), (bl, bh) = _h2_srcs(op, d, 2)
-  one = np.uint16(0x3C00)
-  m = _mode(op)
-  with np.errstate(all="ignore"):
-    lo64 = F.f16(al).astype(np.float64) + F.f16(bl).astype(np.float64)        # exact in float64
-  _h2_out(op, d, F.hfma(al, one, bl, m), F.hfma(ah, one, bh, m), lo64)
-
-@handler("HMUL2", mods=("F32",) + ROUND)
-def op_hmul2(st, op, d):
-  (al, ah), (bl, bh) = _h2_srcs(op, d, 2)
-  z = np.uint16(0x8000)            # a*b + (-0): the exact product rounded once, and -0 keeps a zero product's sign
-  m = _mode(op)
-  with np.errstate(all="ignore"):
-    lo64 = F.f16(al).astype(np.float64) * F.f16(bl).astype(np.float64)
-  _h2_out(op, d, F.hfma(al, bl, z, m), F.hfma(ah, bh, z, m), lo64)
+  bf = "BF16" in op.mods
+  conv = F.f32_to_bf16 if bf else F.f32_to_f16
+  def cv(o):
+    h = conv(fval(op, d, o), _mode(op))
+    nan = (h & 0x7FFF) > (0x7F80 if bf else 0x7C00)
+    if "SATFINITE" in op.mods: h = np.where(~nan & ((h & 0x7FFF) == (0x7F80 if bf else 0x7C00)), h - np.uint16(1), h)
+    if "RELU" in op.mods: h = np.where(~nan & (h >> 15 != 0), np.uint16(0), h)
+    return np.where(nan, np.uint16(0x7FFF), h).astype(np.uint32)
+  d.wreg(dst.value, (cv(a) << np.uint32(16)) | cv(b))

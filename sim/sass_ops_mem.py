@@ -323,17 +323,39 @@ def op_exit(st, op, d):
   if op.ops: raise unimpl(op, "operands")
   st.pc[d.ix] = DEAD
 
-@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR",
-         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE"))
+@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR", "YIELD",
+         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE", "EXCLUSIVE"))
 def op_nop(st, op, d):
   """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
   one instruction at a time for every thread."""
   if op.name == "WARPSYNC" and op.ops and op.ops[0].type not in ("imm", "reg", "ureg"): raise unimpl(op, "operand")
 
-@handler("BAR", mods=("SYNC", "DEFER_BLOCKING"))
+BAR_RED = {"POPC": None, "AND": np.logical_and, "OR": np.logical_or}
+
+@handler("BAR", mods=("SYNC", "RED", "DEFER_BLOCKING") + tuple(BAR_RED))
 def op_bar(st, op, d):
-  """All live threads of the CTA are at this BAR (lowest-PC-first); a barrier with a thread count is not modelled."""
-  if "SYNC" not in op.mods or len(op.ops) != 1: raise unimpl(op, "barrier form")
+  """All live threads of the CTA are at this BAR (lowest-PC-first); a barrier with a thread count is not modelled.
+  BAR.RED.<POPC|AND|OR> id, p: also reduces p over the CTA's threads; B2R.RESULT reads the result (the count for .POPC,
+  the predicate for .AND / .OR), as PTX bar.red.popc / .and / .or."""
+  red = [m for m in op.mods if m in BAR_RED]
+  if "RED" in op.mods and len(red) == 1 and len(op.ops) == 2 and op.ops[0].type == "imm" and op.ops[1].type == "pred":
+    if st.b2r is None: st.b2r = np.zeros(st.N, np.uint32)
+    p = np.broadcast_to(pval(d, op.ops[1]), (d.n,))
+    ctas = st.cta[d.ix]
+    cnt = np.bincount(ctas, weights=p, minlength=st.C).astype(np.int64)
+    tot = np.bincount(ctas, minlength=st.C)
+    res = {"POPC": cnt, "AND": (cnt == tot).astype(np.int64), "OR": (cnt > 0).astype(np.int64)}[red[0]]
+    st.b2r[d.ix] = res[ctas].astype(np.uint32)
+    return
+  if "SYNC" not in op.mods or red or len(op.ops) != 1: raise unimpl(op, "barrier form")
+
+@handler("B2R", mods=("RESULT",))
+def op_b2r(st, op, d):
+  """B2R.RESULT d[, p]: the last BAR.RED result of the thread (d = the count or 0/1, p = result != 0)."""
+  if "RESULT" not in op.mods or op.ops[0].type != "reg" or len(op.ops) > 2: raise unimpl(op, "form")
+  v = np.zeros(d.n, np.uint32) if st.b2r is None else st.b2r[d.ix]
+  d.wreg(op.ops[0].value, v)
+  if len(op.ops) == 2: d.wpred(op.ops[1].value, v != 0)
 
 # ---------------------------------------------------------------- warp collectives (lanes = CTA-linear thread id // 32)
 def _tids(st, ix): return np.arange(st.N, dtype=np.int64) if isinstance(ix, slice) else np.asarray(ix, np.int64)
