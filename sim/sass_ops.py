@@ -432,4 +432,4 @@ def op_prmt(st, op, d):
     r = r | (byte << np.uint64(8 * k))
   d.wreg(dst.value, np.asarray(r).astype(np.uint32))
 
-from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64, sass_ops_int, sass_ops_h2     # noqa: E402,F401  (register their handlers)
+from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64, sass_ops_int, sass_ops_h2, sass_ops_mma, sass_ops_atom     # noqa: E402,F401  (register their handlers)

@@ -34,8 +34,10 @@ def srcs(op, d, n, ops=None):
   while i < len(ops):
     o = ops[i]
     if o.type == "fimm" and i + 1 < len(ops) and ops[i + 1].type == "fimm":
-      if "BF16_V2" in op.mods: raise unimpl(op, "bf16 immediate pair")
-      out.append((np.uint16(ops[i + 1].value & 0xFFFF), np.uint16(o.value & 0xFFFF))); i += 2; continue
+      # the pair is the 32-bit immediate of the ALU encoding, word bits 32..63 (high half printed first; Mesa NAK
+      # encode_sm70.rs, set_src_imm at 32..64): read there, as the form table learned some bf16 pairs as one fp32 hole
+      imm = op.ins.word >> 32 & 0xFFFFFFFF
+      out.append((np.uint16(imm & 0xFFFF), np.uint16(imm >> 16))); i += 2; continue
     if o.type in ("pred", "upred"): break
     out.append(halves(op, d, o)); i += 1
   if len(out) != n: raise unimpl(op, "operands")

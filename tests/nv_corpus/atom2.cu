@@ -2,7 +2,7 @@
 // every atomic operation and type on global (ATOMG / REDG), shared (ATOMS) and generic (ATOM / RED) addresses; each thread
 // owns its slots, so the returned old values and the memory afterwards are both determined
 #define K 22
-#define SLOTS 64
+#define SLOTS (3 * K)
 #define A32(sp, op, p, x) ({ unsigned r_; asm volatile("atom" sp op " %0, [%1], %2;" : "=r"(r_) : "l"(p), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
 #define A64(sp, op, p, x) ({ unsigned long long r_; asm volatile("atom" sp op " %0, [%1], %2;" : "=l"(r_) : "l"(p), "l"(x) : "memory"); r_; })
 #define C32(sp, p, x, y) ({ unsigned r_; asm volatile("atom" sp ".cas.b32 %0, [%1], %2, %3;" : "=r"(r_) : "l"(p), "r"((unsigned)(y)), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
