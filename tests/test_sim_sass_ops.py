@@ -154,3 +154,115 @@ def test_cvt(h, corpus):
   check(g64, want64, "cvt 64-bit")
 
 def round_frac_64(q: int, mode: str) -> float: return float(round_frac(Fraction(q), mode, "f64")) if q else 0.0
+
+H_SPECIAL = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x3C00, 0xBC00, 0x0001, 0x03FF, 0x7BFF, 0x3555, 0x4248]
+
+def halves_in(rng, n, fmt_special=H_SPECIAL):
+  v = rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
+  r = rng.standard_normal(2 * n).astype(np.float16).view(np.uint16).astype(np.uint32)    # ordinary values, mostly
+  v[::2] = (r[:n] | (r[n:] << 16))[::2]
+  k = len(fmt_special)
+  v[:k] = np.array(fmt_special, np.uint32) | (np.array(fmt_special[::-1], np.uint32) << 16)
+  return v
+
+def test_half2(h, corpus):
+  n, K = 256, 32
+  rng = np.random.default_rng(23)
+  a, b, c = halves_in(rng, n), halves_in(rng, n)[::-1].copy(), halves_in(rng, n)
+  b[40:80] = a[40:80]                                      # equal operands for the comparisons and min/max ties
+  o = h.alloc(4 * K * n)
+  run(h, corpus, "half2", [o, h.buffer(a), h.buffer(b), h.buffer(c), (n, "<i")], (2, 1, 1), (128, 1, 1))
+  got = h.read(o, np.uint32, K * n).reshape(n, K)
+  want = []
+  def lane(x, k): return int(x) >> (16 * k) & 0xFFFF
+  def ar(kind, fmt, *xs, sat=False, relu=False):
+    r = to_bits(ieee(kind, [h2f(x, fmt) for x in xs], fmt), fmt)
+    if sat: r = 0 if isnan_h(r, fmt) or r >> 15 else min(r, 0x3C00 if fmt == "f16" else 0x3F80)
+    if relu and r >> 15 and not isnan_h(r, fmt): r = 0
+    return r
+  pk = lambda f: f(0) | f(1) << 16
+  nan_cols = {}
+  for i in range(n):
+    A, B, C = a[i], b[i], c[i]
+    l = lambda k: (lane(A, k), lane(B, k), lane(C, k))
+    neg = lambda x, fmt: x ^ 0x8000
+    row = [pk(lambda k: ar("add", "f16", *l(k)[:2])), pk(lambda k: ar("mul", "f16", *l(k)[:2])), pk(lambda k: ar("fma", "f16", *l(k))),
+           pk(lambda k: ar("add", "f16", l(k)[0], neg(l(k)[1], "f16"))), pk(lambda k: ar("add", "f16", *l(k)[:2], sat=True)),
+           pk(lambda k: ar("fma", "f16", *l(k), sat=True)), pk(lambda k: ar("fma", "f16", *l(k), relu=True)),
+           pk(lambda k: ar("add", "bf16", *l(k)[:2])), pk(lambda k: ar("mul", "bf16", *l(k)[:2])), pk(lambda k: ar("fma", "bf16", *l(k))),
+           pk(lambda k: ar("fma", "bf16", *l(k), relu=True)),
+           pk(lambda k: minmax(*l(k)[:2], "f16", True, False)), pk(lambda k: minmax(*l(k)[:2], "f16", False, False)),
+           pk(lambda k: minmax(*l(k)[:2], "f16", True, True)), pk(lambda k: minmax(*l(k)[:2], "bf16", False, False)),
+           pk(lambda k: minmax(*l(k)[:2], "bf16", True, False))]
+    for cmp in ("lt", "equ", "ge", "neu"):
+      row.append(int(fcmp(cmp, h2f(l(0)[0], "f16"), h2f(l(0)[1], "f16"))) + 2 * int(fcmp(cmp, h2f(l(1)[0], "f16"), h2f(l(1)[1], "f16"))))
+    row.append(pk(lambda k: 0xFFFF if fcmp("lt", h2f(l(k)[0], "f16"), h2f(l(k)[1], "f16")) else 0))
+    row.append(pk(lambda k: lane(A, k) ^ 0x8000))                                      # neg (-a + -0: NaN stays NaN)
+    row.append(pk(lambda k: 0 if lane(A, k) & 0x7FFF == 0 else lane(A, k) & 0x7FFF))    # abs (|a| + -0)
+    row.append(ar("fma", "f16", lane(A, 0), lane(B, 1), lane(C, 0)))
+    row.append(ar("mul", "f16", lane(A, 1), lane(A, 1)))
+    row.append(pk(lambda k: ar("fma", "f16", lane(B, k), lane(A, 1), lane(C, k))))
+    row.append(pk(lambda k: ar("add", "bf16", l(k)[0], l(k)[1] ^ 0x8000)))
+    row.append(ar("add", "bf16", lane(A, 0), lane(B, 0)))
+    row.append(pk(lambda k: minmax(*l(k)[:2], "f16", False, True)))
+    row.append(int(np.array(np.float32(h2f(lane(A, 1), "f16")), np.float32).view(np.uint32)))
+    row.append(pk(lambda k: ar("mul", "f16", lane(A, k), (0x3C00, 0x4000)[k])))
+    row.append(pk(lambda k: ar("add", "f16", lane(A, k), lane(C, k))))
+    fmts = {j: "bf16" if j in (7, 8, 9, 10, 14, 15, 26, 27) else "f16" for j in range(K)}
+    for j in range(K):                                      # NaN lanes: any NaN (payloads are not checked)
+      if j in (16, 17, 18, 19, 20): continue
+      g, w = int(got[i, j]), row[j]
+      if j == 29:
+        if (w & 0x7FFFFFFF) > 0x7F800000: row[j] = None if (g & 0x7FFFFFFF) > 0x7F800000 else w
+        continue
+      for k in range(2 if j not in (23, 24, 27) else 1):
+        if isnan_h(w >> (16 * k) & 0xFFFF, fmts[j]) and isnan_h(g >> (16 * k) & 0xFFFF, fmts[j]):
+          mask = 0xFFFF << (16 * k)
+          w = (w & ~mask) | (g & mask)
+          nan_cols[j] = nan_cols.get(j, 0) + 1
+      row[j] = w
+    if lane(A, 0) & 0x7FFF == 0 or lane(A, 1) & 0x7FFF == 0: row[22] = None     # |+-0| + -0: zero sign per IEEE, not checked here
+    want.append(row)
+  check(got, want, "half2")
+  assert nan_cols.get(0, 0) > 4                             # the specials reached the NaN paths
+
+def test_warp(h, corpus):
+  n, K = 256, 24
+  rng = np.random.default_rng(24)
+  v = rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
+  v[:32] = (v[:32] & 0x0FFFFFFF) | 0x50000000              # warp 0: match.all on the top nibble holds
+  v[64:96] &= ~np.uint32(0x300)                            # warp 2: vote.uni holds
+  v[96:128] |= 1                                           # warp 3: vote.all holds
+  w64 = rng.integers(0, 2**64, n, dtype=np.uint64)
+  o = h.alloc(4 * K * n)
+  run(h, corpus, "warp", [o, h.buffer(v), h.buffer(w64), (n, "<i")], (2, 1, 1), (128, 1, 1))
+  got = h.read(o, np.uint32, K * n).reshape(n, K)
+  V = [int(x) for x in v]
+  def shfl(i, mode, bval, c):
+    lane, base = i % 32, i - i % 32
+    seg, clamp = c >> 8 & 0x1F, c & 0x1F
+    mx, mn = (lane & seg) | (clamp & ~seg), lane & seg
+    j, ok = {"up": (lane - bval, lane - bval >= mx), "down": (lane + bval, lane + bval <= mx), "bfly": (lane ^ bval, (lane ^ bval) <= mx),
+             "idx": (mn | (bval & ~seg), (mn | (bval & ~seg)) <= mx)}[mode]
+    return V[base + (j if ok else lane)]
+  want = []
+  for i in range(n):
+    W = range(i - i % 32, i - i % 32 + 32)
+    C = range(i - i % 128, i - i % 128 + 128)
+    bal = lambda p, lanes=W: sum(1 << (j % 32) for j in lanes if p(V[j]))
+    eq = lambda f: sum(1 << (j % 32) for j in W if f(V[j]) == f(V[i]))
+    allsame = len({V[j] >> 28 for j in W}) == 1
+    act = [j for j in W if V[j] & 0x10]
+    row = [bal(lambda x: x & 1), int(all(V[j] & 1 for j in W)), int(any(V[j] & 7 == 0 for j in W)),
+           int(len({(V[j] >> 8 & 3) == 0 for j in W}) == 1), eq(lambda x: x & 3),
+           bal(lambda x: True) if allsame else 0, int(allsame), sum(1 << (j % 32) for j in W if int(w64[j]) & 0x100000003 == int(w64[i]) & 0x100000003),
+           shfl(i, "up", V[i] >> 16 & 7, 0x0800), shfl(i, "down", V[i] >> 16 & 15, 0x181F), shfl(i, "bfly", V[i] >> 20 & 31, 0x101F),
+           shfl(i, "idx", V[i] >> 24 & 31, 0x1C1F), sum(V[j] for j in W) & M32, min(V[j] for j in W), max(s32(V[j]) for j in W) & M32,
+           np.bitwise_xor.reduce([V[j] for j in W]), sum(V[j] & 1 for j in C), int(all(V[j] & 2 for j in C)), int(any(V[j] & 0xFF == 7 for j in C))]
+    if V[i] & 0x10:
+      row += [bal(lambda x: True, act), bal(lambda x: x & 0x20, act), int(all(V[j] & 0x20 for j in act)), min(s32(V[j]) for j in act) & M32]
+    else: row += [0xDEAD] * 4
+    row.append(V[i - i % 32 + ((i % 32) ^ 5)])
+    want.append([int(x) for x in row])
+  check(got, want, "warp")
+  assert got[0, 6] == 1 and got[64, 3] == 1 and got[96, 1] == 1 and got[200, 6] == 0     # both outcomes were exercised
