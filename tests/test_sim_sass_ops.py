@@ -266,3 +266,89 @@ def test_warp(h, corpus):
     want.append([int(x) for x in row])
   check(got, want, "warp")
   assert got[0, 6] == 1 and got[64, 3] == 1 and got[96, 1] == 1 and got[200, 6] == 0     # both outcomes were exercised
+
+def test_atomics_all_ops(h, corpus):
+  """Every atom / red operation and type on global, generic (global and shared) and shared addresses: old values and the
+  memory afterwards (one thread per slot, so neither depends on thread order)."""
+  n, K = 64, 22
+  rng = np.random.default_rng(25)
+  mem0 = rng.integers(0, 2**64, 3 * K * n, dtype=np.uint64)
+  shm0 = rng.integers(0, 2**64, 2 * K * n, dtype=np.uint64)
+  vals = rng.integers(0, 2**64, K * n, dtype=np.uint64)
+  small = rng.integers(0, 40, K * n, dtype=np.uint64)
+  vals[1::2] = small[1::2] | (vals[1::2] & np.uint64(0xFFFFFFFF00000000))        # INC/DEC bounds near the values
+  f32 = (rng.standard_normal(2 * K * n) * np.exp2(rng.integers(-130, 120, 2 * K * n))).astype(np.float32).view(np.uint32)
+  f16 = rng.standard_normal(4 * K * n).astype(np.float16).view(np.uint16).astype(np.uint64)
+  for arr, off in ((mem0, 0), (mem0, K), (mem0, 2 * K), (shm0, 0), (shm0, K), (vals, 0)):
+    s = arr.reshape(n, -1)
+    s[:, off + 2] = (s[:, off + 2] & np.uint64(0xFFFFFFFF00000000)) | f32[:n].astype(np.uint64); f32 = np.roll(f32, 7)
+    s[:, off + 3] = (rng.standard_normal(n) * np.exp2(rng.integers(-60, 60, n))).view(np.uint64)
+    for j in (17, 21):
+      s[:, off + j] = (s[:, off + j] & np.uint64(0xFFFFFFFF00000000)) | f16[:n] | (f16[n:2 * n] << np.uint64(16)); f16 = np.roll(f16, 5)
+    if arr is vals: break
+  for arr, off in ((mem0, 0), (mem0, K), (mem0, 2 * K), (shm0, 0), (shm0, K)):
+    for j in (8, 9): arr.reshape(n, -1)[:, off + j] &= np.uint64(0xFFFFFFFF0000003F)     # INC/DEC near their bounds
+  vk = vals.reshape(n, K)
+  for j in (8, 9):                                          # INC / DEC bounds: below, equal to and above the old values
+    vk[:, j] = rng.integers(0, 64, n, dtype=np.uint64)
+    for arr, off in ((mem0, 0), (mem0, K), (mem0, 2 * K), (shm0, 0), (shm0, K)):
+      arr.reshape(n, -1)[::3, off + j] = (arr.reshape(n, -1)[::3, off + j] & np.uint64(0xFFFFFFFF00000000)) | vk[::3, j]
+  vk[::5, 9] = 0
+  cmps = rng.integers(0, 2**64, K * n, dtype=np.uint64)
+  cv = cmps.reshape(n, K)
+  cv[::2, 15] = mem0.reshape(n, -1)[::2, 15]; cv[::2, 16] = mem0.reshape(n, -1)[::2, 16]  # half the CASes succeed (global)
+  vm, vs = h.buffer(mem0), h.buffer(shm0)
+  vr = h.alloc(8 * 3 * K * n)
+  run(h, corpus, "atom2", [vm, vs, vr, h.buffer(vals), h.buffer(cmps)], (1, 1, 1), (n, 1, 1))
+  mem, shm = h.read(vm, np.uint64, 3 * K * n).reshape(n, 3 * K), h.read(vs, np.uint64, 2 * K * n).reshape(n, 2 * K)
+  ret = h.read(vr, np.uint64, 3 * K * n).reshape(n, 3 * K)
+  V = vals.reshape(n, K)
+  def f32v(x): return float(np.array(x & M32, np.uint32).view(np.float32))
+  def ftz(x): return 0.0 * np.sign(x) if x == x and x != 0 and abs(x) < 2.0 ** -126 else x
+  def op(j, old, v, c):
+    lo, vl = old & M32, v & M32
+    keep = old & ~M32 & (2**64 - 1)
+    w32 = lambda r: keep | (r & M32)
+    f = lambda fmt: lambda x, y: to_bits(ieee("add", [h2f(x, fmt), h2f(y, fmt)], fmt), fmt)
+    h2 = lambda fn: w32(fn(lo & 0xFFFF, vl & 0xFFFF) | fn(lo >> 16, vl >> 16) << 16)
+    if j == 2:
+      r = ieee("add", [ftz(f32v(lo)), ftz(f32v(vl))], "f32")
+      return w32(to_bits(np.float32(ftz(float(r))) if r == r else r, "f32"))
+    if j == 3:
+      x = float(np.float64(np.array(old, np.uint64).view(np.float64)) + np.array(v, np.uint64).view(np.float64))
+      return 0x7FFFFFFFFFFFFFFF if x != x else int(np.array(x, np.float64).view(np.uint64))
+    sg = lambda x: sx(x, 64)
+    return {0: lambda: w32(lo + vl), 1: lambda: (old + v) & (2**64 - 1), 4: lambda: w32(min(s32(lo), s32(vl))),
+            5: lambda: w32(min(lo, vl)), 6: lambda: max(sg(old), sg(v)) & (2**64 - 1), 7: lambda: min(old, v),
+            8: lambda: w32(0 if lo >= vl else lo + 1), 9: lambda: w32(vl if lo == 0 or lo > vl else lo - 1),
+            10: lambda: w32(lo & vl), 11: lambda: old | v, 12: lambda: w32(lo ^ vl), 13: lambda: w32(vl), 14: lambda: v,
+            15: lambda: w32(vl if lo == c & M32 else lo), 16: lambda: v if old == c else old, 17: lambda: h2(f("f16")),
+            18: lambda: w32(max(s32(lo), s32(vl))), 19: lambda: max(old, v), 20: lambda: old & v, 21: lambda: h2(f("bf16"))}[j]()
+  width = {j: 4 for j in (0, 2, 4, 5, 8, 9, 10, 12, 13, 15, 17, 18, 21)}
+  RED = [j for j in range(K) if j not in (13, 14, 15, 16)]
+  bad = []
+  def cmp_bits(g, w, j):
+    if j == 2 and (w & 0x7FFFFFFF) > 0x7F800000: return (g & 0x7FFFFFFF) > 0x7F800000 and g >> 32 == w >> 32
+    if j == 3 and (w & 2**63 - 1) > 0x7FF0000000000000: return (g & 2**63 - 1) > 0x7FF0000000000000
+    if j in (17, 21):
+      fmt = "f16" if j == 17 else "bf16"
+      return all((isnan_h(g >> s & 0xFFFF, fmt) and isnan_h(w >> s & 0xFFFF, fmt)) or (g >> s & 0xFFFF) == (w >> s & 0xFFFF) for s in (0, 16)) \
+        and g >> 32 == w >> 32
+    return g == w
+  for i in range(n):
+    for space, init, after, r_off in (("global", mem0.reshape(n, -1)[i, :K], mem[i, :K], 0),
+                                      ("generic", mem0.reshape(n, -1)[i, K:2 * K], mem[i, K:2 * K], K),
+                                      ("shared", shm0.reshape(n, -1)[i, :K], shm[i, :K], 2 * K)):
+      for j in range(K):
+        old, v, c = int(init[j]), int(V[i, j]), int(cv[i, j])
+        got_old = int(ret[i, r_off + j])
+        want_old = old & M32 if width.get(j) == 4 else old
+        if got_old != want_old: bad.append((space, i, j, "old", hex(got_old), hex(want_old)))
+        w = op(j, old, v, c)
+        if not cmp_bits(int(after[j]), w, j): bad.append((space, i, j, "mem", hex(int(after[j])), hex(w)))
+    for space, init, after in (("red global", mem0.reshape(n, -1)[i, 2 * K:], mem[i, 2 * K:]),
+                               ("red generic shared", shm0.reshape(n, -1)[i, K:], shm[i, K:])):
+      for j in RED:
+        w = op(j, int(init[j]), int(V[i, j]), 0)
+        if not cmp_bits(int(after[j]), w, j): bad.append((space, i, j, hex(int(after[j])), hex(w)))
+  assert not bad, f"{len(bad)} mismatches: {bad[:8]}"
