@@ -135,7 +135,7 @@ def op_i2fp(st, op, d):
   hi, lo = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
   d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
-@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32", "F64") + tuple(INT_TYPES))
+@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32", "F64", "F16") + tuple(INT_TYPES))
 def op_f2i(st, op, d):
   dst, a = op.ops
   ty = [m for m in op.mods if m in INT_TYPES]
@@ -148,6 +148,10 @@ def op_f2i(st, op, d):
   if "F64" in op.mods:
     from hwrt.sim.sass_ops_f64 import dval
     r = F.float_to_int(dval(op, d, a), signed, w, mode[0] if mode else "RN")
+  elif "F16" in op.mods:                        # the low half (.H1: the high half) of the register, exact in float64
+    if a.shape not in ("{R}", "{R}.H1", "{R}.H0"): raise unimpl(op, f"operand {a.shape}")
+    v = ival(op, d, a) >> np.uint32(16 if a.shape.endswith(".H1") else 0)
+    r = F.float_to_int(F.f16((v & np.uint32(0xFFFF)).astype(np.uint16)).astype(np.float64), signed, w, mode[0] if mode else "RN")
   else: r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
   if w == 64: wpair(d, dst.value, r)
   else: d.wreg(dst.value, (r & np.uint64(0xFFFFFFFF)).astype(np.uint32))
