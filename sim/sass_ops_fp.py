@@ -73,7 +73,9 @@ def op_frnd(st, op, d):
   d.wreg(op.ops[0].value, F.canon32(F.bits32(FRND_MODES[m[0] if m else "RN"](F.f32(v)))))
 
 MUFU = {"RCP": lambda x: np.float32(1) / x, "RSQ": lambda x: np.float32(1) / np.sqrt(x), "SQRT": np.sqrt, "EX2": np.exp2,
-        "LG2": np.log2, "SIN": np.sin, "COS": np.cos}
+        "LG2": np.log2, "SIN": lambda x: np.sin(2 * np.pi * x), "COS": lambda x: np.cos(2 * np.pi * x)}
+# MUFU.SIN / COS take the angle in revolutions: ptxas lowers sin.approx.f32 x to FMUL.RZ t, x, 0.15915494 (1 / 2pi);
+# MUFU.SIN t (checked by tests/test_sim_sass_ptx_corpus.py against sin(x) within the PTX ISA's error bound)
 
 MUFU64 = {"RCP64H": lambda x: 1.0 / x, "RSQ64H": lambda x: 1.0 / np.sqrt(x)}
 
