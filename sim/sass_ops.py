@@ -17,7 +17,7 @@ M32 = np.uint64(0xFFFFFFFF)
 EXECUTED: Counter = Counter()
 HANDLERS: dict = {}
 UNIFORM_OK = {"MOV", "IADD3", "LEA", "LOP3", "SHF", "SEL", "ISETP", "PRMT", "FLO", "POPC", "PLOP3", "IMAD", "LDC", "BREV", "IABS", "VIADD"}
-HINTS = {"E", "STRONG", "GPU", "SYS", "SM", "CTA", "CONSTANT", "EF", "EL", "LU", "EN", "NA", "WEAK", "PRIVATE", "ZFILL", "LTC64B",
+HINTS = {"E", "EU", "STRONG", "GPU", "SYS", "SM", "CTA", "CONSTANT", "EF", "EL", "LU", "EN", "NA", "WEAK", "PRIVATE", "ZFILL", "LTC64B",
          "LTC128B", "LTC256B", "MMIO", "DEFER_BLOCKING", "REUSE"}
 
 def handler(*names, mods=()):
@@ -309,11 +309,18 @@ def op_lop3(st, op, d):
   d.wreg(dst.value, r)
   for p in pouts: d.wpred(p.value, r != 0)
 
+def pbit(op, d, o):
+  """A PLOP3 input: a predicate (!P negated), or the sign bit of a register (`R.SIGN`: the value is negative)."""
+  if o.type in ("pred", "upred") and core(o) in ("{P}", "{UP}"): return pval(d, o)
+  if o.type in ("reg", "ureg") and o.shape in ("{R}.SIGN", "{UR}.SIGN"):
+    return np.asarray(d.src(op, o), np.uint32) >> np.uint32(31) != 0
+  raise unimpl(op, f"operand {o.shape}")
+
 @handler("PLOP3", mods=("LUT",))
 def op_plop3(st, op, d):
   p0, p1, a, b, c, lut, lut2 = op.ops
   if p1.value != 7: raise unimpl(op, "second predicate output")
-  d.wpred(p0.value, np.asarray(lut3(pval(d, a), pval(d, b), pval(d, c), lut.value), bool))
+  d.wpred(p0.value, np.asarray(lut3(pbit(op, d, a), pbit(op, d, b), pbit(op, d, c), lut.value), bool))
 
 CMP = {"EQ": np.equal, "NE": np.not_equal, "LT": np.less, "LE": np.less_equal, "GT": np.greater, "GE": np.greater_equal}
 BOOL = {"AND": np.logical_and, "OR": np.logical_or, "XOR": np.logical_xor}
@@ -360,11 +367,15 @@ def op_fsel(st, op, d):
   dst, a, b, p = op.ops
   d.wreg(dst.value, np.where(pval(d, p), fval(op, d, a), fval(op, d, b)).astype(np.uint32))
 
-@handler("VIMNMX", "IMNMX", mods=("U32", "U16x2", "S16x2"))
+@handler("VIMNMX", "IMNMX", mods=("U32", "U16x2", "S16x2", "RELU"))
 def op_vimnmx(st, op, d):
-  """P ? min(a, b) : max(a, b), signed unless .U32; .U16x2 / .S16x2 per 16-bit half."""
+  """P ? min(a, b) : max(a, b), signed unless .U32; .U16x2 / .S16x2 per 16-bit half; .RELU then max(r, 0) (signed)."""
   dst, a, b, p = op.ops
   va, vb, pv = ival(op, d, a), ival(op, d, b), pval(d, p)
+  if "RELU" in op.mods:
+    if op.mods & {"U32", "U16x2", "S16x2"}: raise unimpl(op, "RELU with these types")
+    r = np.where(pv, np.minimum(s32(va), s32(vb)), np.maximum(s32(va), s32(vb)))
+    d.wreg(dst.value, np.maximum(r, 0).astype(np.int64).astype(np.uint32)); return
   if "U16x2" in op.mods or "S16x2" in op.mods:
     from hwrt.sim.sass_ops_int import lanes
     sg = "S16x2" in op.mods
@@ -432,4 +443,5 @@ def op_prmt(st, op, d):
     r = r | (byte << np.uint64(8 * k))
   d.wreg(dst.value, np.asarray(r).astype(np.uint32))
 
-from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64, sass_ops_int, sass_ops_h2, sass_ops_mma, sass_ops_atom     # noqa: E402,F401  (register their handlers)
+# the other handler modules register themselves on import
+from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64, sass_ops_int, sass_ops_h2, sass_ops_mma, sass_ops_atom  # noqa: E402,F401

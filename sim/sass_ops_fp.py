@@ -1,6 +1,8 @@
-"""Floating-point SASS instructions (fp32, fp16x2, conversions) for the interpreter; rounding in sass_fp.py.
+"""Floating-point SASS instructions (fp32, conversions) for the interpreter; rounding in sass_fp.py, packed halves in
+sass_ops_h2.py. Conversions compose from the modifiers: source type x destination type x rounding x .SAT / .RELU /
+.SATFINITE / .FTZ.
 
-MUFU (RCP, RSQ, EX2, LG2, SIN, COS, SQRT) is an approximation on the hardware (PTX ISA: rcp.approx / ex2.approx, max
+MUFU (RCP, RSQ, EX2, LG2, SIN, COS, SQRT, TANH) is an approximation on the hardware (PTX ISA: rcp.approx / ex2.approx, max
 error ~1-2 ulp; the exact bits are not documented): here it is the correctly rounded fp32 result of the function, which is
 within the hardware's error bound but not bit-identical to it. Code that ptxas builds around MUFU (IEEE division, integer
 division) refines the approximation, so its final results are exact."""
@@ -49,7 +51,7 @@ def op_fsetp(st, op, d):
 
 @handler("FMNMX", mods=("FTZ", "NAN"))
 def op_fmnmx(st, op, d):
-  if "NAN" in op.mods: raise unimpl(op, ".NAN")
+  """P ? min : max, IEEE minNum/maxNum with -0 < +0 (a NaN operand gives the other); .NAN: NaN if either is NaN."""
   dst, a, b, p = op.ops
   va, vb = fval(op, d, a), fval(op, d, b)
   if "FTZ" in op.mods: va, vb = F.ftz32(va), F.ftz32(vb)
@@ -60,20 +62,41 @@ def op_fmnmx(st, op, d):
   mn = np.where(ka <= kb, va, vb); mx = np.where(ka >= kb, va, vb)
   r = np.where(pval(d, p), mn, mx)
   r = np.where(np.isnan(x), vb, np.where(np.isnan(y), va, r))
+  if "NAN" in op.mods: r = np.where(np.isnan(x) | np.isnan(y), F.F32_QNAN, r)
   d.wreg(dst.value, F.canon32(r))
+
+@handler("FSET", mods=tuple(FCMP) + tuple(BOOL) + ("BF", "FTZ"))
+def op_fset(st, op, d):
+  """FSET.<cmp>.<bool>[.BF] d, a, b, c: all ones (1.0 with .BF) when cmp(a, b) bool c, else 0 (PTX set.<cmp>.<u32|f32>.f32)."""
+  cmp = [m for m in op.ins.mods if m in FCMP]; bop = [m for m in op.ins.mods if m in BOOL]
+  if len(cmp) != 1 or len(bop) != 1 or len(op.ops) != 4: raise unimpl(op, "comparison")
+  dst, a, b, c = op.ops
+  va, vb = fval(op, d, a), fval(op, d, b)
+  if "FTZ" in op.mods: va, vb = F.ftz32(va), F.ftz32(vb)
+  x, y = F.f32(va), F.f32(vb)
+  un = np.isnan(x) | np.isnan(y)
+  k = cmp[0]
+  with np.errstate(invalid="ignore"):
+    r = ~un if k == "NUM" else un if k == "NAN" else (FCMP[k](x, y) | un) if k.endswith("U") else (FCMP[k](x, y) & ~un)
+  t = np.uint32(0x3F800000 if "BF" in op.mods else 0xFFFFFFFF)
+  d.wreg(dst.value, np.where(BOOL[bop[0]](r, pval(d, c)), t, np.uint32(0)).astype(np.uint32))
 
 FRND_MODES = {"FLOOR": np.floor, "CEIL": np.ceil, "TRUNC": np.trunc, "RN": np.rint}
 
-@handler("FRND", mods=tuple(FRND_MODES) + ("FTZ", "F32"))
+@handler("FRND", mods=tuple(FRND_MODES) + ("FTZ", "F32", "F64"))
 def op_frnd(st, op, d):
+  """FRND[.F64][.FLOOR|CEIL|TRUNC; RN default]: round to an integral value of the same type (-0 and NaN kept)."""
   if len(op.ops) != 2: raise unimpl(op, "operands")
   m = [k for k in FRND_MODES if k in op.mods]
+  if "F64" in op.mods:
+    from hwrt.sim.sass_ops_f64 import dval, _canon
+    wpair(d, op.ops[0].value, _canon(FRND_MODES[m[0] if m else "RN"](dval(op, d, op.ops[1])))); return
   v = fval(op, d, op.ops[1])
   if "FTZ" in op.mods: v = F.ftz32(v)
   d.wreg(op.ops[0].value, F.canon32(F.bits32(FRND_MODES[m[0] if m else "RN"](F.f32(v)))))
 
 MUFU = {"RCP": lambda x: np.float32(1) / x, "RSQ": lambda x: np.float32(1) / np.sqrt(x), "SQRT": np.sqrt, "EX2": np.exp2,
-        "LG2": np.log2, "SIN": lambda x: np.sin(2 * np.pi * x), "COS": lambda x: np.cos(2 * np.pi * x)}
+        "LG2": np.log2, "SIN": lambda x: np.sin(2 * np.pi * x), "COS": lambda x: np.cos(2 * np.pi * x), "TANH": np.tanh}
 # MUFU.SIN / COS take the angle in revolutions: ptxas lowers sin.approx.f32 x to FMUL.RZ t, x, 0.15915494 (1 / 2pi);
 # MUFU.SIN t (checked by tests/test_sim_sass_ptx_corpus.py against sin(x) within the PTX ISA's error bound)
 
@@ -106,17 +129,18 @@ def _int_in(op, d, o, ty):
   if signed: v = np.where(v >= (1 << (w - 1)), v - (1 << w), v)
   return np.zeros_like(v), v     # |v| < 2^32: hi 0, lo the (possibly negative) value, exact in float64
 
-@handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16"))
+@handler("I2F", mods=ROUND + tuple(INT_TYPES) + ("F32", "F64", "F16", "BF16"))
 def op_i2f(st, op, d):
   """I2F.<float dst: F32 (default), F64, F16>.<int src: S32 default>.<rounding>: the integer rounded once."""
   dst, a = op.ops
   if core_suffix(a): raise unimpl(op, f"operand {a.shape}")
   ty = [m for m in op.mods if m in INT_TYPES]
-  if len(ty) > 1 or ("F16" in op.mods and "F64" in op.mods): raise unimpl(op, "types")
+  if len(ty) > 1 or len({"F16", "BF16", "F64"} & op.mods) > 1: raise unimpl(op, "types")
   hi, lo = _int_in(op, d, a, ty[0] if ty else "S32")
-  if "F16" in op.mods:
+  if "F16" in op.mods or "BF16" in op.mods:
     h = np.asarray(hi, np.int64).astype(np.float64) * 4294967296.0
-    d.wreg(dst.value, F.to_f16(F.to_odd(*F.two_sum(h, np.asarray(lo).astype(np.float64))), _mode(op)).astype(np.uint32))
+    x = F.to_odd(*F.two_sum(h, np.asarray(lo).astype(np.float64)))
+    d.wreg(dst.value, (F.to_f16(x, _mode(op)) if "F16" in op.mods else F.to_bf16(x, _mode(op))).astype(np.uint32))
     return
   if "F64" in op.mods:                          # I2F.F64[.S64|.U64|.U32]: exact below 2^53, else rounded once
     from fractions import Fraction
@@ -137,7 +161,7 @@ def op_i2fp(st, op, d):
   hi, lo = _int_in(op, d, a, "U32" if "U32" in op.mods else "S32")
   d.wreg(dst.value, F.int_to_f32(hi, lo, _mode(op)))
 
-@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32", "F64", "F16") + tuple(INT_TYPES))
+@handler("F2I", mods=("FTZ", "NTZ", "TRUNC", "FLOOR", "CEIL", "RN", "F32", "F64", "F16", "BF16") + tuple(INT_TYPES))
 def op_f2i(st, op, d):
   dst, a = op.ops
   ty = [m for m in op.mods if m in INT_TYPES]
@@ -150,10 +174,8 @@ def op_f2i(st, op, d):
   if "F64" in op.mods:
     from hwrt.sim.sass_ops_f64 import dval
     r = F.float_to_int(dval(op, d, a), signed, w, mode[0] if mode else "RN")
-  elif "F16" in op.mods:                        # the low half (.H1: the high half) of the register, exact in float64
-    if a.shape not in ("{R}", "{R}.H1", "{R}.H0"): raise unimpl(op, f"operand {a.shape}")
-    v = ival(op, d, a) >> np.uint32(16 if a.shape.endswith(".H1") else 0)
-    r = F.float_to_int(F.f16((v & np.uint32(0xFFFF)).astype(np.uint16)).astype(np.float64), signed, w, mode[0] if mode else "RN")
+  elif "F16" in op.mods or "BF16" in op.mods:   # the low half (.H1: the high half) of the register, exact in float64
+    r = F.float_to_int(float_src(op, d, a, "BF16" if "BF16" in op.mods else "F16"), signed, w, mode[0] if mode else "RN")
   else: r = F.f32_to_int(fval(op, d, a), signed, w, mode[0] if mode else "RN", "FTZ" in op.mods)
   if w == 64: wpair(d, dst.value, r)
   else: d.wreg(dst.value, (r & np.uint64(0xFFFFFFFF)).astype(np.uint32))
@@ -177,29 +199,42 @@ def op_fchk(st, op, d):
   if len(op.ops) != 3 or pd.type != "pred": raise unimpl(op, "operands")
   d.wpred(pd.value, np.ones(d.n, bool))
 
-@handler("F2F", mods=("F16", "BF16", "F32", "F64", "FTZ") + ROUND)
+FTYPES = ("F16", "BF16", "F32", "F64")
+
+def float_src(op, d, o, ty: str):
+  """A float operand of type ty as exact float64 values (a half: the low 16 bits, .H1 the high ones)."""
+  if ty == "F64":
+    from hwrt.sim.sass_ops_f64 import dval
+    return dval(op, d, o)
+  if ty == "F32": return F.f32(fval(op, d, o)).astype(np.float64)
+  if o.shape not in ("{R}", "{R}.H0", "{R}.H1", "{UR}", "-{R}", "|{R}|", "-|{R}|") and not o.shape.startswith("c["):
+    raise unimpl(op, f"operand {o.shape}")
+  v = np.asarray(d.src(op, o), np.uint32) >> np.uint32(16 if o.shape.endswith(".H1") else 0)
+  h = (v & np.uint32(0xFFFF)).astype(np.uint16)
+  if o.abs: h = h & np.uint16(0x7FFF)
+  if o.shape.startswith("-"): h = h ^ np.uint16(0x8000)
+  return F.f16(h).astype(np.float64) if ty == "F16" else F.f32(h.astype(np.uint32) << np.uint32(16)).astype(np.float64)
+
+def float_dst(op, d, dst, x, ty: str, mode: str):
+  """Write float64 values x (exact, or round-to-odd'ed) rounded once to ty (halves in the low 16 bits)."""
+  if ty == "F64": wpair(d, dst.value, x.view(np.uint64)); return
+  if ty == "F32": d.wreg(dst.value, F.canon32(F.bits32(F.round_f64(x, mode)))); return
+  d.wreg(dst.value, (F.to_f16(x, mode) if ty == "F16" else F.to_bf16(x, mode)).astype(np.uint32))
+
+@handler("F2F", mods=FTYPES + ("FTZ",) + ROUND)
 def op_f2f(st, op, d):
+  """F2F.<dst>.<src>[.rounding][.FTZ] between fp16, bf16, fp32 and fp64: the source value (exact in float64) rounded once."""
   dst, a = op.ops
-  tys = [m for m in op.ins.mods if m in ("F16", "BF16", "F32", "F64")]     # destination type first
-  if len(tys) != 2: raise unimpl(op, "types")
+  tys = [m for m in op.ins.mods if m in FTYPES]     # destination type first
+  if len(tys) != 2 or tys[0] == tys[1]: raise unimpl(op, "types")
   to, frm = tys
-  mode = _mode(op)
-  if frm == "F32":
-    v = fval(op, d, a)
-    if "FTZ" in op.mods: v = F.ftz32(v)
-    if to == "F16": d.wreg(dst.value, F.f32_to_f16(v, mode).astype(np.uint32))
-    elif to == "BF16": d.wreg(dst.value, F.f32_to_bf16(v, mode).astype(np.uint32))
-    elif to == "F64": wpair(d, dst.value, F.f32(v).astype(np.float64).view(np.uint64))
-    else: raise unimpl(op, "types")
-  elif frm == "F64" and to == "F32":
-    x = np.asarray(pair(op, d, a)).view(np.float64)
-    d.wreg(dst.value, F.canon32(F.bits32(F.round_f64(x, mode))))
-  elif frm == "F16" and to == "F32":
-    if core_suffix(a) and not a.shape.endswith(".H1"): raise unimpl(op, f"operand {a.shape}")
-    v = ival(op, d, a)
-    if a.shape.endswith(".H1"): v = v >> np.uint32(16)
-    d.wreg(dst.value, F.bits32(F.f16((v & np.uint32(0xFFFF)).astype(np.uint16)).astype(np.float32)))
-  else: raise unimpl(op, "types")
+  if frm == "F32" and "FTZ" in op.mods: x = F.f32(F.ftz32(fval(op, d, a))).astype(np.float64)
+  else: x = float_src(op, d, a, frm)
+  if to == "F64" and frm in ("F64",): raise unimpl(op, "types")
+  if "FTZ" in op.mods and to == "F32":
+    b = F.bits32(F.round_f64(x, _mode(op)))
+    d.wreg(dst.value, F.canon32(F.ftz32(b))); return
+  float_dst(op, d, dst, np.asarray(x, np.float64), to, _mode(op))
 
 @handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB", "RELU", "SATFINITE") + ROUND)
 def op_f2fp(st, op, d):

@@ -43,19 +43,22 @@ def srcs(op, d, n, ops=None):
   if len(out) != n: raise unimpl(op, "operands")
   return out
 
-def wide(op, h):
-  """uint16 halves -> float64 values (fp16, or bf16 with .BF16_V2)."""
+def flush(op, h):
+  """.FTZ: subnormal halves -> a zero of the same sign."""
   h = np.asarray(h, np.uint16)
+  if "FTZ" not in op.mods: return h
+  expo = np.uint16(0x7F80 if "BF16_V2" in op.mods else 0x7C00)
+  return np.where((h & expo) == 0, h & np.uint16(0x8000), h).astype(np.uint16)
+
+def wide(op, h):
+  """uint16 halves -> float64 values (fp16, or bf16 with .BF16_V2); .FTZ flushes subnormal inputs."""
+  h = flush(op, h)
   if "BF16_V2" in op.mods: return F.f32(h.astype(np.uint32) << np.uint32(16)).astype(np.float64)
   return F.f16(h).astype(np.float64)
 
 def narrow(op, x, mode):
   """float64 (round-to-odd'ed) -> uint16 halves of the instruction's format, canonical NaN."""
-  if "BF16_V2" not in op.mods: return F.to_f16(x, mode)
-  with np.errstate(all="ignore"):
-    r = F.round_f64(x, "RZ")                                   # fp32 round-to-odd: truncate, then set the sticky bit
-    odd = F.bits32(r) | np.where(np.isfinite(x) & (r.astype(np.float64) != x), np.uint32(1), np.uint32(0))
-  return F.f32_to_bf16(odd.astype(np.uint32), mode)
+  return F.to_f16(x, mode) if "BF16_V2" not in op.mods else F.to_bf16(x, mode)
 
 def fused(op, a, b, c, mode):
   """a * b + c per lane, rounded once (halves in, halves out)."""
@@ -65,8 +68,8 @@ def fused(op, a, b, c, mode):
     return narrow(op, F.to_odd(s, e), mode), F.to_odd(s, e)
 
 def clamp(op, h):
-  """.SAT: [0, 1] with NaN -> +0; .RELU: negative values and -0 -> +0, NaN stays (canonical)."""
-  h = np.asarray(h, np.uint16)
+  """.SAT: [0, 1] with NaN -> +0; .RELU: negative values and -0 -> +0, NaN stays (canonical); .FTZ: subnormals -> 0."""
+  h = flush(op, h)
   nan = (h & 0x7FFF) > (0x7F80 if "BF16_V2" in op.mods else 0x7C00)
   one = np.uint16(0x3F80 if "BF16_V2" in op.mods else 0x3C00)
   if "SAT" in op.mods:
@@ -76,12 +79,12 @@ def clamp(op, h):
 
 def out(op, d, lo, hi, lo64):
   if "F32" in op.mods:          # .F32: the low lane's exact result as one fp32, rounded once
-    if "SAT" in op.mods or "RELU" in op.mods or "BF16_V2" in op.mods: raise unimpl(op, "modifiers with .F32")
+    if {"SAT", "RELU", "BF16_V2", "FTZ"} & op.mods: raise unimpl(op, "modifiers with .F32")
     d.wreg(op.ops[0].value, F.canon32(F.bits32(F.round_f64(lo64, _mode(op)))))
   else:
     d.wreg(op.ops[0].value, clamp(op, lo).astype(np.uint32) | (clamp(op, hi).astype(np.uint32) << np.uint32(16)))
 
-H2_MODS = ("F32", "BF16_V2", "SAT", "RELU") + ROUND
+H2_MODS = ("F32", "BF16_V2", "SAT", "RELU", "FTZ") + ROUND
 
 @handler("HFMA2", mods=("MMA",) + H2_MODS)
 def op_hfma2(st, op, d):

@@ -221,11 +221,11 @@ def op_exit(st, op, d):
   if op.ops: raise unimpl(op, "operands")
   st.pc[d.ix] = DEAD
 
-@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR", "YIELD",
-         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE", "EXCLUSIVE"))
+@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "CGAERRBAR", "DEPBAR", "YIELD",
+         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE", "EXCLUSIVE", "PF1", "PF2"))
 def op_nop(st, op, d):
-  """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
-  one instruction at a time for every thread."""
+  """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences (MEMBAR, FENCE, ERRBAR,
+  CGAERRBAR) are implied by executing one instruction at a time for every thread; CCTL.PF1/PF2 are cache prefetches."""
   if op.name == "WARPSYNC" and op.ops and op.ops[0].type not in ("imm", "reg", "ureg"): raise unimpl(op, "operand")
 
 BAR_RED = {"POPC": None, "AND": np.logical_and, "OR": np.logical_or}

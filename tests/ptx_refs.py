@@ -97,6 +97,7 @@ def _int_ref(sem: str, a, b, c):
   """Integer and bit instructions; a, b, c are bit patterns of the input registers."""
   base, _, imm = sem.partition("#")
   parts = base.split(".")
+  if parts[0] == "prmt": return prmt(a, b, c, parts[2] if len(parts) > 2 else "")
   op, t = parts[0], parts[-1]
   mods = parts[1:-1]
   w, sg = _w(t), _signed(t)
@@ -298,6 +299,7 @@ def _cvt_ref(sem: str, out_bits: int):
     if x != x: return Nan(_w(d))
     res = fbits(x if math.isinf(x) or x == 0 else Fraction(x), d, r.upper() or "RN") if not (math.isinf(x) or x == 0) else fbits(x, d)
     if ftz_ and d == "f32" and not isinstance(res, Nan): res = fbits(ftz(fval(res, d), d), d)
+    if sat and not isinstance(res, Nan) and fval(res, d) == 0: return None     # a saturated zero's sign: not documented
     if sat and not isinstance(res, Nan): res = fbits(0.0 if fval(res, d) != fval(res, d) else min(max(fval(res, d), 0.0), 1.0), d)
     if relu and not isinstance(res, Nan) and fval(res, d) < 0: res = fbits(0.0, d)
     return res
@@ -312,7 +314,7 @@ class Nan16x2:
 # error bounds the PTX ISA states for the approximate instructions ("Floating Point Instructions" / "Half Precision
 # Floating Point Instructions", PTX ISA 8.x): relative (rel) or absolute (abs_) error against the exact function
 APPROX = {"rcp": (2.0 ** -23, 0.0), "sqrt": (2.0 ** -23, 0.0), "rsqrt": (2.0 ** -22.9, 0.0), "sin": (2.0 ** -24, 2.0 ** -20.5),
-          "cos": (2.0 ** -24, 2.0 ** -20.5), "lg2": (2.0 ** -24, 2.0 ** -22.6), "ex2": (2.0 ** -22.5, 0.0), "tanh": (2.0 ** -10.987, 0.0),
+          "cos": (2.0 ** -24, 2.0 ** -20.5), "lg2": (2.0 ** -24, 2.0 ** -22.6), "ex2": (2.0 ** -22.5, 0.0), "tanh": (2.0 ** -10.987, 2.0 ** -126),
           "div": (2.0 ** -22, 0.0)}
 FN = {"rcp": lambda x: 1.0 / x, "sqrt": math.sqrt, "rsqrt": lambda x: 1.0 / math.sqrt(x), "sin": math.sin, "cos": math.cos,
       "lg2": math.log2, "ex2": lambda x: 2.0 ** x, "tanh": math.tanh}
@@ -333,6 +335,7 @@ def _float_ref(sem: str, t: str):
   def fin(r):
     if isinstance(r, Nan): return fbits(0.0, t) if sat else r            # .sat: NaN -> +0
     if fz: r = fbits(ftz(fval(r, t), t), t)
+    if sat and fval(r, t) == 0: return None                # the sign of a saturated zero is not documented
     if sat: r = fbits(min(max(fval(r, t), 0.0), 1.0), t) if fval(r, t) == fval(r, t) else fbits(0.0, t)
     if "relu" in mods and fval(r, t) < 0: r = fbits(0.0, t)
     return r
@@ -363,7 +366,8 @@ def _float_ref(sem: str, t: str):
     def f(a, b, c):
       x = fval(a, t)
       r = {"finite": math.isfinite(x), "infinite": math.isinf(x), "number": x == x, "notanumber": x != x,
-           "normal": math.isfinite(x) and abs(x) >= 2.0 ** -126, "subnormal": x != 0 and abs(x) < 2.0 ** -126}[k]
+           "normal": math.isfinite(x) and (abs(x) >= 2.0 ** -126 or x == 0),      # ptxas counts +-0 as normal
+           "subnormal": x != 0 and abs(x) < 2.0 ** -126}[k]
       return int(r)
     return f
   if op == "div" and "approx" not in mods and "full" not in mods:

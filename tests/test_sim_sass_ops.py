@@ -255,7 +255,8 @@ def test_warp(h, corpus):
     act = [j for j in W if V[j] & 0x10]
     row = [bal(lambda x: x & 1), int(all(V[j] & 1 for j in W)), int(any(V[j] & 7 == 0 for j in W)),
            int(len({(V[j] >> 8 & 3) == 0 for j in W}) == 1), eq(lambda x: x & 3),
-           bal(lambda x: True) if allsame else 0, int(allsame), sum(1 << (j % 32) for j in W if int(w64[j]) & 0x100000003 == int(w64[i]) & 0x100000003),
+           bal(lambda x: True) if allsame else 0, int(allsame),
+           sum(1 << (j % 32) for j in W if int(w64[j]) & 0x100000003 == int(w64[i]) & 0x100000003),
            shfl(i, "up", V[i] >> 16 & 7, 0x0800), shfl(i, "down", V[i] >> 16 & 15, 0x181F), shfl(i, "bfly", V[i] >> 20 & 31, 0x101F),
            shfl(i, "idx", V[i] >> 24 & 31, 0x1C1F), sum(V[j] for j in W) & M32, min(V[j] for j in W), max(s32(V[j]) for j in W) & M32,
            np.bitwise_xor.reduce([V[j] for j in W]), sum(V[j] & 1 for j in C), int(all(V[j] & 2 for j in C)), int(any(V[j] & 0xFF == 7 for j in C))]

@@ -128,9 +128,10 @@ def mem_expect(k, ins, A, bufs):
     w = {"u8": 8, "u16": 16, "u32": 32, "u64": 64, "f32": 32}[k["out_type"]]
     return {"out": [x & ((1 << w) - 1) for x in A[0]]}
   if sem.startswith("copy.v"): return {"out": bitsof(ins[0])}
-  if sem == "shared[i]=a; out[i]=shared[i^1]": return {"out": [A[0][i ^ 1] for i in range(n)]}
+  m8 = 0xFF if k["types"] == ["u8"] else ~0                # a u8 store keeps the low byte of its 16-bit register
+  if sem == "shared[i]=a; out[i]=shared[i^1]": return {"out": [A[0][i ^ 1] & m8 for i in range(n)]}
   if sem == "shared[i+64]=a; out[i]=shared[(i+1)%64+64]": return {"out": [A[0][(i + 1) % 64] for i in range(n)]}
-  if sem == "loc[b&7]=a; out[i]=loc[b&7]" or sem == "copy (prefetch is a hint)": return {"out": A[0]}
+  if sem == "loc[b&7]=a; out[i]=loc[b&7]" or sem == "copy (prefetch is a hint)": return {"out": [x & m8 for x in A[0]]}
   if sem.startswith("out[i]=ctab"): return {"out": [(11, 22, 33, 44)[x & 3] for x in A[0]]}
   if sem == "out[i]=address of in2 (param)": return {"out": [bufs["in2"]] * n}
   raise NoReference(f"memory {sem}")
@@ -250,7 +251,8 @@ def mma_inputs(rng, k):
   for j, x in enumerate("ABC"):
     nw = 32 * fw[x]
     if x == "C" and d in ("f32", "s32"):
-      v = (rng.integers(-64, 64, nw) / 8).astype(np.float32).view(np.uint32) if d == "f32" else rng.integers(0, 2**32, nw, dtype=np.uint64).astype(np.uint32)
+      if d == "f32": v = (rng.integers(-64, 64, nw) / 8).astype(np.float32).view(np.uint32)
+      else: v = rng.integers(0, 2**32, nw, dtype=np.uint64).astype(np.uint32)
     elif ta in ("f16", "bf16") or (x == "C" and d == "f16"):
       h = (rng.integers(-8, 9, 2 * nw) / 4).astype(np.float32)
       hb = h.astype(np.float16).view(np.uint16) if (ta == "f16" or x == "C") else (h.view(np.uint32) >> 16).astype(np.uint16)
@@ -263,6 +265,7 @@ def run_kernel(k, cubin, rng):
   h = Harness()
   try:
     n = k["n"]
+    if k["module"] == "mma" and "fragment_words" not in k: return "noref", "ldmatrix (fragment layout of the x4 load)"
     if k["module"] == "mma": ins = mma_inputs(rng, k)
     else:
       ins = []
@@ -340,5 +343,5 @@ def test_ptx_corpus_decodable_kernels():
 def test_ptx_corpus_all_kernels(opt):
   """The whole corpus at -O3 and -O0, the forms sm90.tsv lacks learned first (nvdisasm; cached under ~/.cache/hwrt)."""
   stats, bad = run_corpus(opt, learn=True)
-  assert not bad, f"{len(bad)} kernels differ from the reference: {bad[:6]}"
+  assert not bad, f"{len(bad)} kernels differ from the reference: {[b[0] for b in bad]} {bad[:4]}"
   assert stats["ok"] >= 800
