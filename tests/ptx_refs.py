@@ -296,7 +296,7 @@ def _cvt_ref(sem: str, out_bits: int):
       if math.isinf(x) or x == 0: return fbits(x, d)
       y = _rnd_int(x, r)
       return fbits(math.copysign(0.0, x) if y == 0 else float(y), d)
-    if x != x: return Nan(_w(d))
+    if x != x: return fbits(0.0, d) if sat else Nan(_w(d))      # .sat: NaN -> +0
     res = fbits(x if math.isinf(x) or x == 0 else Fraction(x), d, r.upper() or "RN") if not (math.isinf(x) or x == 0) else fbits(x, d)
     if ftz_ and d == "f32" and not isinstance(res, Nan): res = fbits(ftz(fval(res, d), d), d)
     if sat and not isinstance(res, Nan) and fval(res, d) == 0: return None     # a saturated zero's sign: not documented

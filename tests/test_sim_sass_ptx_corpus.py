@@ -79,7 +79,7 @@ def gen_input(rng, dtype: str, domain: str, n: int, ptxtype: str):
     info = np.iinfo(dt)
     v = rng.integers(info.min, info.max, n, dtype=dt, endpoint=True)
     sp = [0, 1, info.max, info.min, -1 if info.min < 0 else 2, 7]
-    v[:len(sp)] = np.array(sp).astype(dt)
+    v[:len(sp)] = np.array(sp, dtype=dt)
     if ptxtype in ("s8", "u8"):                             # an 8-bit value in a 16-bit lane: sometimes with junk above it
       pass
   if domain == "nonzero": v = np.where(v == 0, np.ones(1, dt), v)

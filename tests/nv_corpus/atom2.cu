@@ -3,15 +3,20 @@
 // owns its slots, so the returned old values and the memory afterwards are both determined
 #define K 22
 #define SLOTS (3 * K)
-#define A32(sp, op, p, x) ({ unsigned r_; asm volatile("atom" sp op " %0, [%1], %2;" : "=r"(r_) : "l"(p), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
-#define A64(sp, op, p, x) ({ unsigned long long r_; asm volatile("atom" sp op " %0, [%1], %2;" : "=l"(r_) : "l"(p), "l"(x) : "memory"); r_; })
-#define C32(sp, p, x, y) ({ unsigned r_; asm volatile("atom" sp ".cas.b32 %0, [%1], %2, %3;" : "=r"(r_) : "l"(p), "r"((unsigned)(y)), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
-#define C64(sp, p, x, y) ({ unsigned long long r_; asm volatile("atom" sp ".cas.b64 %0, [%1], %2, %3;" : "=l"(r_) : "l"(p), "l"(y), "l"(x) : "memory"); r_; })
+#define A32(sp, op, p, x) ({ unsigned r_; \
+  asm volatile("atom" sp op " %0, [%1], %2;" : "=r"(r_) : "l"(p), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
+#define A64(sp, op, p, x) ({ unsigned long long r_; \
+  asm volatile("atom" sp op " %0, [%1], %2;" : "=l"(r_) : "l"(p), "l"(x) : "memory"); r_; })
+#define C32(sp, p, x, y) ({ unsigned r_; asm volatile("atom" sp ".cas.b32 %0, [%1], %2, %3;" \
+  : "=r"(r_) : "l"(p), "r"((unsigned)(y)), "r"((unsigned)(x)) : "memory"); (unsigned long long)r_; })
+#define C64(sp, p, x, y) ({ unsigned long long r_; \
+  asm volatile("atom" sp ".cas.b64 %0, [%1], %2, %3;" : "=l"(r_) : "l"(p), "l"(y), "l"(x) : "memory"); r_; })
 #define R32(sp, op, p, x) asm volatile("red" sp op " [%0], %1;" :: "l"(p), "r"((unsigned)(x)) : "memory")
 #define R64(sp, op, p, x) asm volatile("red" sp op " [%0], %1;" :: "l"(p), "l"(x) : "memory")
 #define OPS(sp, m, ret) \
   ret[0] = A32(sp, ".add.u32", m + 0, v[0]);   ret[1] = A64(sp, ".add.u64", m + 1, v[1]); \
-  ret[2] = ({ float r_; asm volatile("atom" sp ".add.f32 %0, [%1], %2;" : "=f"(r_) : "l"(m + 2), "f"(__builtin_bit_cast(float, (unsigned)v[2])) : "memory"); \
+  ret[2] = ({ float r_; asm volatile("atom" sp ".add.f32 %0, [%1], %2;" \
+                        : "=f"(r_) : "l"(m + 2), "f"(__builtin_bit_cast(float, (unsigned)v[2])) : "memory"); \
               (unsigned long long)__builtin_bit_cast(unsigned, r_); }); \
   ret[3] = ({ double r_; asm volatile("atom" sp ".add.f64 %0, [%1], %2;" : "=d"(r_) : "l"(m + 3), "d"(__builtin_bit_cast(double, v[3])) : "memory"); \
               __builtin_bit_cast(unsigned long long, r_); }); \

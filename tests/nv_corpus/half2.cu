@@ -21,9 +21,11 @@ extern "C" __global__ void half2(unsigned* out, const unsigned* ina, const unsig
   o[16] = P2("lt", a, b); o[17] = P2("equ", a, b); o[18] = P2("ge", a, b); o[19] = P2("neu", a, b);
   o[20] = H2("set.lt.u32.f16x2", a, b);
   o[21] = H1("neg.f16x2", a);  o[22] = H1("abs.f16x2", a);
-  o[23] = ({ unsigned short r_; asm("fma.rn.f16 %0, %1, %2, %3;" : "=h"(r_) : "h"((unsigned short)a), "h"((unsigned short)(b >> 16)), "h"((unsigned short)c)); (unsigned)r_; });
-  o[24] = ({ unsigned short r_; asm("mul.rn.f16 %0, %1, %2;" : "=h"(r_) : "h"((unsigned short)(a >> 16)), "h"((unsigned short)(a >> 16))); (unsigned)r_; });
-  o[25] = ({ unsigned r_; asm("{.reg .b16 l, h; .reg .b32 t; mov.b32 {l, h}, %1; mov.b32 t, {h, h}; fma.rn.f16x2 %0, %2, t, %3;}" : "=r"(r_) : "r"(a), "r"(b), "r"(c)); r_; });
+  typedef unsigned short u16;
+  o[23] = ({ u16 r_; asm("fma.rn.f16 %0, %1, %2, %3;" : "=h"(r_) : "h"((u16)a), "h"((u16)(b >> 16)), "h"((u16)c)); (unsigned)r_; });
+  o[24] = ({ u16 r_; asm("mul.rn.f16 %0, %1, %2;" : "=h"(r_) : "h"((u16)(a >> 16)), "h"((u16)(a >> 16))); (unsigned)r_; });
+  o[25] = ({ unsigned r_; asm("{.reg .b16 l, h; .reg .b32 t; mov.b32 {l, h}, %1; mov.b32 t, {h, h}; fma.rn.f16x2 %0, %2, t, %3;}"
+                              : "=r"(r_) : "r"(a), "r"(b), "r"(c)); r_; });
   o[26] = H2("sub.rn.bf16x2", a, b);
   o[27] = ({ unsigned short r_; asm("add.rn.bf16 %0, %1, %2;" : "=h"(r_) : "h"((unsigned short)a), "h"((unsigned short)b)); (unsigned)r_; });
   o[28] = H2("max.NaN.f16x2", a, b);

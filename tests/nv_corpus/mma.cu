@@ -62,7 +62,8 @@ extern "C" __global__ void name(int* D, const u8* A, const u8* B, const int* C, 
   TILE_SETUP \
   int c[4]; LOAD_C(c) \
   for (int k = 0; k < K; k += 32) { \
-    const unsigned *a0 = (const unsigned*)(A + (tm + g) * K + k) + t, *a8 = (const unsigned*)(A + (tm + g + 8) * K + k) + t, *b = (const unsigned*)(B + (tn + g) * K + k) + t; \
+    const unsigned *a0 = (const unsigned*)(A + (tm + g) * K + k) + t, *a8 = (const unsigned*)(A + (tm + g + 8) * K + k) + t; \
+    const unsigned *b = (const unsigned*)(B + (tn + g) * K + k) + t; \
     unsigned ra[4] = {a0[0], a8[0], a0[4], a8[4]}, rb[2] = {b[0], b[4]}; \
     asm volatile("mma.sync.aligned.m16n8k32.row.col.s32." ta "." tb ".s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};" \
         : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3]) : "r"(ra[0]), "r"(ra[1]), "r"(ra[2]), "r"(ra[3]), "r"(rb[0]), "r"(rb[1])); \
@@ -74,7 +75,8 @@ extern "C" __global__ void mma_s8k16(int* D, const u8* A, const u8* B, const int
   TILE_SETUP
   int c[4]; LOAD_C(c)
   for (int k = 0; k < K; k += 16) {
-    const unsigned *a0 = (const unsigned*)(A + (tm + g) * K + k) + t, *a8 = (const unsigned*)(A + (tm + g + 8) * K + k) + t, *b = (const unsigned*)(B + (tn + g) * K + k) + t;
+    const unsigned *a0 = (const unsigned*)(A + (tm + g) * K + k) + t, *a8 = (const unsigned*)(A + (tm + g + 8) * K + k) + t;
+    const unsigned *b = (const unsigned*)(B + (tn + g) * K + k) + t;
     unsigned ra0 = a0[0], ra1 = a8[0], rb = b[0];
     asm volatile("mma.sync.aligned.m16n8k16.row.col.satfinite.s32.s8.u8.s32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
         : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3]) : "r"(ra0), "r"(ra1), "r"(rb));
