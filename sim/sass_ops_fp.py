@@ -236,13 +236,17 @@ def op_f2f(st, op, d):
     d.wreg(dst.value, F.canon32(F.ftz32(b))); return
   float_dst(op, d, dst, np.asarray(x, np.float64), to, _mode(op))
 
-@handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB", "RELU", "SATFINITE") + ROUND)
+@handler("F2FP", mods=("F16", "BF16", "F32", "PACK_AB", "MERGE_C", "RELU", "SATFINITE") + ROUND)
 def op_f2fp(st, op, d):
   """F2FP.<F16|BF16>.F32.PACK_AB d, a, b: d = cvt(a) << 16 | cvt(b) (PTX cvt.rn[.relu][.satfinite].f16x2.f32 d, a, b);
-  .RELU: negative results and -0 -> +0; .SATFINITE: +-inf -> +-max finite; NaN -> canonical NaN either way."""
-  if "PACK_AB" not in op.mods or "F32" not in op.mods or ("F16" in op.mods) == ("BF16" in op.mods) or len(op.ops) != 3:
+  .RELU: negative results and -0 -> +0; .SATFINITE: +-inf -> +-max finite; NaN -> canonical NaN either way.
+  F2FP....MERGE_C d, a, RZ (ptxas' single cvt.rn[.relu].f16.f32): d = cvt(a) in the low half; with a register other
+  than RZ (what it merges into the high half) it is not modelled."""
+  if "MERGE_C" in op.mods and "PACK_AB" not in op.mods and len(op.ops) == 3 and op.ops[2].type == "reg" and op.ops[2].value == 255:
+    dst, a, b = op.ops[0], op.ops[2], op.ops[1]            # cv(b) below is the low half: the source; the high half is 0
+  elif "PACK_AB" not in op.mods or "F32" not in op.mods or ("F16" in op.mods) == ("BF16" in op.mods) or len(op.ops) != 3:
     raise unimpl(op, "form")
-  dst, a, b = op.ops
+  else: dst, a, b = op.ops
   bf = "BF16" in op.mods
   conv = F.f32_to_bf16 if bf else F.f32_to_f16
   def cv(o):
