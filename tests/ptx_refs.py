@@ -301,6 +301,7 @@ def _cvt_ref(sem: str, out_bits: int):
     if ftz_ and d == "f32" and not isinstance(res, Nan): res = fbits(ftz(fval(res, d), d), d)
     if sat and not isinstance(res, Nan) and fval(res, d) == 0: return None     # a saturated zero's sign: not documented
     if sat and not isinstance(res, Nan): res = fbits(0.0 if fval(res, d) != fval(res, d) else min(max(fval(res, d), 0.0), 1.0), d)
+    if relu and not isinstance(res, Nan) and fval(res, d) == 0: return None    # .relu of -0: the zero's sign is not documented
     if relu and not isinstance(res, Nan) and fval(res, d) < 0: res = fbits(0.0, d)
     return res
   return f
