@@ -8,8 +8,9 @@ predicated loops and early EXIT follow from that (a thread past a reconvergence 
 arrives), and BAR.SYNC is reached by all live threads of a CTA together. CTAs are independent, so batches run one after
 another. Threads of a CTA are numbered x-fastest, a CTA is padded to whole warps (the padding lanes are never live).
 
-Semantics are in sass_ops.py (one handler per opcode; a modifier or operand shape a handler does not know raises
-Unimplemented, never a guess) and sass_fp.py (correctly rounded floating point).
+Semantics are in sass_ops*.py (one handler per opcode whose behaviour composes from the decoded modifiers; a modifier or
+operand shape a handler does not know raises Unimplemented, never a guess) and sass_fp.py (correctly rounded floating
+point). A word the learned forms lack decodes through the structural model (assemblers/sass/model.py) via table.match.
 
 Faults: a global access outside every mapping raises MMUFault(va) from GPUMemory.region (the engine reports Xid 31, writes
 the error notifier and stops the channel); a misaligned or out-of-window shared/global/local access and BPT.TRAP raise
@@ -17,7 +18,7 @@ GPUFault (Xid 13), an unknown instruction Unimplemented("unimplemented SASS inst
 deadline GPUTimeout.
 
 Limits (each fails loudly, none computes a wrong value): one CTA per cluster (SR_CgaCtaId 0, no distributed shared
-memory); no tensor-core (HMMA/WGMMA), texture, surface or TMA instructions; BAR with a thread count and named barriers
+memory); no WGMMA, tf32 / fp64 / sub-byte / sparse mma, texture, surface or TMA instructions; BAR with a thread count and named barriers
 other than full-CTA sync are not modelled; a kernel whose progress needs a thread at a higher PC to run while another
 spins (spin locks, inter-CTA flags) never finishes under lowest-PC-first and ends in GPUTimeout; local memory data lives
 in the interpreter, not in the driver's local-memory buffer."""
