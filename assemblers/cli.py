@@ -33,9 +33,25 @@ def run_asm(args):
   return 0
 
 def add_args_disasm(p):
-  p.add_argument("binary", help="cubin or HSA code object")
+  p.add_argument("binary", help="cubin or HSA code object (or raw 128-bit SASS words with --raw)")
+  p.add_argument("--arch", help="sm_80 sm_86 sm_89 sm_90 sm_100 sm_120: the SASS model to use (raw words need it; a cubin names its own)")
+  p.add_argument("--raw", action="store_true", help="BINARY is raw little-endian 128-bit SASS words (like nvdisasm -b SM90)")
 
 def run_disasm(args):
+  """Prints every instruction it can decode; an undecodable word prints in place as `.word 0x...` and the exit status is 1."""
   data = read_bytes(args.binary, "binary")
-  sys.stdout.write(isa_for_binary(data).disassemble_container(data))
+  if args.raw:
+    if not (args.arch or "").startswith("sm_"): raise BadArgument("--raw needs --arch sm_XX (e.g. --arch sm_90)")
+    from hwrt.assemblers.sass.disasm import disassemble_raw
+    lines = disassemble_raw(data, args.arch)
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 1 if lines.undecodable else 0
+  isa = isa_for_binary(data)
+  if isa.__name__.endswith(".sass"):
+    from hwrt.assemblers.sass.disasm import listing_of
+    lines = listing_of(data, args.arch)
+    sys.stdout.write("\n".join(lines) + "\n")
+    if lines.undecodable: print(f"{args.binary}: {lines.undecodable} word(s) not decodable (marked .word)", file=sys.stderr)
+    return 1 if lines.undecodable else 0
+  sys.stdout.write(isa.disassemble_container(data))
   return 0

@@ -8,8 +8,9 @@ predicated loops and early EXIT follow from that (a thread past a reconvergence 
 arrives), and BAR.SYNC is reached by all live threads of a CTA together. CTAs are independent, so batches run one after
 another. Threads of a CTA are numbered x-fastest, a CTA is padded to whole warps (the padding lanes are never live).
 
-Semantics are in sass_ops.py (one handler per opcode; a modifier or operand shape a handler does not know raises
-Unimplemented, never a guess) and sass_fp.py (correctly rounded floating point).
+Semantics are in sass_ops*.py (one handler per opcode whose behaviour composes from the decoded modifiers; a modifier or
+operand shape a handler does not know raises Unimplemented, never a guess) and sass_fp.py (correctly rounded floating
+point). A word the learned forms lack decodes through the structural model (assemblers/sass/model.py) via table.match.
 
 Faults: a global access outside every mapping raises MMUFault(va) from GPUMemory.region (the engine reports Xid 31, writes
 the error notifier and stops the channel); a misaligned or out-of-window shared/global/local access and BPT.TRAP raise
@@ -17,11 +18,12 @@ GPUFault (Xid 13), an unknown instruction Unimplemented("unimplemented SASS inst
 deadline GPUTimeout.
 
 Limits (each fails loudly, none computes a wrong value): one CTA per cluster (SR_CgaCtaId 0, no distributed shared
-memory); no tensor-core (HMMA/WGMMA), texture, surface or TMA instructions; BAR with a thread count and named barriers
+memory); no WGMMA, tf32 / fp64 / sub-byte / sparse mma, texture, surface or TMA instructions; BAR with a thread count and named barriers
 other than full-CTA sync are not modelled; a kernel whose progress needs a thread at a higher PC to run while another
 spins (spin locks, inter-CTA flags) never finishes under lowest-PC-first and ends in GPUTimeout; local memory data lives
 in the interpreter, not in the driver's local-memory buffer."""
 from __future__ import annotations
+import re
 import numpy as np
 from hwrt.errors import GPUFault, GPUTimeout, Unimplemented, InvalidKernelBinary
 from hwrt.sim.memory import MMUFault
@@ -37,7 +39,16 @@ _decoded: dict = {}                    # (pc, word, table) -> Op, across launche
 def add_forms(forms) -> None:
   """Forms (table.Form) to decode with besides sm90.tsv: a workaround while the learned table lacks forms ptxas emits
   (tests learn them from tests/nv_corpus with the assembler's own learner). Forms already in sm90.tsv are ignored."""
+  import dataclasses
   base = T.load()
+  # the learner may keep the `.reuse` of its exemplar in a shape (reuse is a scheduling hint, not part of the form) and
+  # splits a modifier like `U16x2` before its lower-case letter (opcode `VIMNMX.U16`, first shape `x2 {R}`)
+  def fix(f):
+    shapes = [s.replace(".reuse", "") for s in f.shapes]
+    m = re.match(r"^(x\d[.A-Z0-9_]*) (.*)$", shapes[0]) if shapes else None
+    if m: return dataclasses.replace(f, opcode=f.opcode + m[1], shapes=[m[2]] + shapes[1:])
+    return dataclasses.replace(f, shapes=shapes)
+  forms = [fix(f) for f in forms]
   new = [f for f in forms if f.key not in base.by_key and f.key not in {g.key for g in _extra_forms}]
   if new: _extra_forms.extend(new); _tables.clear(); _decoded.clear()
 
@@ -165,6 +176,7 @@ class Batch:
     self.L = -(-max(launch.local_memory_bytes_per_thread, 0) // 16) * 16
     self.lmem = None                   # (threads, L) bytes, made at the first local access
     self.steps = 0
+    self.b2r = None                    # per-thread result of the last BAR.RED (B2R.RESULT)
 
   def grow(self, n):
     extra = np.zeros((n - self.R.shape[0] + 8, self.N), np.uint32)

@@ -112,6 +112,15 @@ def f32_to_bf16(bits, mode="RN"):
   nan = (np.asarray(bits, np.uint32) & 0x7FFFFFFF) > 0x7F800000
   return np.where(nan, BF16_QNAN, r & 0xFFFF).astype(np.uint16)
 
+def to_bf16(x, mode="RN"):
+  """float64 (round-to-odd'ed or exact) -> bf16 bit patterns: an fp32 round-to-odd step (truncate, set the sticky bit),
+  then one rounding to bf16 (24 >= 8 + 2 bits), canonical NaN."""
+  x = np.asarray(x, np.float64)
+  with np.errstate(all="ignore"):
+    r = round_f64(x, "RZ")
+    odd = bits32(r) | np.where(np.isfinite(x) & (r.astype(np.float64) != x), np.uint32(1), np.uint32(0))
+  return f32_to_bf16(odd.astype(np.uint32), mode)
+
 def hfma(a16, b16, c16, mode="RN"):
   """fp16 fused multiply-add per half (uint16 patterns)."""
   with np.errstate(all="ignore"):

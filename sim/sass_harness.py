@@ -25,6 +25,7 @@ class Kernel:
   def raw(code: bytes, name: str = "raw", registers: int = 16, shared: int = SMEM_RESERVED, cbank0_size: int = 0x300) -> "Kernel":
     k = Kernel.__new__(Kernel)
     k.name, k.code, k.registers, k.shared, k.cbank0_size, k.local = name, bytes(code), registers, shared, cbank0_size, STACK_RESERVE
+    k.banks = {}
     return k
   def __init__(self, cubin: bytes, name: str):
     e = read_elf(cubin)
@@ -44,6 +45,8 @@ class Kernel:
     self.shared = size(sh) if sh is not None else SMEM_RESERVED     # ptxas' .nv.shared.<k> size includes the 0x400
     c0 = secs.get(f".nv.constant0.{name}")
     self.cbank0_size = size(c0) if c0 is not None else hw.CB0_PARAMS_SM90
+    c3 = secs.get(".nv.constant3")                # the module's .const data (PTX .const variables): constant bank 3
+    self.banks = {3: bytes(c3.data)} if c3 is not None and c3.data else {}
 
 class Harness:
   """One VA space; `buffer(array)` maps a numpy array's bytes, `launch(kernel, args, grid, block)` runs it."""
@@ -84,8 +87,10 @@ class Harness:
       if off + size > len(cb): raise BadArgument(f"{k.name}: too many parameter bytes ({off + size} > {len(cb)})")
       struct.pack_into(fmt, cb, off, val); off += size
     cb_va = self.buffer(np.frombuffer(bytes(cb), np.uint8))
+    banks = {0: (cb_va, len(cb))}
+    for b, data in getattr(k, "banks", {}).items(): banks[b] = (self.buffer(np.frombuffer(data, np.uint8)), len(data))
     return KernelLaunch(code_address=code_va, grid=grid, block=block, shared_memory_bytes=k.shared,
-                        local_memory_bytes_per_thread=k.local, register_count=k.registers, constant_buffers={0: (cb_va, len(cb))},
+                        local_memory_bytes_per_thread=k.local, register_count=k.registers, constant_buffers=banks,
                         barrier_count=1, shared_window=SHARED_WINDOW, local_window=LOCAL_WINDOW)
   def launch(self, prog, args, grid, block, timeout: float = 60.0) -> None:
     from hwrt.sim.sass_exec import execute

@@ -17,7 +17,7 @@ M32 = np.uint64(0xFFFFFFFF)
 EXECUTED: Counter = Counter()
 HANDLERS: dict = {}
 UNIFORM_OK = {"MOV", "IADD3", "LEA", "LOP3", "SHF", "SEL", "ISETP", "PRMT", "FLO", "POPC", "PLOP3", "IMAD", "LDC", "BREV", "IABS", "VIADD"}
-HINTS = {"E", "STRONG", "GPU", "SYS", "SM", "CTA", "CONSTANT", "EF", "EL", "LU", "EN", "NA", "WEAK", "PRIVATE", "ZFILL", "LTC64B",
+HINTS = {"E", "EU", "STRONG", "GPU", "SYS", "SM", "CTA", "CONSTANT", "EF", "EL", "LU", "EN", "NA", "WEAK", "PRIVATE", "ZFILL", "LTC64B",
          "LTC128B", "LTC256B", "MMIO", "DEFER_BLOCKING", "REUSE"}
 
 def handler(*names, mods=()):
@@ -309,11 +309,18 @@ def op_lop3(st, op, d):
   d.wreg(dst.value, r)
   for p in pouts: d.wpred(p.value, r != 0)
 
+def pbit(op, d, o):
+  """A PLOP3 input: a predicate (!P negated), or the sign bit of a register (`R.SIGN`: the value is negative)."""
+  if o.type in ("pred", "upred") and core(o) in ("{P}", "{UP}"): return pval(d, o)
+  if o.type in ("reg", "ureg") and o.shape in ("{R}.SIGN", "{UR}.SIGN"):
+    return np.asarray(d.src(op, o), np.uint32) >> np.uint32(31) != 0
+  raise unimpl(op, f"operand {o.shape}")
+
 @handler("PLOP3", mods=("LUT",))
 def op_plop3(st, op, d):
   p0, p1, a, b, c, lut, lut2 = op.ops
   if p1.value != 7: raise unimpl(op, "second predicate output")
-  d.wpred(p0.value, np.asarray(lut3(pval(d, a), pval(d, b), pval(d, c), lut.value), bool))
+  d.wpred(p0.value, np.asarray(lut3(pbit(op, d, a), pbit(op, d, b), pbit(op, d, c), lut.value), bool))
 
 CMP = {"EQ": np.equal, "NE": np.not_equal, "LT": np.less, "LE": np.less_equal, "GT": np.greater, "GE": np.greater_equal}
 BOOL = {"AND": np.logical_and, "OR": np.logical_or, "XOR": np.logical_xor}
@@ -360,12 +367,22 @@ def op_fsel(st, op, d):
   dst, a, b, p = op.ops
   d.wreg(dst.value, np.where(pval(d, p), fval(op, d, a), fval(op, d, b)).astype(np.uint32))
 
-@handler("VIMNMX", "IMNMX", mods=("U32",))
+@handler("VIMNMX", "IMNMX", mods=("U32", "U16x2", "S16x2", "RELU"))
 def op_vimnmx(st, op, d):
+  """P ? min(a, b) : max(a, b), signed unless .U32; .U16x2 / .S16x2 per 16-bit half; .RELU then max(r, 0) (signed)."""
   dst, a, b, p = op.ops
-  va, vb = ival(op, d, a), ival(op, d, b)
+  va, vb, pv = ival(op, d, a), ival(op, d, b), pval(d, p)
+  if "RELU" in op.mods:
+    if op.mods & {"U32", "U16x2", "S16x2"}: raise unimpl(op, "RELU with these types")
+    r = np.where(pv, np.minimum(s32(va), s32(vb)), np.maximum(s32(va), s32(vb)))
+    d.wreg(dst.value, np.maximum(r, 0).astype(np.int64).astype(np.uint32)); return
+  if "U16x2" in op.mods or "S16x2" in op.mods:
+    from hwrt.sim.sass_ops_int import lanes
+    sg = "S16x2" in op.mods
+    r = [np.where(pv, np.minimum(x, y), np.maximum(x, y)) & 0xFFFF for x, y in zip(lanes(va, 16, sg, 2), lanes(vb, 16, sg, 2))]
+    d.wreg(dst.value, (r[0] | (r[1] << 16)).astype(np.uint32)); return
   if "U32" not in op.mods: va, vb = s32(va), s32(vb)
-  d.wreg(dst.value, np.asarray(np.where(pval(d, p), np.minimum(va, vb), np.maximum(va, vb))).astype(np.int64).astype(np.uint32))
+  d.wreg(dst.value, np.asarray(np.where(pv, np.minimum(va, vb), np.maximum(va, vb))).astype(np.int64).astype(np.uint32))
 
 @handler("VIADDMNMX", mods=("U32",))
 def op_viaddmnmx(st, op, d):
@@ -385,8 +402,12 @@ def op_popc(st, op, d): d.wreg(op.ops[0].value, np.bitwise_count(ival(op, d, op.
 
 @handler("FLO", mods=("U32", "S32", "SH"))
 def op_flo(st, op, d):
-  if "S32" in op.mods: raise unimpl(op, "signed FLO")
-  v = ival(op, d, op.ops[-1]).astype(np.uint64)
+  """FLO[.U32][.SH] d, a: the position of the highest set bit (signed, the default: of the highest bit that differs from
+  the sign bit), 0xffffffff when there is none; .SH gives 31 - position (PTX bfind[.shiftamt])."""
+  if len(op.ops) != 2: raise unimpl(op, "operands")
+  v = ival(op, d, op.ops[-1])
+  if "U32" not in op.mods: v = np.where(v >> np.uint32(31) != 0, ~v, v)
+  v = np.asarray(v, np.uint32).astype(np.uint64)
   pos = np.where(v == 0, -1, np.floor(np.log2(np.maximum(v, 1).astype(np.float64))).astype(np.int64))
   if "SH" in op.mods: pos = np.where(v == 0, -1, 31 - pos)
   d.wreg(op.ops[0].value, np.asarray(pos).astype(np.int64).astype(np.uint32))
@@ -398,17 +419,29 @@ def op_brev(st, op, d):
   for i in range(32): r |= ((v >> np.uint32(i)) & np.uint32(1)) << np.uint32(31 - i)
   d.wreg(op.ops[0].value, r)
 
-@handler("PRMT")
+PRMT_MODES = {                       # byte k of the result for selector s = sel & 3 (PTX prmt: f4e, b4e, rc8, ecl, ecr, rc16)
+  "F4E": lambda s, k: (s + k) & 7, "B4E": lambda s, k: (s - k) & 7, "RC8": lambda s, k: s, "ECL": lambda s, k: np.maximum(s, k),
+  "ECR": lambda s, k: np.minimum(s, k), "RC16": lambda s, k: (s & 1) * 2 + (k & 1)}
+
+@handler("PRMT", mods=tuple(PRMT_MODES))
 def op_prmt(st, op, d):
+  """PRMT[.mode] d, a, sel, b: bytes of the 8-byte value b:a. Default mode: nibble k of sel picks byte k (bit 3 of the
+  nibble: replicate that byte's sign bit); the other modes index by sel & 3 as PRMT_MODES."""
   dst, a, sel, c = op.ops
   va, vs, vc = ival(op, d, a).astype(np.uint64), ival(op, d, sel), ival(op, d, c).astype(np.uint64)
   v = va | (vc << np.uint64(32))
+  mode = [m for m in op.mods if m in PRMT_MODES]
   r = np.uint64(0)
   for k in range(4):
-    nib = (np.asarray(vs, np.uint64) >> np.uint64(4 * k)) & np.uint64(0xF)
-    byte = (v >> ((nib & np.uint64(7)) * np.uint64(8))) & np.uint64(0xFF)
-    byte = np.where(nib & np.uint64(8), np.where(byte & np.uint64(0x80), np.uint64(0xFF), np.uint64(0)), byte)
+    if mode:
+      idx = np.asarray(PRMT_MODES[mode[0]](np.asarray(vs, np.int64) & 3, k), np.int64).astype(np.uint64)
+      byte = (v >> (idx * np.uint64(8))) & np.uint64(0xFF)
+    else:
+      nib = (np.asarray(vs, np.uint64) >> np.uint64(4 * k)) & np.uint64(0xF)
+      byte = (v >> ((nib & np.uint64(7)) * np.uint64(8))) & np.uint64(0xFF)
+      byte = np.where(nib & np.uint64(8), np.where(byte & np.uint64(0x80), np.uint64(0xFF), np.uint64(0)), byte)
     r = r | (byte << np.uint64(8 * k))
   d.wreg(dst.value, np.asarray(r).astype(np.uint32))
 
-from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64     # noqa: E402,F401  (register their handlers)
+# the other handler modules register themselves on import
+from hwrt.sim import sass_ops_fp, sass_ops_mem, sass_ops_f64, sass_ops_int, sass_ops_h2, sass_ops_mma, sass_ops_atom  # noqa: E402,F401

@@ -143,9 +143,20 @@ DCMP = {**CMP, "NUM": None, "NAN": None, **{k + "U": v for k, v in CMP.items()},
 @handler("DSETP", mods=tuple(DCMP) + tuple(BOOL))
 def op_dsetp(st, op, d):
   cmp = [m for m in op.ins.mods if m in DCMP]; bop = [m for m in op.ins.mods if m in BOOL]
-  if len(cmp) != 1 or len(bop) != 1 or len(op.ops) != 5 or cmp[0] in ("MIN", "MAX"): raise unimpl(op, "comparison")
+  if len(cmp) != 1 or len(bop) != 1 or len(op.ops) != 5: raise unimpl(op, "comparison")
   pd, pq, a, b, pc = op.ops
   x, y = dval(op, d, a), dval(op, d, b)
+  if cmp[0] in ("MIN", "MAX"):
+    # DSETP.MAX / MIN p, q, a, b, PT: ptxas lowers max.f64 / min.f64 d, a, b to it plus `d = p ? a : b; @q d.hi = b.hi |
+    # quiet bit`: p says a is the IEEE maxNum / minNum choice (b NaN -> a; a NaN -> b; -0 < +0), q that both are NaN,
+    # which gives PTX's max/min. Only that use (combined with PT) is modelled.
+    if not (pc.value == 7 and not pc.not_) or bop[0] != "AND": raise unimpl(op, "DSETP.MIN/MAX with a predicate input")
+    na, nb = np.isnan(x), np.isnan(y)
+    ka, kb = np.signbit(x), np.signbit(y)
+    if cmp[0] == "MAX": better = (x > y) | ((x == y) & ~ka)
+    else: better = (x < y) | ((x == y) & ka)
+    d.wpred(pd.value, nb | (~na & better)); d.wpred(pq.value, na & nb)
+    return
   float_setp(d, DCMP, cmp[0], x, y, bop[0], pd, pq, pc)
 
 def mufu64(op, d, fn):

@@ -1,12 +1,10 @@
-"""Memory, atomic, control-flow and warp-collective SASS instructions for the interpreter.
+"""Memory, control-flow and warp-collective SASS instructions for the interpreter (atomics: sass_ops_atom.py).
 
 Global memory goes through GPUMemory.region (an unmapped VA raises MMUFault, which the engine reports as Xid 31); the
 `desc[URx]` memory descriptor (cbank0 0x208, which the driver writes as 0) is not consulted. Shared memory is the CTA's own
 byte array; an address is the offset in the CTA's shared window, which on sm_90 starts with 0x400 reserved bytes (ptxas
 forms addresses as (SR_CgaCtaId << 24) + 0x400 + offset; one CTA per cluster here, so SR_CgaCtaId is 0).
-Atomics from many threads to one address are applied one after another in thread order; the results that do not depend
-on the order (sums of integers, min, max, bitwise ops) are what the hardware gives, the others (which thread wins an
-exchange or a compare-and-swap) are one of the orders the hardware may pick."""
+"""
 import numpy as np
 from hwrt.errors import GPUFault
 from hwrt.sim import sass_fp as F
@@ -168,106 +166,6 @@ def op_st(st, op, d):
   size, _ = _size(op)
   _store(st, op, address(st, op, d, m, True), size, _regs_in(d, src.value, max(1, size // 4)), _gresolve(st, op, d, True))
 
-# ---------------------------------------------------------------- atomics
-def rmw(arr, idx, vals, fn, cmp=None, int_add=False):
-  """Apply fn(old, val[, cmp]) at arr[idx] lane after lane (lanes hitting one address in lane order); returns the old values."""
-  n = len(idx)
-  old = np.empty(n, arr.dtype)
-  vals = np.broadcast_to(np.asarray(vals, arr.dtype), (n,))
-  if cmp is not None: cmp = np.broadcast_to(np.asarray(cmp, arr.dtype), (n,))
-  order = np.argsort(idx, kind="stable")
-  sidx = idx[order]
-  first = np.ones(n, bool); first[1:] = sidx[1:] != sidx[:-1]
-  if first.all():
-    o = arr[idx]; old[:] = o
-    arr[idx] = fn(o, vals) if cmp is None else fn(o, vals, cmp)
-    return old
-  start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-  if int_add:
-    sv = vals[order].astype(np.uint64)
-    cs = np.cumsum(sv, dtype=np.uint64)
-    excl = cs - sv - (cs[start] - sv[start])
-    base = arr[sidx].astype(np.uint64)
-    old[order] = (base + excl).astype(arr.dtype)
-    last = np.ones(n, bool); last[:-1] = sidx[1:] != sidx[:-1]
-    arr[sidx[last]] = (base[last] + excl[last] + sv[last]).astype(arr.dtype)
-    return old
-  rank = np.empty(n, np.int64); rank[order] = np.arange(n) - start
-  by_rank = np.argsort(rank, kind="stable")
-  bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
-  for r in range(len(bounds) - 1):
-    sel = by_rank[bounds[r]:bounds[r + 1]]
-    o = arr[idx[sel]]; old[sel] = o
-    arr[idx[sel]] = fn(o, vals[sel]) if cmp is None else fn(o, vals[sel], cmp[sel])
-  return old
-
-def _atom_fn(op, width):
-  m = op.mods
-  signed = "S32" in m or "S64" in m
-  kinds = [k for k in ("ADD", "MIN", "MAX", "INC", "DEC", "AND", "OR", "XOR", "EXCH", "CAS") if k in m]
-  if len(kinds) != 1: raise unimpl(op, "atomic operation")
-  k = kinds[0]
-  if "F32" in m:
-    if k != "ADD" or width != 4: raise unimpl(op, "float atomic")
-    ftz = "FTZ" in m
-    return "fadd", lambda o, v: F.fadd(o, v, "RN", ftz)
-  sd = np.int64 if width == 8 else np.int32
-  sv = (lambda x: x.view(sd)) if signed else (lambda x: x)
-  ud = np.uint64 if width == 8 else np.uint32
-  fns = {"ADD": lambda o, v: (o + v).astype(ud), "AND": lambda o, v: o & v, "OR": lambda o, v: o | v, "XOR": lambda o, v: o ^ v,
-         "EXCH": lambda o, v: v, "MIN": lambda o, v: np.minimum(sv(o), sv(v)).view(ud), "MAX": lambda o, v: np.maximum(sv(o), sv(v)).view(ud),
-         "INC": lambda o, v: np.where(o >= v, ud(0), o + ud(1)).astype(ud),
-         "DEC": lambda o, v: np.where((o == 0) | (o > v), v, o - ud(1)).astype(ud),
-         "CAS": lambda o, v, c: np.where(o == c, v, o)}
-  return k, fns[k]
-
-ATOM_MODS = ("ADD", "MIN", "MAX", "INC", "DEC", "AND", "OR", "XOR", "EXCH", "CAS", "S32", "U32", "64", "S64", "U64", "F32", "FTZ", "RN")
-
-def _atomic(st, op, d, a, width, srcs, resolve, want_old):
-  kind, fn = _atom_fn(op, width)
-  dt = np.uint64 if width == 8 else np.uint32
-  vals = [pair(op, d, s) if width == 8 else ival(op, d, s) for s in srcs]
-  if kind == "CAS": vals = vals[::-1]       # operands: compare, new value -> fn(old, new, compare)
-  old = np.zeros(d.n, dt)
-  for lanes, view, off in resolve(a, width):
-    arr = view[:len(view) // width * width].view(dt)
-    sub = lambda v: np.broadcast_to(np.asarray(v, dt), (d.n,))[lanes]
-    res = rmw(arr, off // width, sub(vals[0]), fn, sub(vals[1]) if kind == "CAS" else None, int_add=kind == "ADD")
-    old[lanes] = res
-  return old
-
-def _wresult(d, n, old, width):
-  if width == 8: wpair(d, n, old)
-  else: d.wreg(n, old.astype(np.uint32))
-
-@handler("ATOMG", mods=ATOM_MODS)
-def op_atomg(st, op, d):
-  pout, dst, m, *srcs = op.ops
-  if pout.type != "pred" or pout.value != 7: raise unimpl(op, "predicate output")
-  width = 8 if {"64", "S64", "U64"} & op.mods else 4
-  old = _atomic(st, op, d, address(st, op, d, m, True), width, srcs, lambda va, sz: st.resolve(va, sz, True, op), True)
-  _wresult(d, dst.value, old, width)
-
-@handler("REDG", mods=ATOM_MODS)
-def op_redg(st, op, d):
-  m, *srcs = op.ops
-  width = 8 if {"64", "S64", "U64"} & op.mods else 4
-  _atomic(st, op, d, address(st, op, d, m, True), width, srcs, lambda va, sz: st.resolve(va, sz, True, op), False)
-
-@handler("ATOMS", mods=ATOM_MODS + ("POPC", "32"))
-def op_atoms(st, op, d):
-  dst, m, *srcs = op.ops
-  a = address(st, op, d, m, False)
-  if "POPC" in op.mods:                         # ATOMS.POPC.INC.32: each lane adds one (the warp's count, aggregated)
-    if op.mods != {"POPC", "INC", "32"} or srcs: raise unimpl(op, "form")
-    flat = st.smem.reshape(-1).view(np.uint32)
-    old = rmw(flat, st.sindex(a, 4, d.ix, op) // 4, np.uint32(1), None, int_add=True)
-    d.wreg(dst.value, old); return
-  width = 8 if {"64", "S64", "U64"} & op.mods else 4
-  flat = st.smem.reshape(-1)
-  old = _atomic(st, op, d, a, width, srcs, lambda va, sz: [(ALL, flat, st.sindex(va, sz, d.ix, op))], True)
-  _wresult(d, dst.value, old, width)
-
 # ---------------------------------------------------------------- control flow
 @handler("BRA", mods=("U", "DIV", "CONV"))
 def op_bra(st, op, d):
@@ -323,17 +221,39 @@ def op_exit(st, op, d):
   if op.ops: raise unimpl(op, "operands")
   st.pc[d.ix] = DEAD
 
-@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "DEPBAR",
-         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE"))
+@handler("NOP", "BSSY", "BSYNC", "BREAK", "WARPSYNC", "MEMBAR", "FENCE", "CCTL", "ERRBAR", "CGAERRBAR", "DEPBAR", "YIELD",
+         mods=("SC", "ALL", "GPU", "SYS", "CTA", "VIEW", "ASYNC", "IVALL", "E", "LE", "EXCLUSIVE", "PF1", "PF2"))
 def op_nop(st, op, d):
-  """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences are implied by executing
-  one instruction at a time for every thread."""
+  """Reconvergence (BSSY/BSYNC/BREAK, WARPSYNC) is implied by the lowest-PC-first schedule; fences (MEMBAR, FENCE, ERRBAR,
+  CGAERRBAR) are implied by executing one instruction at a time for every thread; CCTL.PF1/PF2 are cache prefetches."""
   if op.name == "WARPSYNC" and op.ops and op.ops[0].type not in ("imm", "reg", "ureg"): raise unimpl(op, "operand")
 
-@handler("BAR", mods=("SYNC", "DEFER_BLOCKING"))
+BAR_RED = {"POPC": None, "AND": np.logical_and, "OR": np.logical_or}
+
+@handler("BAR", mods=("SYNC", "RED", "DEFER_BLOCKING") + tuple(BAR_RED))
 def op_bar(st, op, d):
-  """All live threads of the CTA are at this BAR (lowest-PC-first); a barrier with a thread count is not modelled."""
-  if "SYNC" not in op.mods or len(op.ops) != 1: raise unimpl(op, "barrier form")
+  """All live threads of the CTA are at this BAR (lowest-PC-first); a barrier with a thread count is not modelled.
+  BAR.RED.<POPC|AND|OR> id, p: also reduces p over the CTA's threads; B2R.RESULT reads the result (the count for .POPC,
+  the predicate for .AND / .OR), as PTX bar.red.popc / .and / .or."""
+  red = [m for m in op.mods if m in BAR_RED]
+  if "RED" in op.mods and len(red) == 1 and len(op.ops) == 2 and op.ops[0].type == "imm" and op.ops[1].type == "pred":
+    if st.b2r is None: st.b2r = np.zeros(st.N, np.uint32)
+    p = np.broadcast_to(pval(d, op.ops[1]), (d.n,))
+    ctas = st.cta[d.ix]
+    cnt = np.bincount(ctas, weights=p, minlength=st.C).astype(np.int64)
+    tot = np.bincount(ctas, minlength=st.C)
+    res = {"POPC": cnt, "AND": (cnt == tot).astype(np.int64), "OR": (cnt > 0).astype(np.int64)}[red[0]]
+    st.b2r[d.ix] = res[ctas].astype(np.uint32)
+    return
+  if "SYNC" not in op.mods or red or len(op.ops) != 1: raise unimpl(op, "barrier form")
+
+@handler("B2R", mods=("RESULT",))
+def op_b2r(st, op, d):
+  """B2R.RESULT d[, p]: the last BAR.RED result of the thread (d = the count or 0/1, p = result != 0)."""
+  if "RESULT" not in op.mods or op.ops[0].type != "reg" or len(op.ops) > 2: raise unimpl(op, "form")
+  v = np.zeros(d.n, np.uint32) if st.b2r is None else st.b2r[d.ix]
+  d.wreg(op.ops[0].value, v)
+  if len(op.ops) == 2: d.wpred(op.ops[1].value, v != 0)
 
 # ---------------------------------------------------------------- warp collectives (lanes = CTA-linear thread id // 32)
 def _tids(st, ix): return np.arange(st.N, dtype=np.int64) if isinstance(ix, slice) else np.asarray(ix, np.int64)

@@ -9,9 +9,8 @@ from hwrt.errors import InvalidKernelBinary
 
 PTX_SIZE = {"8": 1, "16": 2, "32": 4, "64": 8}
 
-def ptx_signatures(path):
+def ptx_signatures(text):
   """{kernel: [(offset, size)]} from `.entry name(.param .u64 a, .param .align 8 .b8 s[16], ...)` with C layout."""
-  text = open(path).read()
   out = {}
   for m in re.finditer(r"\.entry\s+(\w+)\s*\(([^)]*)\)", text):
     off, params = 0, []
@@ -33,9 +32,9 @@ def test_reader_params_match_ptx_signatures():
   n, entries = 0, 0
   for name, data in corpus_cubins().items():
     cub = sass.read_cubin(data)
-    entries += open(os.path.join(learn.CORPUS, name.split("@")[0])).read().count(".entry")
+    entries += learn.corpus_text(name).count(".entry")
     assert cub.arch == "sm_90"
-    for kname, params in ptx_signatures(os.path.join(learn.CORPUS, name.split("@")[0])).items():
+    for kname, params in ptx_signatures(learn.corpus_text(name)).items():
       k = cub.kernels[kname]
       assert k.params == params, kname
       assert k.param_base == 0x210 and k.param_size == (params[-1][0] + params[-1][1] if params else 0)

@@ -28,17 +28,31 @@ def test_unknown_word_is_unimplemented(h):
   with pytest.raises(Unimplemented) as e: h.launch(prog, [], (1, 1, 1), (32, 1, 1))
   assert f"unimplemented SASS instruction {word:032x}" in str(e.value) and f"at pc {prog[1] + 16:#x}" in str(e.value)
 
-@pytest.mark.parametrize("text", ["HMMA.16816.F32 R4, R8, R12, R4 ;", "F2I.F16.TRUNC.NTZ R2, R3 ;", "ATOMS.CAST.SPIN R2, [R3], R4, R5 ;",
-                                  "SGXT.U32 R2, R3, 0x8 ;"])
-def test_unhandled_form_is_unimplemented(h, text):
+@pytest.mark.parametrize("text,block", [("WARPSYNC.COLLECTIVE R0, 0x10 ;", 32), ("ENDCOLLECTIVE ;", 32),
+                                        ("HMMA.16816.F32 R4, R8, R12, R4 ;", 20)])      # mma.sync needs a whole warp
+def test_unhandled_form_is_unimplemented(h, text, block):
   """Forms the decoder knows but the interpreter does not implement stop the kernel before anything else happens."""
   out = h.alloc(4)
   lines = ["ULDC.64 UR4, c[0x0][0x208] ;", "IMAD.MOV.U32 R2, RZ, RZ, 0x7 ;", text,
            f"MOV R4, {out & 0xFFFFFFFF:#x} ;", f"MOV R5, {out >> 32:#x} ;", "STG.E desc[UR4][R4.64], R2 ;", "EXIT ;"]
   prog = raw(h, lines)
-  with pytest.raises(Unimplemented) as e: h.launch(prog, [], (1, 1, 1), (32, 1, 1))
+  with pytest.raises(Unimplemented) as e: h.launch(prog, [], (1, 1, 1), (block, 1, 1))
   assert text.split()[0] in str(e.value) and f"at pc {prog[1] + 32:#x}" in str(e.value)
   assert h.read(out, np.uint32, 1)[0] == 0
+
+def test_unknown_modifier_of_every_form_is_unimplemented():
+  """No handler accepts a modifier it does not name: every form of the decoder's table, given one modifier more than it
+  has, binds to an instruction that raises Unimplemented naming the instruction, its pc and the modifier."""
+  import dataclasses
+  from hwrt.assemblers.sass import decoder
+  from hwrt.sim import sass_ops
+  tab = sass_exec.table()
+  for f in tab.forms:
+    ins = decoder.decode(f.value, 0x40, tab)
+    ins = dataclasses.replace(ins, opcode=ins.opcode + ".NOTAMOD")
+    op = sass_ops.bind(ins, 0x40)
+    with pytest.raises(Unimplemented) as e: op.fn(None, op, None)
+    assert f"unimplemented SASS instruction" in str(e.value) and "at pc 0x40" in str(e.value) and "NOTAMOD" in str(e.value), f.key
 
 def test_guarded_off_unknown_form_is_not_reached(h):
   """An unimplemented instruction that no thread executes (predicated off) is no error; the rest of the kernel runs."""

@@ -6,7 +6,9 @@ from hwrt.assemblers.sass.decoder import decode, Instr, Operand, Ctrl
 from hwrt.assemblers.sass.cubin import read_cubin, write_cubin, Cubin, Kernel, KernelSource
 from hwrt.assemblers.sass.disasm import disassemble, disassemble_container
 
-ARCHS = ("sm_90",)
+import glob as _glob, os as _os, re as _re
+ARCHS = tuple(sorted(f"sm_{m.group(1)}" for p in _glob.glob(_os.path.join(_os.path.dirname(__file__), "sm*.tsv"))
+                     if (m := _re.fullmatch(r"sm(\d+)\.tsv", _os.path.basename(p)))))   # one learned table per arch
 
 def assemble(text: str, arch: str = "sm_90") -> list:
   """Source text -> [KernelSource] (code assembled and scheduled)."""
@@ -17,7 +19,8 @@ def assemble(text: str, arch: str = "sm_90") -> list:
   for kb in asm.parse_source(text):
     words = asm.assemble_kernel(kb, tab)
     code = b"".join(w.to_bytes(16, "little") for w in words)
-    instrs = [decode(w, 16 * i, tab) for i, w in enumerate(words)]
+    from hwrt.assemblers.sass.disasm import _decode_or_none
+    instrs = [d for i, w in enumerate(words) if (d := _decode_or_none(w, 16 * i, tab)) is not None]   # `.word`s: as they are
     used = [v for ins in instrs for op in ins.operands for k, v in op.values if k == "R" and v != 255]
     from hwrt.assemblers.sass.sched import _width
     top = max([v + _width(ins, True) for ins in instrs for op in ins.operands for k, v in op.values if k == "R" and v != 255] + [1])

@@ -28,7 +28,7 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
       shapes.append("{I}"); vals.append(("I", labels[m.group(1)])); continue
     s, v = syntax.parse_operand(o, None)                        # float tokens stay text: the form's field gives the width
     shapes.append(s); vals += v
-  form = tab.by_key.get((opcode, tuple(shapes)))
+  form = tab.form_for(opcode, shapes)
   if form is None and any("[" in o for o in operands):         # `[R2.64]` for a form learned as `[R2.64+0x10]`
     filled = [re.sub(r"\[([^\[\]]*?(?<!\w)(?:R\d+|RZ)[^\[\]]*?)\]", lambda m: m.group(0) if re.search(r"0x[0-9a-f]+\]$", m.group(0))
                      else f"[{m.group(1)}+0x0]", o) for o in operands]
@@ -83,6 +83,8 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
 
 def encode_line(text: str, pc: int = 0, labels=None, tab=None) -> int:
   text = text.strip()
+  m = re.fullmatch(r"\.word\s+0x([0-9a-fA-F]{1,32})\s*;?", text)
+  if m: return int(m.group(1), 16)
   ctrl = None
   if text.startswith("[B"):
     end = text.index("]") + 1
@@ -118,6 +120,9 @@ def parse_source(text: str) -> list:
       if cur is None: err("label before .kernel")
       cur.lines.append((n, m.group(1), None)); line = m.group(2).strip()
       if not line: continue
+    if line.startswith(".word"):                                       # a raw word (what disasm prints for one it cannot decode)
+      if cur is None: err(".word before .kernel")
+      cur.lines.append((n, None, line)); continue
     if line.startswith("."):
       d = line.split()
       if d[0] == ".kernel":
@@ -163,7 +168,7 @@ def assemble_kernel(k: KernelBlock, tab=None) -> list:
     try: words.append(encode_line(ins, pc, labels, tab))
     except AssemblerError as e: raise AssemblerError(f"line {n}: {e}")
     except (ValueError, StopIteration) as e: raise AssemblerError(f"line {n}: {e}: {ins!r}")
-    explicit.append(ins.lstrip().startswith("[B"))
+    explicit.append(ins.lstrip().startswith(("[B", ".word")))   # a raw word keeps its own control bits
   if not all(explicit):
     try: words = sched.schedule(words, explicit, label_pcs, tab)
     except sched.NeedNops as e:                    # latency longer than the code between: pad with NOPs, lay out again

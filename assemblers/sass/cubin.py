@@ -1,4 +1,4 @@
-"""cubin (CUDA ELF) reader and writer for sm_90.
+"""cubin (CUDA ELF) reader and writer for sm_80 .. sm_120 (ARCH_ELF: the per-arch header flags, param base, .nv.compat).
 
 Facts (shared/research/nvidia_rm_abi.md §5.4, §6; CuAssembler CuAsm/CuNVInfo.py; checked against ptxas 13.x output):
 .nv.info records are `u8 format, u8 attribute, u16 (value or payload length), payload`: format 1 NVAL, 2 BVAL, 3 HVAL (value
@@ -23,6 +23,11 @@ SHT_CUDA_COMPAT = 0x70000086
 # .nv.compat as ptxas 13.x writes it for every sm_90 cubin in our corpus (nvdisasm/cuobjdump refuse a cubin without it);
 # records in the .nv.info format, attribute meanings unpublished
 NV_COMPAT_SM90 = bytes.fromhex("02090000020c000002020100030d010102030000040b08000000000000000000030e4004")
+# per-arch ELF facts, read from ptxas 13.0 cubins of the same PTX (corpus/alu.ptx retargeted): e_flags = 0x6000000 | sm << 8 |
+# low byte (0x04 through sm_90, 0x02 from sm_100), the param base in cbank 0 (PARAM_CBANK), the .nv.compat records (sm_90+)
+ARCH_ELF = {80: (0x04, 0x160, None), 86: (0x04, 0x160, None), 89: (0x04, 0x160, None), 90: (0x04, PARAM_BASE_SM90, NV_COMPAT_SM90),
+            100: (0x02, 0x380, bytes.fromhex("02090000020c000002020100030d01010307010102030000040b08000900000000000000030e4004")),
+            120: (0x02, 0x380, bytes.fromhex("02090000020c000002020200030d01010307010102030000040b08005000000000000000030e4004"))}
 STO_CUDA_ENTRY = 0x10
 # relocation types (nvidia_rm_abi.md §6.4): patch (byte offset in the word, bit lo, width, shift of the value)
 R_CUDA = {1: ("R_CUDA_32", 0, 32, 0), 2: ("R_CUDA_64", 0, 64, 0), 55: ("R_CUDA_ABS32_32", 32, 32, 0),
@@ -157,7 +162,9 @@ class KernelSource:
 
 def write_cubin(kernels: list, sm: int = 90, toolkit: int = 0x87) -> bytes:
   """A whole-program (ET_EXEC) cubin with the sections and EIATTR records ptxas emits for such kernels."""
-  w = E.ElfWriter(EM_CUDA, E.ET_EXEC, osabi=0x41, abiversion=8, flags=0x6000004 | sm << 8)
+  if sm not in ARCH_ELF: raise Unimplemented(f"cubin writer knows {', '.join(f'sm_{a}' for a in ARCH_ELF)}, not sm_{sm}")
+  low, pbase, compat = ARCH_ELF[sm]
+  w = E.ElfWriter(EM_CUDA, E.ET_EXEC, osabi=0x41, abiversion=8, flags=0x6000000 | low | sm << 8)
   w.add_section(".shstrtab", type=E.SHT_STRTAB)             # ptxas's order: .shstrtab, .strtab, .symtab first
   symtab = w.reserve_symtab()
   info = w.add_section(".nv.info", type=SHT_CUDA_INFO, align=4, link=symtab)
@@ -172,13 +179,13 @@ def write_cubin(kernels: list, sm: int = 90, toolkit: int = 0x87) -> bytes:
                       align=4, flags=0x2000000)
   cui = w.add_section(".note.nv.cuinfo", struct.pack("<III", len(owner), 8, 1000) + owner + struct.pack("<HHI", 2, sm, toolkit),
                       type=E.SHT_NOTE, align=4, flags=0x1000040, link=tki)
-  w.sections[cui].info = w.add_section(".nv.compat", NV_COMPAT_SM90, type=SHT_CUDA_COMPAT, align=4)
+  if compat: w.sections[cui].info = w.add_section(".nv.compat", compat, type=SHT_CUDA_COMPAT, align=4)
   per = []
   for k in kernels:
     ii = w.add_section(".nv.info." + k.name, type=SHT_CUDA_INFO, flags=E.SHF_INFO_LINK, align=4, link=symtab)
     ti = w.add_section(".text." + k.name, k.code, flags=E.SHF_ALLOC | E.SHF_EXECINSTR, align=128, link=symtab)
     psize = max((o + s for o, s in k.params), default=0)
-    ci = w.add_section(".nv.constant0." + k.name, bytes(PARAM_BASE_SM90 + psize), flags=E.SHF_ALLOC | E.SHF_INFO_LINK,
+    ci = w.add_section(".nv.constant0." + k.name, bytes(pbase + psize), flags=E.SHF_ALLOC | E.SHF_INFO_LINK,
                        align=4, info=ti)
     si = w.add_section(".nv.shared." + k.name, type=E.SHT_NOBITS, size=k.shared_size, flags=0x43, align=16, info=ti) \
       if k.shared_size else None
@@ -204,7 +211,7 @@ def write_cubin(kernels: list, sm: int = 90, toolkit: int = 0x87) -> bytes:
     if k.num_barriers: rec += nv_info_record(EIATTR["NUM_BARRIERS"], bytes([k.num_barriers, 0]), EIFMT_BVAL)
     if k.exit_offsets: rec += nv_info_record(EIATTR["EXIT_INSTR_OFFSETS"], struct.pack(f"<{len(k.exit_offsets)}I", *k.exit_offsets))
     rec += nv_info_record(EIATTR["CBANK_PARAM_SIZE"], struct.pack("<H", psize), EIFMT_HVAL)
-    rec += nv_info_record(EIATTR["PARAM_CBANK"], struct.pack("<IHH", secsym[ci], PARAM_BASE_SM90, psize))
+    rec += nv_info_record(EIATTR["PARAM_CBANK"], struct.pack("<IHH", secsym[ci], pbase, psize))
     rec += nv_info_record(EIATTR["SW_WAR"], struct.pack("<I", 8))
     w.sections[ii].data = rec
   w.sections[info].data = ginfo

@@ -25,23 +25,51 @@ def _tool(name):
   return p
 
 OPT_LEVELS = ("-O3", "-O0")          # ptxas's default and unoptimised code: different instruction forms
+GENERATED_SEEDS = False     # seed with the generated PTX corpus (tests/ptx_corpus): on once sm90.tsv is relearned with it
 
-def compile_corpus(cache_dir: str | None = None) -> dict:
+def compile_corpus(cache_dir: str | None = None, generated: bool = True, arch: str = "sm_90") -> dict:
   """{"alu.ptx" (-O3) / "alu.ptx@O0": cubin bytes}; cached by the PTX text's hash under cache_dir."""
   ptxas = _tool("ptxas")
   cache_dir = cache_dir or tempfile.mkdtemp(prefix="hwrt-sass-")
   os.makedirs(cache_dir, exist_ok=True)
   out = {}
-  for p in sorted(glob.glob(os.path.join(CORPUS, "*.ptx"))):
-    src = open(p, "rb").read()
+  srcs = [(p, open(p, "rb").read()) for p in sorted(glob.glob(os.path.join(CORPUS, "*.ptx")))]
+  if generated:
+    for fam, text in generated_corpus().items():
+      p = os.path.join(cache_dir, f"gen_{fam}.ptx")
+      with open(p, "w") as f: f.write(text)
+      srcs.append((p, text.encode()))
+  if arch != "sm_90":                                           # the same PTX, retargeted (sm_100+ needs PTX ISA 8.7)
+    srcs = [(p, src.replace(b".target sm_90", b".target " + arch.encode())) for p, src in srcs]
+    if int(arch[3:]) >= 100: srcs = [(p, re.sub(rb"\.version \d+\.\d+", b".version 8.7", src)) for p, src in srcs]
+  for p, src in srcs:
     for opt in OPT_LEVELS:
       c = os.path.join(cache_dir, hashlib.sha1(src + opt.encode()).hexdigest()[:16] + ".cubin")
       if not os.path.exists(c):
-        r = subprocess.run([ptxas, "-arch=sm_90", opt, p, "-o", c + ".tmp"], capture_output=True, text=True)
+        if arch != "sm_90":
+          p = c[:-6] + ".ptx"
+          with open(p, "wb") as f: f.write(src)
+        r = subprocess.run([ptxas, f"-arch={arch}", opt, p, "-o", c + ".tmp"], capture_output=True, text=True)
         if r.returncode: raise RuntimeError(f"ptxas {opt} {p}: {r.stderr.strip()}")
         os.replace(c + ".tmp", c)
       out[os.path.basename(p) + ("" if opt == "-O3" else "@" + opt[1:])] = open(c, "rb").read()
   return out
+
+GENERATOR = os.path.join(HERE, "..", "..", "tests", "ptx_corpus", "generate.py")
+
+def generated_corpus() -> dict:
+  """{family: PTX module} of the generated PTX corpus (tests/ptx_corpus/generate.py), part of the seed corpus."""
+  import importlib.util
+  if not os.path.exists(GENERATOR): return {}
+  spec = importlib.util.spec_from_file_location("ptx_corpus_generate", GENERATOR)
+  m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+  return m.modules()
+
+def corpus_text(name: str) -> str:
+  """PTX source of a compile_corpus() entry ("alu.ptx", "gen_int.ptx@O0")."""
+  n = name.split("@")[0]
+  if n.startswith("gen_"): return generated_corpus()[n[4:-4]]
+  with open(os.path.join(CORPUS, n)) as f: return f.read()
 
 def kernel_code(cubin: bytes) -> list:
   e = read_elf(cubin)
@@ -49,28 +77,10 @@ def kernel_code(cubin: bytes) -> list:
 
 LINE_ADDR = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s*(.*)$")
 
-def nvdisasm_raw(words: list[int], chunk: int = 20000) -> list:
-  """Text of each word as nvdisasm prints it at address 16*i (None where nvdisasm rejects it)."""
-  nvd = _tool("nvdisasm")
-  words, bad, texts = list(words), set(), [None] * len(words)
-  with tempfile.TemporaryDirectory() as d:
-    for base in range(0, len(words), chunk):
-      n = min(chunk, len(words) - base)
-      for _ in range(64):
-        blob = b"".join((NOP if base + i in bad else words[base + i]).to_bytes(16, "little") for i in range(n))
-        f = os.path.join(d, "raw.bin"); open(f, "wb").write(blob)
-        r = subprocess.run([nvd, "-b", "SM90", "-base", hex(16 * base), f], capture_output=True, text=True)
-        errs = [int(a, 16) // 16 for a in re.findall(r"at address 0x([0-9a-f]+)", r.stderr)]
-        if r.returncode == 0: break
-        if not errs:    # an error without an address: bisect by rejecting one at a time is too slow; drop the chunk
-          bad |= set(range(base, base + n)); continue
-        bad |= set(errs)
-      for line in r.stdout.splitlines():
-        m = LINE_ADDR.match(line)
-        if m:
-          i = int(m.group(1), 16) // 16
-          if i not in bad and 0 <= i < len(words): texts[i] = m.group(2).strip()
-  return texts
+def nvdisasm_raw(words: list[int], arch: str = "sm_90") -> list:
+  """Text of each word as nvdisasm prints it at address 16*i (None where nvdisasm rejects it); answers cached (oracle.py)."""
+  from hwrt.assemblers.sass.oracle import Nvdisasm
+  return Nvdisasm(arch).raw(list(words))
 
 class Parsed:
   """One disassembled instruction: guard text, opcode, operand shapes, hole values, reuse operand indices."""
@@ -215,16 +225,25 @@ def learn_form(ex_word, ex_addr, ex: Parsed, probe_base, probe_texts, copy_text)
     fields.append(f)
   return fields, fixed, reuse
 
-def learn(cache_dir=None, log=print):
-  cubins = compile_corpus(cache_dir)
-  code = b"".join(c for name in sorted(cubins) for _, c in kernel_code(cubins[name]))
+def learn(cache_dir=None, log=print, arch="sm_90"):
+  cubins = compile_corpus(cache_dir, generated=GENERATED_SEEDS and arch == "sm_90", arch=arch)   # (sm_90 PTX features)
+  names = sorted(cubins)
+  code = b"".join(c for name in names for _, c in kernel_code(cubins[name]))
+  gen_from = sum(len(c) for name in names if not name.startswith("gen_") for _, c in kernel_code(cubins[name])) // 16
+  names = [n for n in names if not n.startswith("gen_")] + [n for n in names if n.startswith("gen_")]
+  code = b"".join(c for name in names for _, c in kernel_code(cubins[name]))
   words = [int.from_bytes(code[i:i + 16], "little") for i in range(0, len(code), 16)]
-  texts = nvdisasm_raw(words)
-  samples = {}                                                   # key -> [(word, addr, Parsed, text)]
+  texts = nvdisasm_raw(words, arch)
+  samples, gen = {}, {}                                          # key -> [(word, addr, Parsed, text)]
   for i, (w, t) in enumerate(zip(words, texts)):
     if t is None: raise RuntimeError(f"nvdisasm rejected a ptxas instruction {w:032x}")
     p = Parsed(t)
-    samples.setdefault(p.key, []).append((w, 16 * i, p, t))
+    (samples if i < gen_from else gen).setdefault(p.key, []).append((w, 16 * i, p, t))
+  # the generated PTX corpus (tests/ptx_corpus) seeds only operand layouts the hand corpus lacks: a new (opcode value,
+  # operand shapes) pair; its modifier combinations of known layouts are the structural model's job (model.py)
+  layouts = {(lst[0][0] & 0xFFF, k[1]) for k, lst in samples.items()}
+  for k, lst in gen.items():
+    if (lst[0][0] & 0xFFF, k[1]) not in layouts and all((w & 0xFFF, k[1]) not in layouts for w, _, _, _ in lst): samples[k] = lst
   keys = sorted(samples)
   # probe batch: per form, a copy of the exemplar, then one flip per bit (skipped bits keep the plain exemplar)
   batch, where = [], {}
@@ -233,7 +252,8 @@ def learn(cache_dir=None, log=print):
     where[k] = len(batch)
     batch.append(w)
     wr = (w & ~(0x1F << 105) & ~(15 << 122)) | (0x11 << 105)    # stall 1 + yield bit: nvdisasm shows .reuse only then
-    batch += [w if b in PROBE_SKIP else (wr | 1 << b if 122 <= b <= 125 else w ^ (1 << b)) for b in range(128)]
+    batch += [w if b in PROBE_SKIP or b < 12 else (wr | 1 << b if 122 <= b <= 125 else w ^ (1 << b)) for b in range(128)]
+    # (opcode bits 0..11 are fixed in every form: a flip there only gives another opcode or a rejection)
     batch.append((w & ~T.GUARD_MASK) | (6 << 12))               # guard P6 / UP6: tells the guard's register file
   # omission probes: a bare register/predicate operand set to RZ/URZ/PT/UPT (all ones); nvdisasm may leave it out
   omit_probes = []
@@ -245,7 +265,7 @@ def learn(cache_dir=None, log=print):
       if sh in ("{R}", "{UR}", "{P}", "{UP}") and ex.vals[j][1] != syntax.ZERO_REG[holes[0]]:
         omit_probes.append((k, i, j))
       j += len(holes)
-  ptexts = nvdisasm_raw(batch)
+  ptexts = nvdisasm_raw(batch, arch)
   forms, sr_tables, sr_jobs = [], {}, []
   for k in keys:
     w, addr, ex, _ = samples[k][0]
@@ -270,7 +290,7 @@ def learn(cache_dir=None, log=print):
   for k, i, j in omit_probes:
     f = by_key[k]; w = samples[k][0][0]
     probe_words.append(w | f.fields[j].bits() if f.fields[j].const is None else None)
-  otexts = nvdisasm_raw([w or 0 for w in probe_words])
+  otexts = nvdisasm_raw([w or 0 for w in probe_words], arch)
   for (k, i, j), w, t in zip(omit_probes, probe_words, otexts):
     if w is None or t is None: continue
     ex, p = samples[k][0][2], Parsed(t)
@@ -279,7 +299,7 @@ def learn(cache_dir=None, log=print):
   for name, w, f in sr_jobs:
     lo, width, _ = f.segs[0]
     vs += [(name, v, (w & ~(((1 << width) - 1) << lo)) | (v << lo)) for v in range(1 << width)]
-  ts = nvdisasm_raw([x[2] for x in vs])
+  ts = nvdisasm_raw([x[2] for x in vs], arch)
   for (name, v, _), t in zip(vs, ts):
     sr_tables[name] = sr_tables[name] or {}
     if t is None: continue
@@ -343,26 +363,27 @@ def main(argv=None):
   ap = argparse.ArgumentParser(prog="python -m hwrt.assemblers.sass.learn", description=__doc__.split("\n\n")[0])
   ap.add_argument("--check", action="store_true", help="fail if the committed table is stale")
   ap.add_argument("--cache", help="directory to cache compiled corpus cubins")
+  ap.add_argument("--arch", default="sm_90", help="sm_80 sm_86 sm_89 sm_90 sm_100 sm_120 (ptxas -arch, nvdisasm -b SMxx)")
   a = ap.parse_args(argv)
-  forms, sr, samples = learn(a.cache)
+  forms, sr, samples = learn(a.cache, arch=a.arch)
   tmp = tempfile.mkdtemp()
   old = T.HERE
   try:
-    T.HERE = tmp; T.write_table(forms, sr)
-    new_tab, new_sr = open(T.table_path()).read(), open(T.sr_path()).read()
+    T.HERE = tmp; T.write_table(forms, sr, a.arch)
+    new_tab, new_sr = open(T.table_path(a.arch)).read(), open(T.sr_path(a.arch)).read()
   finally: T.HERE = old
-  tab = T.Table([T.Form.from_row(l) for l in new_tab.splitlines() if l and not l.startswith("#")], sr)
+  tab = T.Table([T.Form.from_row(l) for l in new_tab.splitlines() if l and not l.startswith("#")], sr, a.arch)
   nforms, ninstr, bad = verify(tab, samples)
   print(f"learn: {len(forms)} forms from {sum(len(v) for v in samples.values())} corpus instructions; "
         f"round trip: {nforms}/{len(forms)} forms, {ninstr}/{sum(len(v) for v in samples.values())} instructions")
   for t, e in bad[:30]: print(f"  FAIL {t}  -- {e}")
   if a.check:
-    cur = [open(p).read() if os.path.exists(p) else "" for p in (T.table_path(), T.sr_path())]
+    cur = [open(p).read() if os.path.exists(p) else "" for p in (T.table_path(a.arch), T.sr_path(a.arch))]
     if cur != [new_tab, new_sr]:
       print("learn: the committed table is stale: run `python -m hwrt.assemblers.sass.learn`"); return 1
     print("learn: table is up to date"); return 0
-  open(T.table_path(), "w").write(new_tab); open(T.sr_path(), "w").write(new_sr)
-  print(f"learn: wrote {T.table_path()} and {T.sr_path()}")
+  open(T.table_path(a.arch), "w").write(new_tab); open(T.sr_path(a.arch), "w").write(new_sr)
+  print(f"learn: wrote {T.table_path(a.arch)} and {T.sr_path(a.arch)}")
   return 0 if not bad else 1
 
 if __name__ == "__main__":

@@ -126,8 +126,8 @@ def write_table(forms, sr_tables, arch="sm_90"):
       for v, n in sorted(sr_tables[t].items()): f.write(f"{t}\t{v}\t{n}\n")
 
 class Table:
-  def __init__(self, forms, sr_tables):
-    self.forms, self.sr = forms, sr_tables
+  def __init__(self, forms, sr_tables, arch: str = "sm_90", variants=None):
+    self.forms, self.sr, self.arch, self._variants, self._model = forms, sr_tables, arch, variants, None
     self.sr_by_name = {t: {n: v for v, n in m.items()} for t, m in sr_tables.items()}
     self.by_key = {f.key: f for f in forms}
     self.by_op: dict[int, list] = {}
@@ -144,7 +144,17 @@ class Table:
       if best is not None and (f.mask, f.value) != (best.mask, best.value): break
       if not f.when or all(f.fields[j].get(word) == v for j, v in f.when.items()): return f
       best = best or f
-    return best
+    return best or self.model.match(word)
+  @property
+  def model(self):
+    """The structural model (model.py): modifier fields over these forms, for combinations no form holds."""
+    if self._model is None:
+      from hwrt.assemblers.sass import model as M
+      self._model = M.Model(list(self._variants if self._variants is not None else M.load_variants(self.arch)), self)
+    return self._model
+  def form_for(self, opcode: str, shapes) -> "Form | None":
+    """The form printing `opcode` with these operand shapes: a learned row, else one derived from the model."""
+    return self.by_key.get((opcode, tuple(shapes))) or self.model.form_for(opcode, tuple(shapes))
 
 @functools.lru_cache(maxsize=None)
 def load(arch: str = "sm_90") -> Table:
@@ -157,4 +167,4 @@ def load(arch: str = "sm_90") -> Table:
         if l.startswith("#") or not l.strip(): continue
         t, v, n = l.rstrip("\n").split("\t")
         sr.setdefault(t, {})[int(v)] = n
-  return Table(forms, sr)
+  return Table(forms, sr, arch)

@@ -6,18 +6,23 @@ them to the interpreter (hwrt.sim.sass_exec.add_forms). The tests report which f
 import functools, os, subprocess, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNELS = ["vadd", "saxpy", "reduce_shared", "reduce_shfl", "atomics", "matmul", "fp16", "branches", "fpmodes", "int64", "local", "minmax", "dbl"]
+# instruction-family files (several kernels each; tests/test_sim_sass_ops.py) and ordinary CUDA (tests/test_sim_sass_cuda.py)
+OPS_FILES = ("intops", "cvt", "half2", "warp", "atom2", "mma", "ordinary")
 
 @functools.lru_cache(maxsize=None)
-def build(clang: str, ptxas: str) -> dict:
-  """{kernel name: (ptx path, cubin bytes)}"""
+def build(clang: str, ptxas: str, files: tuple = tuple(KERNELS)) -> dict:
+  """{kernel name: (ptx path, cubin bytes)} for every kernel of the files"""
+  from hwrt.assemblers.elf import read_elf
   out = {}
   d = tempfile.mkdtemp(prefix="hwrt-nv-corpus-")
-  for k in KERNELS:
+  for k in files:
     ptx, cub = os.path.join(d, k + ".ptx"), os.path.join(d, k + ".cubin")
     subprocess.run([clang, "-x", "cuda", "--cuda-device-only", "-nocudainc", "-nocudalib", "--cuda-gpu-arch=sm_90", "-S", "-O2",
                     "-Wno-unknown-cuda-version", "-I", HERE, os.path.join(HERE, k + ".cu"), "-o", ptx], check=True, capture_output=True)
     subprocess.run([ptxas, "-arch=sm_90", ptx, "-o", cub], check=True, capture_output=True)
-    out[k] = (ptx, open(cub, "rb").read())
+    data = open(cub, "rb").read()
+    for sec in read_elf(data).sections:
+      if sec.name.startswith(".text."): out[sec.name[6:]] = (ptx, data)
   return out
 
 def words(cubin: bytes, name: str):
@@ -62,10 +67,10 @@ def forms_in(cubin: bytes, name: str, tab) -> dict:
     out.setdefault((ins.opcode, tuple(o.shape for o in ins.operands)), pc)
   return out
 
-def compiled_corpus(oracle) -> dict:
+def compiled_corpus(oracle, files: tuple = tuple(KERNELS)) -> dict:
   """The compiled corpus for a test module (oracle: tests/conftest.py's oracle); forms missing from sm90.tsv are learned
   beside it (needs nvdisasm only then)."""
-  c = build(oracle("clang-19"), oracle("ptxas"))
+  c = build(oracle("clang-19"), oracle("ptxas"), tuple(files))
   if missing_words(c): oracle("nvdisasm")
   learn_missing_forms(c)
   return c

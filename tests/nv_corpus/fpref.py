@@ -3,7 +3,8 @@ mode, by comparing exact distances (Python fractions); independent of numpy's an
 from fractions import Fraction
 import numpy as np
 
-FMT = {"f32": (24, -126, 127, np.float32), "f16": (11, -14, 15, np.float16), "bf16": (8, -126, 127, np.float32)}
+FMT = {"f32": (24, -126, 127, np.float32), "f16": (11, -14, 15, np.float16), "bf16": (8, -126, 127, np.float32),
+       "f64": (53, -1022, 1023, np.float64)}
 # significand bits, min normal exponent, max exponent, numpy type holding the result (bf16 values are exact in float32)
 
 def round_frac(q: Fraction, mode: str = "RN", fmt: str = "f32"):
