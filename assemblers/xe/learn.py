@@ -1,0 +1,246 @@
+"""Maintainer tool: learn the Xe-HPG (iga64 platform 12p71) encoding model from iga64, the way nv_isa_solver learns SASS
+from nvdisasm (kuterd/nv_isa_solver: bit flips, then per-field value enumeration), but reading iga64's structured
+`-Xprint-json` decode instead of text.
+
+  1. Seeds: every native instruction of the OpenCL corpus (tests/xe_corpus/*.cl, compiled by `ocloc -device dg2`),
+     compacted ones expanded by `iga64 -a -Xforce-no-compact`; plus, for each opcode iga64 lists for 12p71 that the
+     corpus lacks, seeds of the other opcodes with the 7 opcode bits replaced (kept where iga64 decodes them).
+  2. Flips: each bit but 29 (CmptCtrl) of each seed is flipped and decoded (one batched iga64 call per seed). A flip that
+     changes the opcode or an operand kind, or is rejected, is a structural bit; otherwise it names the JSON keys it changes.
+  3. Variants: seeds with the same opcode and operand kinds form a variant; its fields are the connected components of
+     bits that change the same keys (a key changed by several bit groups joins them). A component with one numeric key
+     whose flips move it by +-2^k is linear; any other is enumerated over all its codes (at most 2^12) through iga64.
+  4. Compaction (compact.py): the compacted 64-bit form's index fields enumerated and expanded by iga64.
+
+  python -m hwrt.assemblers.xe.learn           regenerate xehpg.tsv
+  python -m hwrt.assemblers.xe.learn --check   exit 1 if the committed model disagrees with iga64 on the corpus and on
+                                               N random field combinations (default 2000)
+"""
+import argparse, glob, hashlib, json, os, random, subprocess, sys, tempfile
+from hwrt import oracles
+from hwrt.assemblers.xe import iga, table as T
+
+HERE = os.path.dirname(__file__)
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CORPUS = os.path.join(ROOT, "tests", "xe_corpus")
+ENUM_MAX = 12
+SEEDS_PER_VARIANT = 6
+NOP = bytes.fromhex("60000000000000000000000000000000")
+STRUCT_KEYS = ("op", "kind")     # a change of these is a change of structure
+
+def flat(j, p="") -> dict:
+  out = {}
+  if isinstance(j, dict):
+    for k, v in j.items():
+      if k in ("id", "defs", "comment") or (p == "" and k == "kind"): continue
+      out.update(flat(v, f"{p}.{k}" if p else k))
+  elif isinstance(j, list):
+    for i, v in enumerate(j): out.update(flat(v, f"{p}[{i}]"))
+  else: out[p] = j
+  return out
+
+def signature(fl: dict) -> str:
+  return ";".join([str(fl.get("op"))] + [f"{k}={fl[k]}" for k in sorted(fl) if k.endswith(".kind") and fl[k] is not None])
+
+def compile_corpus(cache: str = iga.CACHE) -> dict:
+  """{kernel name: raw ISA} for every kernel of tests/xe_corpus/*.cl (ocloc, cached by source hash)."""
+  from hwrt.assemblers.xe import container
+  ocloc = oracles.find("ocloc")
+  if ocloc is None: sys.exit(f"ocloc not found ({oracles.INSTALL_HINT['ocloc']})")
+  out = {}
+  for p in sorted(glob.glob(os.path.join(CORPUS, "*.cl"))):
+    src = open(p, "rb").read()
+    c = os.path.join(cache, "ocl-" + hashlib.sha1(src).hexdigest()[:16] + ".bin")
+    if not os.path.exists(c):
+      os.makedirs(cache, exist_ok=True)
+      with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run([ocloc, "compile", "-file", p, "-device", "dg2", "-q", "-out_dir", d, "-output", "k"],
+                           capture_output=True, text=True)
+        bins = glob.glob(os.path.join(d, "k*.bin"))
+        if r.returncode or not bins: raise RuntimeError(f"ocloc {p}: {r.stdout.strip()} {r.stderr.strip()}")
+        os.replace(bins[0], c)
+    for k in container.read(open(c, "rb").read()).kernels: out[k.name] = k.isa
+  return out
+
+def split_words(isa: bytes) -> list:
+  out, i = [], 0
+  while i + 8 <= len(isa):
+    n = 8 if isa[i + 3] & 0x20 else 16
+    out.append(isa[i:i + n]); i += n
+  return out
+
+def expand_compacted(words8: list) -> dict:
+  """Compacted words -> native 16-byte words, through iga64 (-d then -a -Xforce-no-compact)."""
+  out = {}
+  txt = iga.decode_text(b"".join(words8))
+  lines = [txt.get(8 * i) for i in range(len(words8))]
+  good = [(w, t) for w, t in zip(words8, lines) if t and not any(x in t for x in ("goto", "join", "jmpi", "else", "while"))]
+  if not good: return out
+  src = "\n".join(iga.norm(t) for _, t in good) + "\n"
+  nat = iga.assemble(src, no_compact=True)
+  if nat is None or len(nat) != 16 * len(good): return out
+  for i, (w, _) in enumerate(good): out[w] = nat[16 * i:16 * i + 16]
+  return out
+
+def probe(seed: bytes) -> tuple:
+  """Flip every bit but 29 of one seed: (flat decode of the seed, {bit: None (structural) | set of changed keys})."""
+  base = int.from_bytes(seed, "little")
+  bits = [b for b in range(128) if b != 29]
+  js = iga.decode_json([seed] + [(base ^ (1 << b)).to_bytes(16, "little") for b in bits])
+  f0 = flat(js[0]); sig0 = signature(f0); res = {}
+  for b, j in zip(bits, js[1:]):
+    if j is None: res[b] = None; continue
+    f = flat(j)
+    if signature(f) != sig0: res[b] = None; continue
+    res[b] = {k for k in set(f0) | set(f) if f0.get(k) != f.get(k)}
+  return f0, res
+
+def numeric(v):
+  if isinstance(v, bool) or v is None: return None
+  if isinstance(v, int): return v
+  try: return int(v, 0)
+  except (TypeError, ValueError): return None
+
+def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
+  base = int.from_bytes(seed, "little") & ~T.putbits((1 << len(bits)) - 1, bits)
+  words = [(base | T.putbits(c, bits)).to_bytes(16, "little") for c in range(1 << len(bits))]
+  js = iga.decode_json(words)
+  sig = None
+  f0 = flat(iga.decode_json([seed])[0]); sig = signature(f0)
+  out = {}
+  for c, j in enumerate(js):
+    if j is None: continue
+    f = flat(j)
+    if signature(f) != sig: continue
+    out[c] = tuple(f.get(k) for k in keys)
+  return out
+
+def learn_variant(vid: int, seeds: list) -> T.Variant | None:
+  probes = [(s, *probe(s)) for s in seeds]
+  probes = [p for p in probes if p[1]]
+  if not probes: return None
+  s0, f0, _ = probes[0]
+  w0 = int.from_bytes(s0, "little")
+  keysets = {}
+  for _, _, res in probes:
+    for b, ks in res.items():
+      if ks: keysets.setdefault(b, set()).update(ks)
+  mask = 0
+  for b in range(128):
+    if b in keysets: continue
+    vals = {int.from_bytes(s, "little") >> b & 1 for s, _, _ in probes}
+    if b == 29 or (len(vals) == 1 and all(res.get(b, 0) is None for _, _, res in probes if b in res)): mask |= 1 << b
+  # linear keys: numeric keys every flip of which moves them by a power of two (per seed)
+  weights = {}
+  for s, f, res in probes:
+    base = int.from_bytes(s, "little")
+    for b, ks in res.items():
+      if not ks or len(ks) != 1: continue
+      (k,) = ks
+      f2 = flat(iga.decode_json([(base ^ (1 << b)).to_bytes(16, "little")])[0])
+      a, c = numeric(f.get(k)), numeric(f2.get(k))
+      if a is None or c is None: continue
+      d = (c - a) if not base >> b & 1 else (a - c)
+      weights.setdefault(k, {})[b] = d
+  lin_keys = {k for k, ws in weights.items() if len(ws) >= 3 and all(w and (abs(w) & (abs(w) - 1)) == 0 for w in ws.values())}
+  # a bit that moves a linear key and also other keys: the other keys depend on it; the linear key keeps its own bits
+  comp_of = {}
+  parent = {b: b for b in keysets}
+  def find(x):
+    while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
+    return x
+  owner = {}
+  for b, ks in sorted(keysets.items()):
+    for k in ks - lin_keys if ks - lin_keys else ks:
+      if k in owner: parent[find(b)] = find(owner[k])
+      else: owner[k] = b
+  groups = {}
+  for b in keysets: groups.setdefault(find(b), []).append(b)
+  v = T.Variant(vid, w0 & 0x7F, signature(f0), mask, w0 & mask)
+  for bits in groups.values():
+    bits = tuple(sorted(bits))
+    keys = sorted(set().union(*(keysets[b] for b in bits)))
+    nonlin = [k for k in keys if k not in lin_keys]
+    if not nonlin and len(keys) == 1 and all(b in weights.get(keys[0], {}) for b in bits):
+      v.lins.append(T.Lin(keys[0], bits, tuple(weights[keys[0]][b] for b in bits))); continue
+    if nonlin and len(bits) > ENUM_MAX:
+      ebits = tuple(b for b in bits if keysets[b] - lin_keys)
+      for k in keys:
+        if k in lin_keys:
+          lb = tuple(b for b in bits if b in weights.get(k, {}) and b not in ebits)
+          if lb: v.lins.append(T.Lin(k, lb, tuple(weights[k][b] for b in lb)))
+      bits, keys = ebits, nonlin
+    if len(bits) > ENUM_MAX:
+      print(f"  variant {vid} {v.sig}: component of {len(bits)} bits {keys} too large; split per key", file=sys.stderr)
+      for k in keys:
+        kb = tuple(b for b in bits if k in keysets[b])[:ENUM_MAX]
+        v.enums.append(T.Enum((k,), kb, enumerate_codes(s0, kb, (k,))))
+      continue
+    v.enums.append(T.Enum(tuple(keys), bits, enumerate_codes(s0, bits, tuple(keys))))
+  return v
+
+def opcode_seeds(seeds: list, ops: list) -> list:
+  """For opcodes the corpus lacks: other seeds with the opcode bits replaced, kept where iga64 decodes the new opcode."""
+  have = {s[0] & 0x7F for s in seeds}
+  cands = []
+  for op in range(128):
+    if op in have: continue
+    for s in seeds[::max(1, len(seeds) // 40)]:
+      cands.append(bytes([(s[0] & 0x80) | op]) + s[1:])
+  js = iga.decode_json(cands)
+  return [c for c, j in zip(cands, js) if j is not None and j.get("op") in ops]
+
+def gather_seeds() -> list:
+  words = [w for isa in compile_corpus().values() for w in split_words(isa)]
+  native = list(dict.fromkeys(w for w in words if len(w) == 16))
+  native += [n for n in expand_compacted(list(dict.fromkeys(w for w in words if len(w) == 8))).values()]
+  return list(dict.fromkeys(native))
+
+def learn() -> list:
+  seeds = gather_seeds()
+  ops = iga.list_ops()
+  seeds += opcode_seeds(seeds, ops)
+  js = iga.decode_json(seeds)
+  byvar = {}
+  for s, j in zip(seeds, js):
+    if j is None: continue
+    byvar.setdefault((s[0] & 0x7F, signature(flat(j))), []).append(s)
+  rows, vid = [], 0
+  for (op, sig), ss in sorted(byvar.items()):
+    rnd = random.Random(op)
+    pick = ss[:1] + rnd.sample(ss[1:], min(len(ss) - 1, SEEDS_PER_VARIANT - 1))
+    v = learn_variant(vid, pick)
+    if v is None: continue
+    print(f"variant {vid}: {sig} ({len(ss)} seeds) {len(v.lins)} linear, {len(v.enums)} enumerated", file=sys.stderr)
+    rows += format_variant(v); vid += 1
+  return rows
+
+def format_variant(v: T.Variant) -> list:
+  out = [f"V\t{v.vid}\t{v.opcode}\t{v.sig}\t{v.mask:x}\t{v.value:x}"]
+  for l in v.lins: out.append(f"L\t{v.vid}\t{l.key}\t{','.join(map(str, l.bits))}\t{','.join(map(str, l.weights))}\t0")
+  for e in v.enums:
+    tab = ";".join(f"{c}={json.dumps(list(vals), separators=(',', ':'))}" for c, vals in sorted(e.table.items()))
+    out.append(f"E\t{v.vid}\t{'|'.join(e.keys)}\t{','.join(map(str, e.bits))}\t{tab}")
+  return out
+
+def main(argv=None):
+  ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  ap.add_argument("--check", action="store_true")
+  ap.add_argument("-n", type=int, default=2000, help="random words for --check")
+  a = ap.parse_args(argv)
+  if a.check:
+    from hwrt.assemblers.xe import check
+    sys.exit(check.run(a.n))
+  rows = learn()
+  from hwrt.assemblers.xe import compact
+  rows += compact.learn_rows(gather_seeds_compact())
+  with open(T.TSV, "w") as f:
+    f.write("# Xe-HPG (iga64 -p=12p71) encoding model, written by `python -m hwrt.assemblers.xe.learn`; see table.py\n")
+    f.write("\n".join(rows) + "\n")
+  print(f"wrote {T.TSV}: {sum(r.startswith('V') for r in rows)} variants", file=sys.stderr)
+
+def gather_seeds_compact() -> list:
+  words = [w for isa in compile_corpus().values() for w in split_words(isa)]
+  return list(dict.fromkeys(w for w in words if len(w) == 8))
+
+if __name__ == "__main__": main()
