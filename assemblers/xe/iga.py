@@ -28,7 +28,7 @@ def _run(args: list, blob: bytes, suffix=".krn") -> subprocess.CompletedProcess:
   with tempfile.TemporaryDirectory() as d:
     p = os.path.join(d, "in" + suffix)
     with open(p, "wb") as f: f.write(blob)
-    return subprocess.run([tool(), *args, f"-p={PLATFORM}", "--color=never", p], capture_output=True, text=True)
+    return subprocess.run([tool(), *args, f"-p={PLATFORM}", "--color=never", p], capture_output=True, text=True, errors="replace")
 
 def _bad_offsets(stderr: str) -> set:
   return {int(m, 16) for m in re.findall(r"byte offset (0x[0-9a-fA-F]+): error", stderr)}
@@ -41,14 +41,16 @@ def decode_json(words: list) -> list:
     bad = _bad_offsets(r.stderr)
     txt = re.sub(r'"comment":"(?:[^"\\]|\\.)*"', '"comment":null', r.stdout)
     insts = []
-    for part in re.split(r'\n\s*\{"kind":"(?=[IL]")', txt)[1:]:
+    parts = re.split(r'\n\s*\{"kind":"(?=[IL]")', txt)[1:]
+    if parts: parts[-1] = re.sub(r"\s*\]\s*\}\s*$", "", parts[-1])
+    for part in parts:
       if part.startswith('L"'): continue
-      body = '{"kind":"' + part.rstrip().rstrip("]}").rstrip().rstrip(",")
+      body = '{"kind":"' + part.rstrip().rstrip(",")
       try: insts.append(json.loads(body))
       except ValueError: insts.append(None)
     if len(insts) != len(words): return [None] * len(words)
     return [None if 16 * k in bad or j is None or j.get("op") == "illegal" else j for k, j in enumerate(insts)]
-  return _cached("json", blob, go)
+  return _cached("json2", blob, go)
 
 LINE = re.compile(r"^/\* \[([0-9A-F]{4,})\]\s*\*/ (.*)$")
 
@@ -71,13 +73,13 @@ def assemble(text: str, no_compact: bool = False) -> bytes | None:
       src, dst = os.path.join(d, "a.asm"), os.path.join(d, "a.krn")
       with open(src, "w") as f: f.write(text)
       args = [tool(), "-a", f"-p={PLATFORM}", src, "-o", dst] + (["-Xforce-no-compact"] if no_compact else [])
-      r = subprocess.run(args, capture_output=True, text=True)
+      r = subprocess.run(args, capture_output=True, text=True, errors="replace")
       return open(dst, "rb").read().hex() if r.returncode == 0 and os.path.exists(dst) else None
   h = _cached("asm" + ("nc" if no_compact else ""), text.encode(), go)
   return None if h is None else bytes.fromhex(h)
 
 def list_ops() -> list:
-  r = subprocess.run([tool(), "-Xlist-ops", f"-p={PLATFORM}"], capture_output=True, text=True)
+  r = subprocess.run([tool(), "-Xlist-ops", f"-p={PLATFORM}"], capture_output=True, text=True, errors="replace")
   return [ln.split()[0] for ln in r.stdout.splitlines()[1:] if ln.strip()]
 
 def norm(text: str) -> str:

@@ -24,7 +24,7 @@ HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.path.join(ROOT, "tests", "xe_corpus")
 ENUM_MAX = 12
-SEEDS_PER_VARIANT = 6
+SEEDS_PER_VARIANT = 4
 NOP = bytes.fromhex("60000000000000000000000000000000")
 STRUCT_KEYS = ("op", "kind")     # a change of these is a change of structure
 
@@ -83,16 +83,15 @@ def expand_compacted(words8: list) -> dict:
   return out
 
 def probe(seed: bytes) -> tuple:
-  """Flip every bit but 29 of one seed: (flat decode of the seed, {bit: None (structural) | set of changed keys})."""
+  """Flip every bit but 29 of one seed: (flat decode of the seed, {bit: flat decode of the flip | None if structural})."""
   base = int.from_bytes(seed, "little")
   bits = [b for b in range(128) if b != 29]
   js = iga.decode_json([seed] + [(base ^ (1 << b)).to_bytes(16, "little") for b in bits])
+  if js[0] is None: return None, {}
   f0 = flat(js[0]); sig0 = signature(f0); res = {}
   for b, j in zip(bits, js[1:]):
-    if j is None: res[b] = None; continue
-    f = flat(j)
-    if signature(f) != sig0: res[b] = None; continue
-    res[b] = {k for k in set(f0) | set(f) if f0.get(k) != f.get(k)}
+    f = flat(j) if j is not None else None
+    res[b] = f if f is not None and signature(f) == sig0 else None
   return f0, res
 
 def numeric(v):
@@ -102,81 +101,53 @@ def numeric(v):
   except (TypeError, ValueError): return None
 
 def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
+  """All 2^len(bits) codes of `bits` in `seed` decoded: {code: values of keys} (rejected codes left out)."""
   base = int.from_bytes(seed, "little") & ~T.putbits((1 << len(bits)) - 1, bits)
   words = [(base | T.putbits(c, bits)).to_bytes(16, "little") for c in range(1 << len(bits))]
-  js = iga.decode_json(words)
-  sig = None
-  f0 = flat(iga.decode_json([seed])[0]); sig = signature(f0)
+  sig = signature(flat(iga.decode_json([seed])[0]))
   out = {}
-  for c, j in enumerate(js):
+  for c, j in enumerate(iga.decode_json(words)):
     if j is None: continue
     f = flat(j)
-    if signature(f) != sig: continue
-    out[c] = tuple(f.get(k) for k in keys)
+    if signature(f) == sig: out[c] = tuple(f.get(k) for k in keys)
   return out
 
 def learn_variant(vid: int, seeds: list) -> T.Variant | None:
+  """One variant from its seeds: per JSON key the bits whose flips change it; enumerated (<= ENUM_MAX bits) or linear."""
   probes = [(s, *probe(s)) for s in seeds]
-  probes = [p for p in probes if p[1]]
+  probes = [p for p in probes if p[1] is not None]
   if not probes: return None
   s0, f0, _ = probes[0]
   w0 = int.from_bytes(s0, "little")
-  keysets = {}
-  for _, _, res in probes:
-    for b, ks in res.items():
-      if ks: keysets.setdefault(b, set()).update(ks)
-  mask = 0
+  keysets, weights = {}, {}
+  for s, f, res in probes:
+    w = int.from_bytes(s, "little")
+    for b, f2 in res.items():
+      if f2 is None: continue
+      ch = {k for k in set(f) | set(f2) if f.get(k) != f2.get(k)}
+      for k in ch:
+        keysets.setdefault(b, set()).add(k)
+        a, c = numeric(f.get(k)), numeric(f2.get(k))
+        if a is not None and c is not None and len(ch) == 1:
+          weights.setdefault(k, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
+  mask = 0x7F | 1 << 29
   for b in range(128):
     if b in keysets: continue
     vals = {int.from_bytes(s, "little") >> b & 1 for s, _, _ in probes}
-    if b == 29 or (len(vals) == 1 and all(res.get(b, 0) is None for _, _, res in probes if b in res)): mask |= 1 << b
-  # linear keys: numeric keys every flip of which moves them by a power of two (per seed)
-  weights = {}
-  for s, f, res in probes:
-    base = int.from_bytes(s, "little")
-    for b, ks in res.items():
-      if not ks or len(ks) != 1: continue
-      (k,) = ks
-      f2 = flat(iga.decode_json([(base ^ (1 << b)).to_bytes(16, "little")])[0])
-      a, c = numeric(f.get(k)), numeric(f2.get(k))
-      if a is None or c is None: continue
-      d = (c - a) if not base >> b & 1 else (a - c)
-      weights.setdefault(k, {})[b] = d
-  lin_keys = {k for k, ws in weights.items() if len(ws) >= 3 and all(w and (abs(w) & (abs(w) - 1)) == 0 for w in ws.values())}
-  # a bit that moves a linear key and also other keys: the other keys depend on it; the linear key keeps its own bits
-  comp_of = {}
-  parent = {b: b for b in keysets}
-  def find(x):
-    while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
-    return x
-  owner = {}
-  for b, ks in sorted(keysets.items()):
-    for k in ks - lin_keys if ks - lin_keys else ks:
-      if k in owner: parent[find(b)] = find(owner[k])
-      else: owner[k] = b
-  groups = {}
-  for b in keysets: groups.setdefault(find(b), []).append(b)
+    if len(vals) == 1 and all(res.get(b, 0) is None for _, _, res in probes): mask |= 1 << b
   v = T.Variant(vid, w0 & 0x7F, signature(f0), mask, w0 & mask)
-  for bits in groups.values():
-    bits = tuple(sorted(bits))
-    keys = sorted(set().union(*(keysets[b] for b in bits)))
-    nonlin = [k for k in keys if k not in lin_keys]
-    if not nonlin and len(keys) == 1 and all(b in weights.get(keys[0], {}) for b in bits):
-      v.lins.append(T.Lin(keys[0], bits, tuple(weights[keys[0]][b] for b in bits))); continue
-    if nonlin and len(bits) > ENUM_MAX:
-      ebits = tuple(b for b in bits if keysets[b] - lin_keys)
-      for k in keys:
-        if k in lin_keys:
-          lb = tuple(b for b in bits if b in weights.get(k, {}) and b not in ebits)
-          if lb: v.lins.append(T.Lin(k, lb, tuple(weights[k][b] for b in lb)))
-      bits, keys = ebits, nonlin
-    if len(bits) > ENUM_MAX:
-      print(f"  variant {vid} {v.sig}: component of {len(bits)} bits {keys} too large; split per key", file=sys.stderr)
-      for k in keys:
-        kb = tuple(b for b in bits if k in keysets[b])[:ENUM_MAX]
-        v.enums.append(T.Enum((k,), kb, enumerate_codes(s0, kb, (k,))))
+  allkeys = sorted(set().union(*keysets.values())) if keysets else []
+  v.consts = {k: f0[k] for k in f0 if k not in allkeys}
+  for k in allkeys:
+    kb = tuple(sorted(b for b in keysets if k in keysets[b]))
+    if len(kb) > ENUM_MAX:
+      ws = weights.get(k, {})
+      lb = tuple(b for b in kb if b in ws and ws[b] and (abs(ws[b]) & (abs(ws[b]) - 1)) == 0)
+      if lb: v.lins.append(T.Lin(k, lb, tuple(ws[b] for b in lb)))
+      else: print(f"  variant {vid} {v.sig}: {k} has {len(kb)} bits and is not linear; left out", file=sys.stderr)
       continue
-    v.enums.append(T.Enum(tuple(keys), bits, enumerate_codes(s0, bits, tuple(keys))))
+    seed = next((s for s, f, _ in probes if f.get(k) is not None), s0)
+    v.enums.append(T.Enum((k,), kb, enumerate_codes(seed, kb, (k,))))
   return v
 
 def opcode_seeds(seeds: list, ops: list) -> list:
@@ -218,10 +189,14 @@ def learn() -> list:
 def format_variant(v: T.Variant) -> list:
   out = [f"V\t{v.vid}\t{v.opcode}\t{v.sig}\t{v.mask:x}\t{v.value:x}"]
   for l in v.lins: out.append(f"L\t{v.vid}\t{l.key}\t{','.join(map(str, l.bits))}\t{','.join(map(str, l.weights))}\t0")
+  out.append(f"K\t{v.vid}\t{json.dumps(v.consts, separators=(',', ':'))}")
   for e in v.enums:
     tab = ";".join(f"{c}={json.dumps(list(vals), separators=(',', ':'))}" for c, vals in sorted(e.table.items()))
-    out.append(f"E\t{v.vid}\t{'|'.join(e.keys)}\t{','.join(map(str, e.bits))}\t{tab}")
+    tid = TABLES.setdefault(tab, len(TABLES))
+    out.append(f"E\t{v.vid}\t{'|'.join(e.keys)}\t{','.join(map(str, e.bits))}\t@{tid}")
   return out
+
+TABLES = {}
 
 def main(argv=None):
   ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -237,6 +212,7 @@ def main(argv=None):
   with open(T.TSV, "w") as f:
     f.write("# Xe-HPG (iga64 -p=12p71) encoding model, written by `python -m hwrt.assemblers.xe.learn`; see table.py\n")
     f.write("\n".join(rows) + "\n")
+    for tab, tid in TABLES.items(): f.write(f"T\t{tid}\t{tab}\n")
   print(f"wrote {T.TSV}: {sum(r.startswith('V') for r in rows)} variants", file=sys.stderr)
 
 def gather_seeds_compact() -> list:

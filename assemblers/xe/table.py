@@ -65,6 +65,7 @@ class Variant:
   value: int
   lins: list = field(default_factory=list)
   enums: list = field(default_factory=list)
+  consts: dict = field(default_factory=dict)   # keys the variant fixes (op, operand kinds, ...)
   def care(self) -> int:
     m = self.mask
     for f in self.lins + self.enums:
@@ -83,22 +84,26 @@ class Model:
 
 @functools.lru_cache(maxsize=None)
 def load(path: str = TSV) -> Model:
-  variants, vmap, crows = [], {}, []
+  variants, vmap, crows, erows, tables = [], {}, [], [], {}
   with open(path) as f:
     for ln in f:
       if not ln.strip() or ln.startswith("#"): continue
       r = ln.rstrip("\n").split("\t")
+      if r[0] == "T":
+        table = {}
+        for item in r[2].split(";") if r[2] else []:
+          c, vals = item.split("=", 1)
+          table[int(c)] = tuple(json.loads(vals))
+        tables[r[1]] = table
+      elif r[0] == "K": vmap[int(r[1])].consts = json.loads(r[2])
       if r[0] == "V":
         v = Variant(int(r[1]), int(r[2]), r[3], int(r[4], 16), int(r[5], 16)); variants.append(v); vmap[v.vid] = v
       elif r[0] == "L":
         vmap[int(r[1])].lins.append(Lin(r[2], _bits(r[3]), tuple(int(x) for x in r[4].split(",")), r[5] == "1"))
-      elif r[0] == "E":
-        table = {}
-        for item in r[4].split(";") if r[4] else []:
-          c, vals = item.split("=", 1)
-          table[int(c)] = tuple(json.loads(vals))
-        vmap[int(r[1])].enums.append(Enum(tuple(r[2].split("|")), _bits(r[3]), table))
+      elif r[0] == "E": erows.append(r)
       elif r[0] == "C": crows.append(r)
+  for r in erows:
+    vmap[int(r[1])].enums.append(Enum(tuple(r[2].split("|")), _bits(r[3]), tables[r[4][1:]]))
   by_op = {}
   for v in variants: by_op.setdefault(v.opcode, []).append(v)
   for vs in by_op.values(): vs.sort(key=lambda v: -bin(v.mask).count("1"))
