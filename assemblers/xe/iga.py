@@ -50,7 +50,32 @@ def decode_json(words: list) -> list:
       except ValueError: insts.append(None)
     if len(insts) != len(words): return [None] * len(words)
     return [None if 16 * k in bad or j is None or j.get("op") == "illegal" else j for k, j in enumerate(insts)]
-  return _cached("json2", blob, go)
+  out = _cached("json2", blob, go)
+  _from_text(out, blob)
+  for k, j in enumerate(out):      # branch targets: iga64 prints absolute labels (L<decimal pc>); keep them pc-relative
+    for src in (j or {}).get("srcs") or []:
+      if isinstance(src, dict) and isinstance(src.get("target"), str) and src["target"][1:].isdigit():
+        src["target"] = int(src["target"][1:]) - 16 * k
+  return out
+
+RI_RGN = re.compile(r"\br\[a0\.\d+(?:,-?\d+)?\](<[^>]*>)")
+COND_FLAG = re.compile(r"\((?:eq|ne|gt|ge|lt|le|ov|un|ez|nz|z)\)f(\d)\.(\d)")
+
+def _from_text(out: list, blob: bytes):
+  """What iga64's JSON leaves out but its text shows: the region of an indirect operand, the flag of a conditional
+  modifier on instructions without a predicate. Added to the JSON objects under the keys the JSON uses elsewhere."""
+  need = [k for k, j in enumerate(out) if j and (any(isinstance(s, dict) and s.get("kind") == "RI" for s in j.get("srcs") or [])
+                                                 or (j.get("fm") and not j.get("freg")))]
+  if not need: return
+  txt = decode_text(blob)
+  for k in need:
+    t, j = txt.get(16 * k) or "", out[k]
+    rgns = RI_RGN.findall(t.split("//")[0])
+    ris = ([j["dst"]] if isinstance(j.get("dst"), dict) and j["dst"].get("kind") == "RI" else []) + \
+          [s for s in j.get("srcs") or [] if isinstance(s, dict) and s.get("kind") == "RI"]
+    for s, g in zip(ris, rgns): s["rgntext"] = g
+    m = COND_FLAG.search(t)
+    if j.get("fm") and not j.get("freg") and m: j["freg"] = {"rn": "f", "r": int(m.group(1)), "sr": int(m.group(2))}
 
 LINE = re.compile(r"^/\* \[([0-9A-F]{4,})\]\s*\*/ (.*)$")
 
