@@ -34,8 +34,10 @@ def _bad_offsets(stderr: str) -> set:
   return {int(m, 16) for m in re.findall(r"byte offset (0x[0-9a-fA-F]+): error", stderr)}
 
 def decode_json(words: list) -> list:
-  """16-byte native words -> iga64's JSON object per word (None where iga64 rejects it)."""
+  """Native (16-byte) or compacted (8-byte) words -> iga64's JSON object per word (None where iga64 rejects it)."""
   blob = b"".join(words)
+  pcs = [0]
+  for w in words[:-1]: pcs.append(pcs[-1] + len(w))
   def go():
     r = _run(["-d", "--output-on-fail", "-Xprint-json"], blob)
     bad = _bad_offsets(r.stderr)
@@ -49,19 +51,19 @@ def decode_json(words: list) -> list:
       try: insts.append(json.loads(body))
       except ValueError: insts.append(None)
     if len(insts) != len(words): return [None] * len(words)
-    return [None if 16 * k in bad or j is None or j.get("op") == "illegal" else j for k, j in enumerate(insts)]
+    return [None if pcs[k] in bad or j is None or j.get("op") == "illegal" else j for k, j in enumerate(insts)]
   out = _cached("json2", blob, go)
-  _from_text(out, blob)
+  _from_text(out, blob, pcs)
   for k, j in enumerate(out):      # branch targets: iga64 prints absolute labels (L<decimal pc>); keep them pc-relative
     for src in (j or {}).get("srcs") or []:
       if isinstance(src, dict) and isinstance(src.get("target"), str) and src["target"][1:].isdigit():
-        src["target"] = int(src["target"][1:]) - 16 * k
+        src["target"] = int(src["target"][1:]) - pcs[k]
   return out
 
 RI_RGN = re.compile(r"\br\[a0\.\d+(?:,-?\d+)?\](<[^>]*>)")
 COND_FLAG = re.compile(r"\((?:eq|ne|gt|ge|lt|le|ov|un|ez|nz|z)\)f(\d)\.(\d)")
 
-def _from_text(out: list, blob: bytes):
+def _from_text(out: list, blob: bytes, pcs: list):
   """What iga64's JSON leaves out but its text shows: the region of an indirect operand, the flag of a conditional
   modifier on instructions without a predicate. Added to the JSON objects under the keys the JSON uses elsewhere."""
   need = [k for k, j in enumerate(out) if j and (any(isinstance(s, dict) and s.get("kind") == "RI" for s in j.get("srcs") or [])
@@ -69,7 +71,7 @@ def _from_text(out: list, blob: bytes):
   if not need: return
   txt = decode_text(blob)
   for k in need:
-    t, j = txt.get(16 * k) or "", out[k]
+    t, j = txt.get(pcs[k]) or "", out[k]
     rgns = RI_RGN.findall(t.split("//")[0])
     ris = ([j["dst"]] if isinstance(j.get("dst"), dict) and j["dst"].get("kind") == "RI" else []) + \
           [s for s in j.get("srcs") or [] if isinstance(s, dict) and s.get("kind") == "RI"]

@@ -84,9 +84,9 @@ def expand_compacted(words8: list) -> dict:
 
 def probe(seed: bytes) -> tuple:
   """Flip every bit but 29 of one seed: (flat decode of the seed, {bit: flat decode of the flip | None if structural})."""
-  base = int.from_bytes(seed, "little")
-  bits = [b for b in range(128) if b != 29]
-  js = iga.decode_json([seed] + [(base ^ (1 << b)).to_bytes(16, "little") for b in bits])
+  base, n = int.from_bytes(seed, "little"), len(seed)
+  bits = [b for b in range(8 * n) if b != 29]
+  js = iga.decode_json([seed] + [(base ^ (1 << b)).to_bytes(n, "little") for b in bits])
   if js[0] is None: return None, {}
   f0 = flat(js[0]); sig0 = signature(f0); res = {}
   for b, j in zip(bits, js[1:]):
@@ -103,7 +103,7 @@ def numeric(v):
 def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
   """All 2^len(bits) codes of `bits` in `seed` decoded: {code: values of keys} (rejected codes left out)."""
   base = int.from_bytes(seed, "little") & ~T.putbits((1 << len(bits)) - 1, bits)
-  words = [(base | T.putbits(c, bits)).to_bytes(16, "little") for c in range(1 << len(bits))]
+  words = [(base | T.putbits(c, bits)).to_bytes(len(seed), "little") for c in range(1 << len(bits))]
   sig = signature(flat(iga.decode_json([seed])[0]))
   out = {}
   for c, j in enumerate(iga.decode_json(words)):
@@ -131,11 +131,11 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
         if a is not None and c is not None and len(ch) == 1:
           weights.setdefault(k, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
   mask = 0x7F | 1 << 29
-  for b in range(128):
+  for b in range(8 * len(s0)):
     if b in keysets: continue
     vals = {int.from_bytes(s, "little") >> b & 1 for s, _, _ in probes}
     if len(vals) == 1 and all(res.get(b, 0) is None for _, _, res in probes): mask |= 1 << b
-  v = T.Variant(vid, w0 & 0x7F, signature(f0), mask, w0 & mask)
+  v = T.Variant(vid, w0 & 0x7F, signature(f0), mask, w0 & mask, len(s0))
   allkeys = sorted(set().union(*keysets.values())) if keysets else []
   v.consts = {k: f0[k] for k in f0 if k not in allkeys}
   for k in allkeys:
@@ -156,16 +156,18 @@ def opcode_seeds(seeds: list, ops: list) -> list:
   cands = []
   for op in range(128):
     if op in have: continue
-    for s in seeds[::max(1, len(seeds) // 40)]:
+    for s in [s for s in seeds if len(s) == 16][::max(1, len(seeds) // 40)]:
       cands.append(bytes([(s[0] & 0x80) | op]) + s[1:])
   js = iga.decode_json(cands)
   return [c for c, j in zip(cands, js) if j is not None and j.get("op") in ops]
 
 def gather_seeds() -> list:
+  """Corpus words, native and compacted (each its own variants), plus compacted ones expanded to native."""
   words = [w for isa in compile_corpus().values() for w in split_words(isa)]
   native = list(dict.fromkeys(w for w in words if len(w) == 16))
-  native += [n for n in expand_compacted(list(dict.fromkeys(w for w in words if len(w) == 8))).values()]
-  return list(dict.fromkeys(native))
+  cmp = list(dict.fromkeys(w for w in words if len(w) == 8))
+  native += [n for n in expand_compacted(cmp).values()]
+  return list(dict.fromkeys(native)) + cmp
 
 def learn() -> list:
   seeds = gather_seeds()
@@ -175,9 +177,9 @@ def learn() -> list:
   byvar = {}
   for s, j in zip(seeds, js):
     if j is None: continue
-    byvar.setdefault((s[0] & 0x7F, signature(flat(j))), []).append(s)
+    byvar.setdefault((len(s), s[0] & 0x7F, signature(flat(j))), []).append(s)
   rows, vid = [], 0
-  for (op, sig), ss in sorted(byvar.items()):
+  for (size, op, sig), ss in sorted(byvar.items()):
     rnd = random.Random(op)
     pick = ss[:1] + rnd.sample(ss[1:], min(len(ss) - 1, SEEDS_PER_VARIANT - 1))
     v = learn_variant(vid, pick)
@@ -187,7 +189,7 @@ def learn() -> list:
   return rows
 
 def format_variant(v: T.Variant) -> list:
-  out = [f"V\t{v.vid}\t{v.opcode}\t{v.sig}\t{v.mask:x}\t{v.value:x}"]
+  out = [f"V\t{v.vid}\t{v.opcode}\t{v.sig}\t{v.mask:x}\t{v.value:x}\t{v.size}"]
   for l in v.lins: out.append(f"L\t{v.vid}\t{l.key}\t{','.join(map(str, l.bits))}\t{','.join(map(str, l.weights))}\t0")
   out.append(f"K\t{v.vid}\t{json.dumps(v.consts, separators=(',', ':'))}")
   for e in v.enums:
@@ -207,8 +209,6 @@ def main(argv=None):
     from hwrt.assemblers.xe import check
     sys.exit(check.run(a.n))
   rows = learn()
-  from hwrt.assemblers.xe import compact
-  rows += compact.learn_rows(gather_seeds_compact())
   with open(T.TSV, "w") as f:
     f.write("# Xe-HPG (iga64 -p=12p71) encoding model, written by `python -m hwrt.assemblers.xe.learn`; see table.py\n")
     f.write("\n".join(rows) + "\n")

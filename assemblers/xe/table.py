@@ -63,6 +63,7 @@ class Variant:
   sig: str
   mask: int
   value: int
+  size: int = 16                               # 16: native, 8: compacted
   lins: list = field(default_factory=list)
   enums: list = field(default_factory=list)
   consts: dict = field(default_factory=dict)   # keys the variant fixes (op, operand kinds, ...)
@@ -97,7 +98,8 @@ def load(path: str = TSV) -> Model:
         tables[r[1]] = table
       elif r[0] == "K": vmap[int(r[1])].consts = json.loads(r[2])
       if r[0] == "V":
-        v = Variant(int(r[1]), int(r[2]), r[3], int(r[4], 16), int(r[5], 16)); variants.append(v); vmap[v.vid] = v
+        v = Variant(int(r[1]), int(r[2]), r[3], int(r[4], 16), int(r[5], 16), int(r[6]))
+        variants.append(v); vmap[v.vid] = v
       elif r[0] == "L":
         vmap[int(r[1])].lins.append(Lin(r[2], _bits(r[3]), tuple(int(x) for x in r[4].split(",")), r[5] == "1"))
       elif r[0] == "E": erows.append(r)
@@ -105,7 +107,6 @@ def load(path: str = TSV) -> Model:
   for r in erows:
     vmap[int(r[1])].enums.append(Enum(tuple(r[2].split("|")), _bits(r[3]), tables[r[4][1:]]))
   by_op = {}
-  for v in variants: by_op.setdefault(v.opcode, []).append(v)
+  for v in variants: by_op.setdefault((v.size, v.opcode), []).append(v)
   for vs in by_op.values(): vs.sort(key=lambda v: -bin(v.mask).count("1"))
-  from hwrt.assemblers.xe import compact
-  return Model(variants, by_op, compact.Compaction.from_rows(crows))
+  return Model(variants, by_op)
