@@ -112,6 +112,26 @@ def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
     if signature(f) == sig: out[c] = tuple(f.get(k) for k in keys)
   return out
 
+def depends_on(seed: bytes, k: str, kb: tuple, tab: dict, others: list) -> set:
+  """Bits outside kb that change k once kb holds a code other than the seed's: the second-order dependencies a single
+  flip cannot show (a subregister's element size given by the type, an ARF name by the register number, ...)."""
+  n, w0 = len(seed), int.from_bytes(seed, "little")
+  v0 = flat(iga.decode_json([seed])[0]).get(k)
+  codes = [c for c, vals in sorted(tab.items()) if vals[0] != v0][:3] + [T.getbits(w0, kb)]
+  words = []
+  for c in codes:
+    w = (w0 & ~T.putbits((1 << len(kb)) - 1, kb)) | T.putbits(c, kb)
+    words += [w] + [w ^ (1 << b) for b in others]
+  js = iga.decode_json([w.to_bytes(n, "little") for w in words])
+  more, step = set(), len(others) + 1
+  for i in range(len(codes)):
+    blk = js[i * step:(i + 1) * step]
+    if blk[0] is None: continue
+    base, sig = flat(blk[0]).get(k), signature(flat(blk[0]))
+    for b, j in zip(others, blk[1:]):
+      if j is not None and signature(flat(j)) == sig and flat(j).get(k) != base: more.add(b)
+  return more
+
 def learn_variant(vid: int, seeds: list) -> T.Variant | None:
   """One variant from its seeds: per JSON key the bits whose flips change it; enumerated (<= ENUM_MAX bits) or linear."""
   probes = [(s, *probe(s)) for s in seeds]
@@ -128,7 +148,7 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
       for k in ch:
         keysets.setdefault(b, set()).add(k)
         a, c = numeric(f.get(k)), numeric(f2.get(k))
-        if a is not None and c is not None and len(ch) == 1:
+        if a is not None and c is not None:
           weights.setdefault(k, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
   mask = 0x7F | 1 << 29
   for b in range(8 * len(s0)):
@@ -138,8 +158,17 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
   v = T.Variant(vid, w0 & 0x7F, signature(f0), mask, w0 & mask, len(s0))
   allkeys = sorted(set().union(*keysets.values())) if keysets else []
   v.consts = {k: f0[k] for k in f0 if k not in allkeys}
+  fieldbits = set(keysets)
   for k in allkeys:
     kb = tuple(sorted(b for b in keysets if k in keysets[b]))
+    if k.endswith(".target"):           # branch offsets: flips past the probe kernel's end are rejected; the field is 32 bits
+      ws = weights.get(k, {})
+      base = {b - (abs(w).bit_length() - 1) for b, w in ws.items() if w > 0 and (w & (w - 1)) == 0}
+      if len(base) == 1:
+        lo = base.pop(); lb = tuple(range(lo, lo + 32))
+        v.lins.append(T.Lin(k, lb, tuple((1 << i) if i < 31 else -(1 << 31) for i in range(32))))
+        v.mask &= ~T.putbits((1 << 32) - 1, lb); v.value &= v.mask
+        continue
     if len(kb) > ENUM_MAX:
       ws = weights.get(k, {})
       lb = tuple(b for b in kb if b in ws and ws[b] and (abs(ws[b]) & (abs(ws[b]) - 1)) == 0)
@@ -147,7 +176,12 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
       else: print(f"  variant {vid} {v.sig}: {k} has {len(kb)} bits and is not linear; left out", file=sys.stderr)
       continue
     seed = next((s for s, f, _ in probes if f.get(k) is not None), s0)
-    v.enums.append(T.Enum((k,), kb, enumerate_codes(seed, kb, (k,))))
+    tab = enumerate_codes(seed, kb, (k,))
+    more = depends_on(seed, k, kb, tab, sorted(fieldbits - set(kb)))
+    if more and len(kb) + len(more) <= ENUM_MAX:
+      kb = tuple(sorted(set(kb) | more)); tab = enumerate_codes(seed, kb, (k,))
+    elif more: print(f"  variant {vid} {v.sig}: {k} also depends on {sorted(more)}: too many bits", file=sys.stderr)
+    v.enums.append(T.Enum((k,), kb, tab))
   return v
 
 def opcode_seeds(seeds: list, ops: list) -> list:

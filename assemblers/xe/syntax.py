@@ -17,8 +17,8 @@ def imm_text(raw, ty: str) -> str:
     n = {"b": 16, "w": 16, "d": 32, "q": 64}[ty]
     raw &= (1 << n) - 1
     return str(raw - (1 << n) if raw >> (n - 1) & 1 else raw)
-  if ty in FLOAT: return f"0x{raw:X}"
-  return f"0x{raw:X}"
+  n = {"ub": 16, "uw": 16, "ud": 32, "uq": 64, "v": 32, "uv": 32, "vf": 32, "hf": 16, "bf": 16, "f": 32, "df": 64}.get(ty, 64)
+  return f"0x{raw & ((1 << n) - 1):X}"
 
 def reg_text(d: dict, p: str, with_sr=True) -> str:
   rn = d.get(p + ".rn")
@@ -111,3 +111,114 @@ def format_inst(d: dict, labels=None) -> str:
   sw = swsb_text({**d, "opts": opts_list(d)})
   if sw: parts.append(sw)
   return " ".join(p for p in parts if p)
+
+# ---- text -> fields (the assembler's side); keys absent from the result are left to the encoder (derived fields)
+MODS_IN = {"": "", "-": "n", "~": "n", "(abs)": "a", "-(abs)": "na"}
+R_IMM = re.compile(r"^(-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?))(?::(\w+))?$")
+R_DIR = re.compile(r"^(-\(abs\)|\(abs\)|-|~)?(\(sat\))?([a-z]+?)(\d+)?(?:\.(\d+))?(<[^>]*>)?(?::(\w+))?$")
+R_IND = re.compile(r"^(-\(abs\)|\(abs\)|-|~)?(\(sat\))?r\[a(\d+)\.(\d+)(?:,(-?\d+))?\](<[^>]*>)?(?::(\w+))?$")
+R_PAY = re.compile(r"^(null|r(\d+))(?::(\d+))?$")
+R_PRED = re.compile(r"^\((W)?&?(~)?(?:f(\d)\.(\d)((?:\.[a-z0-9]+)?))?\)$")
+R_HEAD = re.compile(r"^(?:(\([^)]*\))\s+)?([a-z0-9]+)((?:\.\S+?)?)(?:\s+\((\d+)\|M(\d+)\))?(?:\s+\((\w+)\)f(\d)\.(\d))?(?=\s|$)")
+
+def _imm_raw(s: str, ty: str) -> int:
+  if re.match(r"^-?\d+$", s) or s.lower().startswith(("0x", "-0x")):
+    v = int(s, 0)
+    n = {"b": 16, "ub": 16, "w": 16, "uw": 16, "d": 32, "ud": 32, "q": 64, "uq": 64, "v": 32, "uv": 32, "vf": 32}.get(ty, 32)
+    return v & ((1 << n) - 1)
+  x = float(s)
+  if ty == "hf": return struct.unpack("<H", struct.pack("<e", x))[0]
+  if ty == "df": return struct.unpack("<Q", struct.pack("<d", x))[0]
+  return struct.unpack("<I", struct.pack("<f", x))[0]
+
+def _region(p: str, rg: str, d: dict, ternary: bool, dst: bool):
+  if not rg: return
+  nums = [int(x) for x in re.findall(r"\d+", rg)]
+  if dst: d[p + ".rgn.Hz"] = nums[0]
+  elif ternary: d[p + ".rgn.Vt"] = nums[0]; (d.__setitem__(p + ".rgn.Hz", nums[1]) if len(nums) > 1 else None)
+  elif len(nums) == 3: d[p + ".rgn.Vt"], d[p + ".rgn.Wi"], d[p + ".rgn.Hz"] = nums
+  elif len(nums) == 2: d[p + ".rgn.Wi"], d[p + ".rgn.Hz"] = nums
+  else: d[p + ".rgn.Hz"] = nums[0]
+
+def parse_operand(tok: str, p: str, d: dict, op: str, dst=False, ternary=False, resolve=None):
+  if op in ("send", "sendc"):
+    if p == "srcs[2]" or p == "srcs[3]":
+      d[p + ".kind"], d[p + ".value"] = "IM", int(tok, 0); return
+    m = R_PAY.match(tok)
+    if not m: raise AssemblerError(f"bad send operand {tok!r}")
+    rn, r = ("null", 0) if m.group(1) == "null" else ("r", int(m.group(2)))
+    if p == "srcs[0]":
+      d.update({p + ".kind": "AD", p + ".addr.reg.rn": rn, p + ".addr.reg.r": r, p + ".addr.reg.sr": 0})
+    else:
+      d.update({p + ".kind": "DA", p + ".reg.rn": rn, p + ".reg.r": r, p + ".reg.sr": 0})
+      if m.group(3) is not None: d[p + ".len"] = int(m.group(3))
+    return
+  if op == "sync" and tok.startswith("($"):
+    d[p + ".kind"], d[p + ".value"] = "IM", sum(1 << int(x) for x in re.findall(r"\$(\d+)", tok)); return
+  if resolve and (tok in resolve.names or re.match(r"^L\d+$", tok)):
+    d[p + ".kind"], d[p + ".target"] = "LB", resolve(tok); return
+  m = R_IMM.match(tok)
+  if m and not dst:
+    ty = m.group(2)
+    d[p + ".kind"], d[p + ".value"] = "IM", _imm_raw(m.group(1), ty or "ud")
+    if ty: d[p + ".type"] = ty
+    return
+  m = R_IND.match(tok)
+  if m:
+    d.update({p + ".kind": "RI", p + ".areg.rn": "a", p + ".areg.r": int(m.group(3)), p + ".areg.sr": int(m.group(4)),
+              p + ".aoff": int(m.group(5) or 0)})
+    if not dst: d[p + ".mods"] = MODS_IN[m.group(1) or ""]
+    else: d[p + ".sat"] = bool(m.group(2))
+    if m.group(6): d[p + ".rgntext"] = m.group(6)
+    if m.group(7): d[p + ".type"] = m.group(7)
+    return
+  m = R_DIR.match(tok)
+  if not m: raise AssemblerError(f"bad operand {tok!r}")
+  mods, sat, rn, r, sr, rg, ty = m.groups()
+  d[p + ".kind"] = "RD"
+  d[p + ".reg.rn"], d[p + ".reg.r"], d[p + ".reg.sr"] = rn, int(r or 0), int(sr or 0)
+  if dst: d[p + ".sat"] = bool(sat)
+  else: d[p + ".mods"] = MODS_IN[mods or ""]
+  _region(p, rg, d, ternary, dst)
+  if ty: d[p + ".type"] = ty
+
+def parse_inst(text: str, resolve=None) -> tuple:
+  """One instruction's text -> (fields, compacted?)."""
+  t = text.split("//")[0].strip()
+  brace = re.search(r"\{([^}]*)\}\s*$", t)
+  opts = []
+  d = {}
+  if brace:
+    for x in (y.strip() for y in brace.group(1).split(",") if y.strip()):
+      if re.match(r"^[A-Z]?@\d+$", x): d["regDist"] = x
+      elif x.startswith("$"): d["sbid"] = x
+      else: opts.append(x)
+    t = t[:brace.start()].strip()
+  m = R_HEAD.match(t)
+  if not m: raise AssemblerError(f"cannot parse {text.strip()!r}")
+  pred, op, sub, es, eo, cond, fr, fs = m.groups()
+  d["op"] = op
+  if sub: d["subop"] = sub[1:]
+  if es: d["es"], d["eo"] = int(es), int(eo)
+  d["wren"] = False
+  if pred:
+    pm = R_PRED.match(pred)
+    if not pm: raise AssemblerError(f"bad predicate {pred}")
+    d["wren"] = bool(pm.group(1))
+    if pm.group(3) is not None:
+      d.update({"pred.inv": bool(pm.group(2)), "pred.func": pm.group(5) or "", "freg.rn": "f", "freg.r": int(pm.group(3)),
+                "freg.sr": int(pm.group(4))})
+  if cond: d.update({"fm.cond": cond, "freg.rn": "f", "freg.r": int(fr), "freg.sr": int(fs)})
+  toks = t[m.end():].split()
+  if op == "sync" and toks == ["null"]: toks = []
+  ternary = len(toks) == 4 and op not in ("send", "sendc")
+  has_dst = op not in ("sync", "nop", "illegal", "goto", "join", "jmpi", "else", "endif", "while", "brc", "brd", "break",
+                       "cont", "halt", "call", "calla", "ret", "if") or (op in ("call", "calla") and len(toks) > 1)
+  if op == "sync" and toks and not toks[0].startswith("($"): has_dst = False
+  for i, tok in enumerate(toks):
+    if has_dst and i == 0: parse_operand(tok, "dst", d, op, dst=True, resolve=resolve)
+    else: parse_operand(tok, f"srcs[{i - has_dst}]", d, op, ternary=ternary, resolve=resolve)
+  compacted = "Compacted" in opts
+  for i, o in enumerate(x for x in opts if x != "Compacted"): d[f"opts[{i + compacted}]"] = o
+  if compacted: d["opts[0]"] = "Compacted"
+  return d, compacted
