@@ -1,6 +1,7 @@
 """Intel Xe-HPG (DG2 / Arc, iga64 platform 12p71): encoding model learned from iga64 (learn.py -> xehpg.tsv), decoder
 shared with a future simulator, assembler and disassembler in iga64's syntax, SWSB scheduler, and the ocloc binary
 container (patch-token device binary in an ELF). The CLI (assemblers/cli.py) uses the two *_container calls."""
+import re
 from hwrt.errors import AssemblerError, BadArgument
 from hwrt.assemblers.xe.decoder import decode, decode_word, encode, Inst
 from hwrt.assemblers.xe.container import read, write, kernel_tokens, is_intel, Program, Kernel
@@ -25,4 +26,3 @@ def assemble_to_container(text: str, arch: str = "xe-hpg") -> bytes:
   return write([(k.name, k.code, kernel_tokens(k.simd, k.grf, [(n, kind, size) for n, kind, size, _ in k.args], k.slm,
                                               k.scratch)) for k in ks])
 
-import re

@@ -27,7 +27,9 @@ def decode_word(word: int, size: int, model=None) -> tuple | None:
       if vals is None: break
       d.update(zip(e.keys, vals))
     else:
-      for l in v.lins: d[l.key] = l.get(word)
+      for key in dict.fromkeys(l.key for l in v.lins):
+        ls = v.lin_for(key, d.get(key[:-len(".value")] + ".type") if key.endswith(".value") else None)
+        d[key] = ls[0].get(word)
       return d, v.vid
   return None
 
@@ -69,7 +71,8 @@ def encode(f: dict, size: int = 16, model=None) -> int:
       else:
         ok = False; errs.append(f"{'/'.join(e.keys)}={want}"); break
     if not ok: continue
-    for l in v.lins:
+    for key in dict.fromkeys(l.key for l in v.lins):
+      l = v.lin_for(key, f.get(key[:-len(".value")] + ".type") if key.endswith(".value") else None)[0]
       val = f.get(l.key)
       val = _norm(val) if val is not None else 0
       lw = l.put(val) if isinstance(val, int) else None

@@ -16,7 +16,7 @@ from nvdisasm (kuterd/nv_isa_solver: bit flips, then per-field value enumeration
   python -m hwrt.assemblers.xe.learn --check   exit 1 if the committed model disagrees with iga64 on the corpus and on
                                                N random field combinations (default 2000)
 """
-import argparse, glob, hashlib, json, os, random, subprocess, sys, tempfile
+import argparse, glob, hashlib, json, os, random, struct, subprocess, sys, tempfile
 from hwrt import oracles
 from hwrt.assemblers.xe import iga, table as T
 
@@ -24,7 +24,7 @@ HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CORPUS = os.path.join(ROOT, "tests", "xe_corpus")
 ENUM_MAX = 12
-SEEDS_PER_VARIANT = 4
+SEEDS_PER_VARIANT = 5
 NOP = bytes.fromhex("60000000000000000000000000000000")
 STRUCT_KEYS = ("op", "kind")     # a change of these is a change of structure
 
@@ -132,8 +132,23 @@ def depends_on(seed: bytes, k: str, kb: tuple, tab: dict, others: list) -> set:
       if j is not None and signature(flat(j)) == sig and flat(j).get(k) != base: more.add(b)
   return more
 
+FLOAT_BITS = {"f": ("<f", "<I"), "hf": ("<e", "<H"), "df": ("<d", "<Q"), "bf": None}
+
+def raw_value(v, ty):
+  """A numeric JSON value as raw bits (floats of type f/hf/df through their encoding)."""
+  n = numeric(v)
+  if n is not None or not isinstance(v, str) or not FLOAT_BITS.get(ty): return n
+  try: x = float(v)
+  except ValueError: return None
+  a, b = FLOAT_BITS[ty]
+  return struct.unpack(b, struct.pack(a, x))[0]
+
+def type_of(f: dict, k: str):
+  return f.get(k[:-len(".value")] + ".type") if k.endswith(".value") else None
+
 def learn_variant(vid: int, seeds: list) -> T.Variant | None:
-  """One variant from its seeds: per JSON key the bits whose flips change it; enumerated (<= ENUM_MAX bits) or linear."""
+  """One variant from its seeds: per JSON key the bits whose flips change it; keys sharing bits are enumerated together
+  (<= ENUM_MAX bits), wider numeric keys are linear (per operand type for immediates)."""
   probes = [(s, *probe(s)) for s in seeds]
   probes = [p for p in probes if p[1] is not None]
   if not probes: return None
@@ -147,9 +162,11 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
       ch = {k for k in set(f) | set(f2) if f.get(k) != f2.get(k)}
       for k in ch:
         keysets.setdefault(b, set()).add(k)
-        a, c = numeric(f.get(k)), numeric(f2.get(k))
+        ty = type_of(f, k)
+        if ty != type_of(f2, k): continue
+        a, c = raw_value(f.get(k), ty), raw_value(f2.get(k), ty)
         if a is not None and c is not None:
-          weights.setdefault(k, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
+          weights.setdefault(k, {}).setdefault(ty, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
   mask = 0x7F | 1 << 29
   for b in range(8 * len(s0)):
     if b in keysets: continue
@@ -159,29 +176,50 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
   allkeys = sorted(set().union(*keysets.values())) if keysets else []
   v.consts = {k: f0[k] for k in f0 if k not in allkeys}
   fieldbits = set(keysets)
+  pow2 = lambda x: x and (abs(x) & (abs(x) - 1)) == 0
+  enum_bits = {}
   for k in allkeys:
     kb = tuple(sorted(b for b in keysets if k in keysets[b]))
     if k.endswith(".target"):           # branch offsets: flips past the probe kernel's end are rejected; the field is 32 bits
-      ws = weights.get(k, {})
-      base = {b - (abs(w).bit_length() - 1) for b, w in ws.items() if w > 0 and (w & (w - 1)) == 0}
+      ws = {b: w for g in weights.get(k, {}).values() for b, w in g.items()}
+      base = {b - (abs(w).bit_length() - 1) for b, w in ws.items() if w > 0 and pow2(w)}
       if len(base) == 1:
         lo = base.pop(); lb = tuple(range(lo, lo + 32))
         v.lins.append(T.Lin(k, lb, tuple((1 << i) if i < 31 else -(1 << 31) for i in range(32))))
         v.mask &= ~T.putbits((1 << 32) - 1, lb); v.value &= v.mask
         continue
     if len(kb) > ENUM_MAX:
-      ws = weights.get(k, {})
-      lb = tuple(b for b in kb if b in ws and ws[b] and (abs(ws[b]) & (abs(ws[b]) - 1)) == 0)
-      if lb: v.lins.append(T.Lin(k, lb, tuple(ws[b] for b in lb)))
+      groups = weights.get(k, {})
+      for ty, ws in sorted(groups.items(), key=lambda t: str(t[0])):
+        lb = tuple(b for b in kb if pow2(ws.get(b, 0)))
+        if lb: v.lins.append(T.Lin(k, lb, tuple(ws[b] for b in lb), ty))
+      anyw = {}
+      for ws in groups.values():
+        for b, w in ws.items():
+          if pow2(w): anyw.setdefault(b, w)
+      lb = tuple(b for b in kb if b in anyw)
+      if lb: v.lins.append(T.Lin(k, lb, tuple(anyw[b] for b in lb), None))
       else: print(f"  variant {vid} {v.sig}: {k} has {len(kb)} bits and is not linear; left out", file=sys.stderr)
       continue
     seed = next((s for s, f, _ in probes if f.get(k) is not None), s0)
     tab = enumerate_codes(seed, kb, (k,))
     more = depends_on(seed, k, kb, tab, sorted(fieldbits - set(kb)))
-    if more and len(kb) + len(more) <= ENUM_MAX:
-      kb = tuple(sorted(set(kb) | more)); tab = enumerate_codes(seed, kb, (k,))
+    if more and len(kb) + len(more) <= ENUM_MAX: kb = tuple(sorted(set(kb) | more))
     elif more: print(f"  variant {vid} {v.sig}: {k} also depends on {sorted(more)}: too many bits", file=sys.stderr)
-    v.enums.append(T.Enum((k,), kb, tab))
+    enum_bits[k] = (set(kb), seed)
+  # keys whose bits overlap are enumerated jointly when the union stays small (SWSB distance and token, flag and predicate)
+  groups = [[{k}, set(b), sd] for k, (b, sd) in enum_bits.items()]
+  merged = True
+  while merged:
+    merged = False
+    for i in range(len(groups)):
+      for j in range(i + 1, len(groups)):
+        if groups[i][1] & groups[j][1] and len(groups[i][1] | groups[j][1]) <= ENUM_MAX:
+          groups[i][0] |= groups[j][0]; groups[i][1] |= groups[j][1]; del groups[j]; merged = True; break
+      if merged: break
+  for keys, bits, seed in groups:
+    keys, bits = tuple(sorted(keys)), tuple(sorted(bits))
+    v.enums.append(T.Enum(keys, bits, enumerate_codes(seed, bits, keys)))
   return v
 
 def opcode_seeds(seeds: list, ops: list) -> list:
@@ -203,6 +241,15 @@ def gather_seeds() -> list:
   native += [n for n in expand_compacted(cmp).values()]
   return list(dict.fromkeys(native)) + cmp
 
+def diverse(ss: list, flats: dict) -> list:
+  """Up to SEEDS_PER_VARIANT seeds, greedily covering the most operand types, register files and modifiers."""
+  feat = lambda s: {(k, str(x)) for k, x in flats[s].items() if k.endswith((".type", ".rn", ".mods", "cond", "func", "subop"))}
+  pick, seen = [ss[0]], feat(ss[0])
+  while len(pick) < min(SEEDS_PER_VARIANT, len(ss)):
+    best = max((s for s in ss if s not in pick), key=lambda s: len(feat(s) - seen))
+    pick.append(best); seen |= feat(best)
+  return pick
+
 def learn() -> list:
   seeds = gather_seeds()
   ops = iga.list_ops()
@@ -212,10 +259,10 @@ def learn() -> list:
   for s, j in zip(seeds, js):
     if j is None: continue
     byvar.setdefault((len(s), s[0] & 0x7F, signature(flat(j))), []).append(s)
+  flats = {s: flat(j) for s, j in zip(seeds, js) if j is not None}
   rows, vid = [], 0
   for (size, op, sig), ss in sorted(byvar.items()):
-    rnd = random.Random(op)
-    pick = ss[:1] + rnd.sample(ss[1:], min(len(ss) - 1, SEEDS_PER_VARIANT - 1))
+    pick = diverse(ss, flats)
     v = learn_variant(vid, pick)
     if v is None: continue
     print(f"variant {vid}: {sig} ({len(ss)} seeds) {len(v.lins)} linear, {len(v.enums)} enumerated", file=sys.stderr)
@@ -224,7 +271,8 @@ def learn() -> list:
 
 def format_variant(v: T.Variant) -> list:
   out = [f"V\t{v.vid}\t{v.opcode}\t{v.sig}\t{v.mask:x}\t{v.value:x}\t{v.size}"]
-  for l in v.lins: out.append(f"L\t{v.vid}\t{l.key}\t{','.join(map(str, l.bits))}\t{','.join(map(str, l.weights))}\t0")
+  for l in v.lins:
+    out.append(f"L\t{v.vid}\t{l.key}\t{','.join(map(str, l.bits))}\t{','.join(map(str, l.weights))}\t{l.when or ''}")
   out.append(f"K\t{v.vid}\t{json.dumps(v.consts, separators=(',', ':'))}")
   for e in v.enums:
     tab = ";".join(f"{c}={json.dumps(list(vals), separators=(',', ':'))}" for c, vals in sorted(e.table.items()))

@@ -10,6 +10,29 @@ from hwrt.errors import AssemblerError
 SIGNED = {"b", "w", "d", "q"}
 FLOAT = {"hf": 16, "f": 32, "df": 64, "bf": 16}
 
+FMT = {"f": ("<f", "<I", 23), "hf": ("<e", "<H", 10), "df": ("<d", "<Q", 52)}
+
+def float_text(raw: int, ty: str) -> str:
+  """iga64's float immediates (measured on 300 random patterns): C's %g (6 digits) if it reads back to the same bits,
+  else %.6e if that does, else hex; `.0` added to integral %g output; NaNs as [-]qnan/snan(payload), infinities as inf."""
+  pk, uk, mb = FMT[ty]
+  n = struct.calcsize(uk) * 8
+  raw &= (1 << n) - 1
+  sign = "-" if raw >> (n - 1) & 1 else ""
+  exp_all = ((raw >> mb) & ((1 << (n - 1 - mb)) - 1)) == (1 << (n - 1 - mb)) - 1
+  mant = raw & ((1 << mb) - 1)
+  if exp_all:
+    if mant == 0: return sign + "inf"
+    quiet = mant >> (mb - 1) & 1
+    return f"{sign}{'qnan' if quiet else 'snan'}(0x{mant & ((1 << (mb - 1)) - 1):X})"
+  x = struct.unpack(pk, struct.pack(uk, raw))[0]
+  for t in (f"{x:g}", f"{x:.6e}"):
+    try:
+      if struct.unpack(uk, struct.pack(pk, float(t)))[0] == raw:
+        return t + ".0" if re.fullmatch(r"-?\d+", t) else t
+    except (OverflowError, struct.error): pass
+  return f"0x{raw:X}"
+
 def imm_text(raw, ty: str) -> str:
   """Immediate value as iga64 prints it, from the raw bits (int) or iga64's own string."""
   if isinstance(raw, str): return raw
@@ -17,6 +40,7 @@ def imm_text(raw, ty: str) -> str:
     n = {"b": 16, "w": 16, "d": 32, "q": 64}[ty]
     raw &= (1 << n) - 1
     return str(raw - (1 << n) if raw >> (n - 1) & 1 else raw)
+  if ty in FMT: return float_text(raw, ty)
   n = {"ub": 16, "uw": 16, "ud": 32, "uq": 64, "v": 32, "uv": 32, "vf": 32, "hf": 16, "bf": 16, "f": 32, "df": 64}.get(ty, 64)
   return f"0x{raw & ((1 << n) - 1):X}"
 
@@ -114,7 +138,7 @@ def format_inst(d: dict, labels=None) -> str:
 
 # ---- text -> fields (the assembler's side); keys absent from the result are left to the encoder (derived fields)
 MODS_IN = {"": "", "-": "n", "~": "n", "(abs)": "a", "-(abs)": "na"}
-R_IMM = re.compile(r"^(-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?))(?::(\w+))?$")
+R_IMM = re.compile(r"^(-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|inf|[qs]nan\(0x[0-9A-Fa-f]+\)))(?::(\w+))?$")
 R_DIR = re.compile(r"^(-\(abs\)|\(abs\)|-|~)?(\(sat\))?([a-z]+?)(\d+)?(?:\.(\d+))?(<[^>]*>)?(?::(\w+))?$")
 R_IND = re.compile(r"^(-\(abs\)|\(abs\)|-|~)?(\(sat\))?r\[a(\d+)\.(\d+)(?:,(-?\d+))?\](<[^>]*>)?(?::(\w+))?$")
 R_PAY = re.compile(r"^(null|r(\d+))(?::(\d+))?$")
@@ -126,6 +150,10 @@ def _imm_raw(s: str, ty: str) -> int:
     v = int(s, 0)
     n = {"b": 16, "ub": 16, "w": 16, "uw": 16, "d": 32, "ud": 32, "q": 64, "uq": 64, "v": 32, "uv": 32, "vf": 32}.get(ty, 32)
     return v & ((1 << n) - 1)
+  m = re.match(r"^(-?)([qs])nan\(0x([0-9A-Fa-f]+)\)$", s)
+  if m and ty in FMT:
+    pk, uk, mb = FMT[ty]; n = struct.calcsize(uk) * 8
+    return (int(m.group(1) == "-") << (n - 1)) | (((1 << (n - 1 - mb)) - 1) << mb) | ((m.group(2) == "q") << (mb - 1)) | int(m.group(3), 16)
   x = float(s)
   if ty == "hf": return struct.unpack("<H", struct.pack("<e", x))[0]
   if ty == "df": return struct.unpack("<Q", struct.pack("<d", x))[0]

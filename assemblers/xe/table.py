@@ -35,7 +35,7 @@ class Lin:
   key: str
   bits: tuple
   weights: tuple
-  signed: bool = False
+  when: str | None = None    # immediates: the operand type these weights are for (None: any)
   def get(self, word: int) -> int:
     v = sum(w for b, w in zip(self.bits, self.weights) if word >> b & 1)
     return v
@@ -72,6 +72,9 @@ class Variant:
     for f in self.lins + self.enums:
       for b in f.bits: m |= 1 << b
     return m
+  def lin_for(self, key: str, ty) -> list:
+    ls = [l for l in self.lins if l.key == key]
+    return [l for l in ls if l.when == ty] or [l for l in ls if l.when is None] or ls[:1]
   def keys(self) -> set:
     return {f.key for f in self.lins} | {k for e in self.enums for k in e.keys}
 
@@ -101,7 +104,7 @@ def load(path: str = TSV) -> Model:
         v = Variant(int(r[1]), int(r[2]), r[3], int(r[4], 16), int(r[5], 16), int(r[6]))
         variants.append(v); vmap[v.vid] = v
       elif r[0] == "L":
-        vmap[int(r[1])].lins.append(Lin(r[2], _bits(r[3]), tuple(int(x) for x in r[4].split(",")), r[5] == "1"))
+        vmap[int(r[1])].lins.append(Lin(r[2], _bits(r[3]), tuple(int(x) for x in r[4].split(",")), r[5] or None))
       elif r[0] == "E": erows.append(r)
       elif r[0] == "C": crows.append(r)
   for r in erows:
