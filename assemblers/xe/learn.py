@@ -117,7 +117,10 @@ def depends_on(seed: bytes, k: str, kb: tuple, tab: dict, others: list) -> set:
   flip cannot show (a subregister's element size given by the type, an ARF name by the register number, ...)."""
   n, w0 = len(seed), int.from_bytes(seed, "little")
   v0 = flat(iga.decode_json([seed])[0]).get(k)
-  codes = [c for c, vals in sorted(tab.items()) if vals[0] != v0][:3] + [T.getbits(w0, kb)]
+  diff = [c for c, vals in sorted(tab.items()) if vals[0] != v0]
+  byval = {}
+  for c in diff: byval.setdefault(tab[c][0], c)          # one code per distinct value, then spread over the rest
+  codes = (list(byval.values())[:6] + diff[::max(1, len(diff) // 4)])[:10] + [T.getbits(w0, kb)]
   words = []
   for c in codes:
     w = (w0 & ~T.putbits((1 << len(kb)) - 1, kb)) | T.putbits(c, kb)
@@ -143,8 +146,18 @@ def raw_value(v, ty):
   a, b = FLOAT_BITS[ty]
   return struct.unpack(b, struct.pack(a, x))[0]
 
+def ctx_key(k: str):
+  """The key a linear key's weights depend on: an immediate's type, a register number's register file."""
+  if k.endswith(".value"): return k[:-len(".value")] + ".type"
+  if k.endswith(".r"): return k[:-2] + ".rn"
+  return None
+
 def type_of(f: dict, k: str):
-  return f.get(k[:-len(".value")] + ".type") if k.endswith(".value") else None
+  c = ctx_key(k)
+  return f.get(c) if c else None
+
+def operand_of(k: str) -> str:
+  return k.split(".")[0]
 
 def learn_variant(vid: int, seeds: list) -> T.Variant | None:
   """One variant from its seeds: per JSON key the bits whose flips change it; keys sharing bits are enumerated together
@@ -164,6 +177,7 @@ def learn_variant(vid: int, seeds: list) -> T.Variant | None:
         keysets.setdefault(b, set()).add(k)
         ty = type_of(f, k)
         if ty != type_of(f2, k): continue
+        if any(operand_of(o) == operand_of(k) for o in ch if o != k): continue    # a sibling changed too: not a weight
         a, c = raw_value(f.get(k), ty), raw_value(f2.get(k), ty)
         if a is not None and c is not None:
           weights.setdefault(k, {}).setdefault(ty, {}).setdefault(b, (c - a) if not w >> b & 1 else (a - c))
@@ -291,11 +305,23 @@ def main(argv=None):
     from hwrt.assemblers.xe import check
     sys.exit(check.run(a.n))
   rows = learn()
+  rows += fill_rows(rows)
   with open(T.TSV, "w") as f:
     f.write("# Xe-HPG (iga64 -p=12p71) encoding model, written by `python -m hwrt.assemblers.xe.learn`; see table.py\n")
     f.write("\n".join(rows) + "\n")
     for tab, tid in TABLES.items(): f.write(f"T\t{tid}\t{tab}\n")
   print(f"wrote {T.TSV}: {sum(r.startswith('V') for r in rows)} variants", file=sys.stderr)
+
+def fill_rows(rows: list) -> list:
+  """fills.py rules from the corpus, with the model just learned (written to a scratch file first)."""
+  from hwrt.assemblers.xe import fills
+  with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as f:
+    f.write("\n".join(rows) + "\n"); [f.write(f"T\t{tid}\t{tab}\n") for tab, tid in TABLES.items()]
+  model = T.load(f.name)
+  words = [w for isa in compile_corpus().values() for w in split_words(isa)]
+  out = fills.learn_rows(words, model)
+  os.unlink(f.name)
+  return out
 
 def gather_seeds_compact() -> list:
   words = [w for isa in compile_corpus().values() for w in split_words(isa)]

@@ -145,6 +145,17 @@ R_PAY = re.compile(r"^(null|r(\d+))(?::(\d+))?$")
 R_PRED = re.compile(r"^\((W)?&?(~)?(?:f(\d)\.(\d)((?:\.[a-z0-9]+)?))?\)$")
 R_HEAD = re.compile(r"^(?:(\([^)]*\))\s+)?([a-z0-9]+)((?:\.\S+?)?)(?:\s+\((\d+)\|M(\d+)\))?(?:\s+\((\w+)\)f(\d)\.(\d))?(?=\s|$)")
 
+WIDTH = {"b": 16, "ub": 16, "w": 16, "uw": 16, "hf": 16, "bf": 16, "d": 32, "ud": 32, "f": 32, "v": 32, "uv": 32, "vf": 32,
+         "q": 64, "uq": 64, "df": 64}
+
+def norm_imm(x, ty) -> int | None:
+  """An immediate (iga64's string or raw int) as its raw bits, masked to the type's width."""
+  if x is None: return None
+  if isinstance(x, str):
+    try: x = _imm_raw(x, ty or "ud")
+    except ValueError: return None
+  return x & ((1 << WIDTH.get(ty, 64)) - 1)
+
 def _imm_raw(s: str, ty: str) -> int:
   if re.match(r"^-?\d+$", s) or s.lower().startswith(("0x", "-0x")):
     v = int(s, 0)
@@ -246,7 +257,5 @@ def parse_inst(text: str, resolve=None) -> tuple:
   for i, tok in enumerate(toks):
     if has_dst and i == 0: parse_operand(tok, "dst", d, op, dst=True, resolve=resolve)
     else: parse_operand(tok, f"srcs[{i - has_dst}]", d, op, ternary=ternary, resolve=resolve)
-  compacted = "Compacted" in opts
-  for i, o in enumerate(x for x in opts if x != "Compacted"): d[f"opts[{i + compacted}]"] = o
-  if compacted: d["opts[0]"] = "Compacted"
-  return d, compacted
+  for i, o in enumerate(opts): d[f"opts[{i}]"] = o
+  return d, "Compacted" in opts

@@ -73,6 +73,7 @@ class Variant:
       for b in f.bits: m |= 1 << b
     return m
   def lin_for(self, key: str, ty) -> list:
+    """The linear field of key for its context (immediate type / register file), else the context-free one."""
     ls = [l for l in self.lins if l.key == key]
     return [l for l in ls if l.when == ty] or [l for l in ls if l.when is None] or ls[:1]
   def keys(self) -> set:
@@ -84,7 +85,7 @@ def _bits(s: str) -> tuple: return tuple(int(x) for x in s.split(",")) if s else
 class Model:
   variants: list
   by_opcode: dict
-  compact: object = None
+  fills: dict = field(default_factory=dict)     # (vid, operand types) -> [(bit, source)]: fills.py
 
 @functools.lru_cache(maxsize=None)
 def load(path: str = TSV) -> Model:
@@ -106,10 +107,12 @@ def load(path: str = TSV) -> Model:
       elif r[0] == "L":
         vmap[int(r[1])].lins.append(Lin(r[2], _bits(r[3]), tuple(int(x) for x in r[4].split(",")), r[5] or None))
       elif r[0] == "E": erows.append(r)
-      elif r[0] == "C": crows.append(r)
+      elif r[0] == "D": crows.append(r)
   for r in erows:
     vmap[int(r[1])].enums.append(Enum(tuple(r[2].split("|")), _bits(r[3]), tables[r[4][1:]]))
   by_op = {}
   for v in variants: by_op.setdefault((v.size, v.opcode), []).append(v)
   for vs in by_op.values(): vs.sort(key=lambda v: -bin(v.mask).count("1"))
-  return Model(variants, by_op)
+  fl = {}
+  for r in crows: fl.setdefault((int(r[1]), r[2]), []).append((int(r[3]), int(r[4])))
+  return Model(variants, by_op, fl)
