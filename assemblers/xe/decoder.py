@@ -115,10 +115,11 @@ def encode(f: dict, size: int = 16, model=None, fills: bool = True) -> int:
       if r is None: ok = False; errs.append("no consistent field codes")
       else: w, fixed = r
     if not ok: continue
-    if ok:
-      if fills: w = F.apply(w, v.vid, f, model.fills)
-      r = decode_word(w, size, model)
-      if r is not None and all(_val(f, k, r[0].get(k)) == _val(f, k, f.get(k)) for k in r[0] if k in f): return w
+    if ok:     # with the corpus fill rules when they keep the fields, else without
+      r0 = decode_word(w, size, model) if fills else None
+      for cand in ([F.apply(w, v.vid, r0[0], model.fills)] if r0 else []) + [w]:
+        r = decode_word(cand, size, model)
+        if r is not None and all(_val(f, k, r[0].get(k)) == _val(f, k, f.get(k)) for k in r[0] if k in f): return cand
       errs.append("re-decode differs")
   what = f"{f.get('op')}{'.' + f['subop'] if f.get('subop') else ''}"
   raise AssemblerError(f"no {'compacted ' if size == 8 else ''}encoding for {what}" + (f" ({'; '.join(errs[:3])})" if errs else ""))

@@ -33,6 +33,7 @@ def flat(j, p="") -> dict:
   if isinstance(j, dict):
     for k, v in j.items():
       if k in ("id", "defs", "comment") or (p == "" and k == "kind"): continue
+      if p == "" and k == "opts": out["opts"] = ",".join(v or []); continue   # one key: list positions shift
       out.update(flat(v, f"{p}.{k}" if p else k))
   elif isinstance(j, list):
     for i, v in enumerate(j): out.update(flat(v, f"{p}[{i}]"))
@@ -100,11 +101,15 @@ def numeric(v):
   try: return int(v, 0)
   except (TypeError, ValueError): return None
 
+def decode_one(seed: bytes) -> dict:
+  """Flat decode of one word, followed by nops so that branch targets land inside the probe kernel."""
+  return flat(iga.decode_json([seed] + [NOP] * 64)[0])
+
 def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
   """All 2^len(bits) codes of `bits` in `seed` decoded: {code: values of keys} (rejected codes left out)."""
   base = int.from_bytes(seed, "little") & ~T.putbits((1 << len(bits)) - 1, bits)
   words = [(base | T.putbits(c, bits)).to_bytes(len(seed), "little") for c in range(1 << len(bits))]
-  sig = signature(flat(iga.decode_json([seed])[0]))
+  sig = signature(decode_one(seed))
   out = {}
   for c, j in enumerate(iga.decode_json(words)):
     if j is None: continue
@@ -116,7 +121,7 @@ def depends_on(seed: bytes, k: str, kb: tuple, tab: dict, others: list) -> set:
   """Bits outside kb that change k once kb holds a code other than the seed's: the second-order dependencies a single
   flip cannot show (a subregister's element size given by the type, an ARF name by the register number, ...)."""
   n, w0 = len(seed), int.from_bytes(seed, "little")
-  v0 = flat(iga.decode_json([seed])[0]).get(k)
+  v0 = decode_one(seed).get(k)
   diff = [c for c, vals in sorted(tab.items()) if vals[0] != v0]
   byval = {}
   for c in diff: byval.setdefault(tab[c][0], c)          # one code per distinct value, then spread over the rest

@@ -104,6 +104,7 @@ def swsb_text(d: dict, extra=()) -> str:
   return "{" + ",".join(items) + "}" if items else ""
 
 def opts_list(d: dict) -> list:
+  if isinstance(d.get("opts"), str): return [x for x in d["opts"].split(",") if x]
   out, i = [], 0
   while f"opts[{i}]" in d:
     if d[f"opts[{i}]"] is not None: out.append(d[f"opts[{i}]"])
@@ -257,5 +258,5 @@ def parse_inst(text: str, resolve=None) -> tuple:
   for i, tok in enumerate(toks):
     if has_dst and i == 0: parse_operand(tok, "dst", d, op, dst=True, resolve=resolve)
     else: parse_operand(tok, f"srcs[{i - has_dst}]", d, op, ternary=ternary, resolve=resolve)
-  for i, o in enumerate(opts): d[f"opts[{i}]"] = o
+  d["opts"] = ",".join(opts)
   return d, "Compacted" in opts
