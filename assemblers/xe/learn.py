@@ -111,7 +111,7 @@ def enumerate_codes(seed: bytes, bits: tuple, keys: tuple) -> dict:
   words = [(base | T.putbits(c, bits)).to_bytes(len(seed), "little") for c in range(1 << len(bits))]
   sig = signature(decode_one(seed))
   out = {}
-  for c, j in enumerate(iga.decode_json(words)):
+  for c, j in enumerate(iga.decode_json(words + [NOP] * 128)[:len(words)]):   # nops: branch targets stay inside
     if j is None: continue
     f = flat(j)
     if signature(f) == sig: out[c] = tuple(f.get(k) for k in keys)
@@ -130,7 +130,7 @@ def depends_on(seed: bytes, k: str, kb: tuple, tab: dict, others: list) -> set:
   for c in codes:
     w = (w0 & ~T.putbits((1 << len(kb)) - 1, kb)) | T.putbits(c, kb)
     words += [w] + [w ^ (1 << b) for b in others]
-  js = iga.decode_json([w.to_bytes(n, "little") for w in words])
+  js = iga.decode_json([w.to_bytes(n, "little") for w in words] + [NOP] * 128)
   more, step = set(), len(others) + 1
   for i in range(len(codes)):
     blk = js[i * step:(i + 1) * step]
