@@ -100,7 +100,7 @@ def encode(f: dict, size: int = 16, model=None, fills: bool = True) -> int:
       if not cs: ok = False; errs.append(f"{'/'.join(e.keys[i] for i in idx)}={want}"); break
       opts.append((T.putbits((1 << len(e.bits)) - 1, e.bits), [T.putbits(c, e.bits) for c in cs]))
     if ok:
-      budget = [20000]
+      budget = [3000]
       def dfs(i, w, fixed):
         if i == len(opts): return w, fixed
         emask, cws = opts[i]
