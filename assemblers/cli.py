@@ -45,5 +45,6 @@ def run_disasm(args):
   data = _read(args.binary)
   isa = isa_for_binary(data)
   dump = getattr(args, "dump_isa", None)
+  if dump and isa.__name__ != "hwrt.assemblers.xe": raise BadArgument("--dump-isa is for Intel (ocloc) binaries")
   sys.stdout.write(isa.disassemble_container(data, dump_isa=dump) if dump else isa.disassemble_container(data))
   return 0
