@@ -14,8 +14,8 @@ class Parser(argparse.ArgumentParser):
 COMMANDS = {
   "devices": ("hwrt.devices", "list GPUs found through the kernel interfaces (and the simulated ones)"),
   "launch":  ("hwrt.launch", "load a kernel binary (or assemble a .s), set up buffers, launch, wait, check, time"),
-  "asm":     ("hwrt.assemblers.cli", "assemble SASS (sm_90) or RDNA3 (gfx1100) text into a cubin / code object"),
-  "disasm":  ("hwrt.assemblers.cli", "disassemble a cubin / HSA code object / raw words"),
+  "asm":     ("hwrt.assemblers.cli", "assemble SASS (sm_XX), RDNA3 (gfx1100) or Xe-HPG (xe-hpg) text into a cubin / code object / Intel binary"),
+  "disasm":  ("hwrt.assemblers.cli", "disassemble a cubin / HSA code object / ocloc binary / raw SASS words"),
   "stress":  ("hwrt.stress.cli", "run workloads or any command in loops, many at once, watching the kernel for failures"),
   "repro":   ("hwrt.repro.cli", "turn a stress journal into a minimal standalone bug repro, and verify it"),
   "trace":   ("hwrt.sim.bridge_cli", "trace every GPU ioctl a program makes (LD_PRELOAD shim)"),
