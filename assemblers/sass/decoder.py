@@ -54,7 +54,7 @@ def imad_display_name(opcode: str, ops) -> str:
   bi = b.value if b.type == "imm" else None
   if zero(a) or zero(b): return "IMAD.MOV" + u
   if bi == 1: return ("IMAD.MOV" if zero(c) else "IMAD.IADD") + u
-  if bi is not None and 0 < bi < 2 ** 31 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u
+  if bi is not None and 0 < bi < 2 ** 16 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u   # 0x10000: IMAD.U32 (ptx corpus)
   return "IMAD" + u
 TYPE_OF_HOLE = {"R": "reg", "UR": "ureg", "P": "pred", "UP": "upred", "SR": "sreg", "I": "imm", "F": "fimm"}
 # fimm values are bit patterns: fp32 / fp16 as stored, and for an fp64 immediate (DADD, DFMA, DSETP, MUFU.RCP64H ...: field
