@@ -313,11 +313,9 @@ def write_check_sample(variants, nvd, arch="sm_90", per=4):
   """A few cross-product words per variant with nvdisasm's text: --check (CI) decodes them with the committed model."""
   rng = random.Random(7)
   L = Learner(None, nvd)
-  rows = []
-  for v in variants:
-    for c, w in rng.sample(L.samples(v, rng), min(per, v.checked[0] or 1)):
-      t = nvd.known.get(w)
-      if t is not None: rows.append(f"{w:032x}\t{nvd.addr_of(w) or 0:x}\t{t}")
+  words = [w for v in variants for c, w in rng.sample(L.samples(v, rng), min(per, v.checked[0] or 1))]
+  texts = nvd.ask(words)
+  rows = [f"{w:032x}\t{nvd.addr_of(w) or 0:x}\t{t}" for w, t in zip(words, texts) if t is not None and nvd.addr_of(w) is not None]
   with open(check_path(arch), "w") as f:
     f.write("# word\taddress\tnvdisasm text  (sample of the model's cross-product checks; learn_model --check decodes them)\n")
     f.write("\n".join(sorted(rows)) + "\n")
