@@ -10,10 +10,11 @@ from hwrt.assemblers.sass.decoder import decode, Ctrl
 from hwrt.assemblers.sass.asm import encode_line
 
 HERE = os.path.dirname(__file__)
-# measured share of distinct instructions that round-trip bit-exactly (the goal, issue #13, is 1.0): 5543/6155 with the
-# model learned on the hand corpus' 431 forms only; what fails are operand layouts no learned form has (HADD2/HFMA2/HMNMX2
-# packings, VIMNMX.16x2, SGXT, IMMA.16832, ...), which learn.py gets from the generated corpus' new layouts once relearned
-FLOOR = 0.90
+# measured share of distinct instructions that round-trip bit-exactly (the goal, issue #13, is 1.0): 5844/6155 with the
+# table (580 forms, seeded with this corpus' new operand layouts only) + the model; 5543/6155 with the model learned on the
+# hand corpus' 431 forms alone (held out). The rest: don't-care bits ptxas sets otherwise, operand modifiers (.H0_H0, -R,
+# |R|) in combinations no form has, bf16 immediates
+FLOOR = 0.94
 
 def generator():
   spec = importlib.util.spec_from_file_location("ptx_corpus_generate", os.path.join(HERE, "ptx_corpus", "generate.py"))

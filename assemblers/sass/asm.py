@@ -34,6 +34,7 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
                      else f"[{m.group(1)}+0x0]", o) for o in operands]
     # `[0x10]` / `c[0x3][0x10]` for forms learned with a base register: nvdisasm's way of printing an RZ base
     filled = [re.sub(r"^(c\[0x[0-9a-f]+\])?\[(-?0x[0-9a-f]+)\]$", lambda m: f"{m.group(1) or ''}[RZ+{m.group(2)}]", o) for o in filled]
+    if filled == operands: filled = [re.sub(r"^\[UR", "[RZ+UR", o) for o in operands]     # `[UR4]` = RZ base + UR
     if filled != operands: return encode(opcode, filled, guard, ctrl, pc, labels, tab)
   if form is None and not operands and (opcode, ("{I}",)) in tab.by_key:      # `BPT.TRAP ;` = code 0
     return encode(opcode, ["0x0"], guard, ctrl, pc, labels, tab)

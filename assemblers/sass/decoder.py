@@ -134,6 +134,7 @@ class Instr:
         v = op.values[-1][1]                                                      # [imm] unsigned, c[b][imm] signed
         s = f"[{v & ((1 << fl[-1].nbits()) - 1):#x}]" if op.shape[0] == "[" else \
             f"c[{op.values[0][1]:#x}][{syntax.fmt_value('I', v)}]"
+      if "[RZ+UR" in s: s = s.replace("[RZ+UR", "[UR")                        # an RZ base beside a UR: nvdisasm leaves it out
       ops.append(s + (".reuse" if op.reuse and self.ctrl.yield_ else ""))
     if self.name in OMIT_ZERO_OPERAND and ops == ["0x0"]: ops = []
     return (g + imad_display_name(self.opcode, self.operands) + (" " + ", ".join(ops) if ops else "")).strip()
