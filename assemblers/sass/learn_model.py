@@ -263,13 +263,14 @@ def coverage(tab, variants, nvd):
   inval = sum(1 for mf in fields for t in mf.values.values() if "INVALID" in t)
   ops_model = {v.form.value & 0xFFF for v in variants}
   ops_table = {f.value & 0xFFF for f in tab.forms}
-  tails = collections.defaultdict(set)
-  for w, t in nvd.known.items():
-    if t is not None and (w & ~0xFFF & ~(0xF << 12)) in SWEEP_TAILS: tails[w & ~0xFFF & ~(0xF << 12)].add(w & 0xFFF)
+  tails = {}                                                   # only tails swept completely (--sweep) count
+  for tl in SWEEP_TAILS:
+    ws = [tl | 7 << 12 | op for op in range(4096)]
+    if all(w in nvd.known for w in ws): tails[tl] = {w & 0xFFF for w in ws if nvd.known[w] is not None}
   acc = set().union(*tails.values()) if tails else set()
   return {"probed_bits": f"{BITS[0]}-{BITS[1] - 1}", "variants": len(variants), "opcode_values_with_variants": len(ops_model), "opcode_values_in_table": len(ops_table),
-          "opcode_values_nvdisasm_accepts": {f"{t:032x}": len(s) for t, s in tails.items()}, "opcode_values_accepted_union": len(acc),
-          "accepted_union_in_table": len(acc & ops_table),
+          "opcode_values_nvdisasm_accepts": {f"{t:032x}": len(s) for t, s in tails.items()} or "not swept (run --sweep)",
+          "opcode_values_accepted_union": len(acc), "accepted_union_in_table": len(acc & ops_table),
           "modifier_bits": sum(mf.w for mf in fields), "fields": len(fields), "field_values": vals, "invalid_values": inval,
           "dont_care_bits": sum(bin(v.dont_care).count("1") for v in variants),
           "cross_product_checked": sum(v.checked[0] for v in variants), "cross_product_ok": sum(v.checked[1] for v in variants)}
