@@ -10,7 +10,7 @@ def cache_dir() -> str:
 def corpus_cubins() -> dict:
   oracle("ptxas")
   from hwrt.assemblers.sass import learn
-  return learn.compile_corpus(cache_dir())
+  return learn.compile_corpus(cache_dir(), generated=False)     # the hand corpus (the generated one: test_sass_ptx_corpus.py)
 
 @functools.lru_cache(maxsize=None)
 def learned():

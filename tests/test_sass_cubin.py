@@ -81,6 +81,7 @@ def test_reassemble_ptxas_cubins_gives_same_code():
   every kernel's code is ptxas's byte for byte, with the same parameter layout, registers and shared size."""
   n = 0
   for name, data in corpus_cubins().items():
+    if name.startswith("gen_"): continue       # the generated PTX corpus: measured in test_sass_ptx_corpus.py
     ref = sass.read_cubin(data)
     ours = sass.read_cubin(sass.assemble_to_container(sass.disassemble_container(data)))
     assert set(ours.kernels) == set(ref.kernels)

@@ -34,21 +34,22 @@ def encode(opcode: str, operands: list[str], guard: str | None = None, ctrl: Ctr
                      else f"[{m.group(1)}+0x0]", o) for o in operands]
     # `[0x10]` / `c[0x3][0x10]` for forms learned with a base register: nvdisasm's way of printing an RZ base
     filled = [re.sub(r"^(c\[0x[0-9a-f]+\])?\[(-?0x[0-9a-f]+)\]$", lambda m: f"{m.group(1) or ''}[RZ+{m.group(2)}]", o) for o in filled]
+    if filled == operands: filled = [re.sub(r"^\[UR", "[RZ+UR", o) for o in operands]     # `[UR4]` = RZ base + UR
     if filled != operands: return encode(opcode, filled, guard, ctrl, pc, labels, tab)
   if form is None and not operands and (opcode, ("{I}",)) in tab.by_key:      # `BPT.TRAP ;` = code 0
     return encode(opcode, ["0x0"], guard, ctrl, pc, labels, tab)
   if form is None and opcode in IMAD_FAMILY:                       # display aliases share one encoding
     u = opcode.endswith(".U32")
     for alt in sorted(IMAD_FAMILY - {opcode}):
-      if alt.endswith(".U32") != u or (alt, tuple(shapes)) not in tab.by_key: continue
+      if alt.endswith(".U32") != u or tab.form_for(alt, shapes) is None: continue
       try: w = encode(alt, operands, guard, ctrl, pc, labels, tab)
       except AssemblerError: continue
       if decode(w, pc, tab).text(tab.sr).split(" ")[1 if guard else 0] == opcode: return w
   if form is None:                                              # an operand nvdisasm omits when it is RZ/PT
-    for f in tab.forms:
-      if f.opcode != opcode or len(f.shapes) != len(operands) + 1: continue
+    for f in tab.forms:                                         # (a form of this mnemonic, or one the model derives)
+      if f.opcode.split(".")[0] != opcode.split(".")[0] or len(f.shapes) != len(operands) + 1: continue
       for i in f.omit:
-        if f.shapes[:i] + f.shapes[i + 1:] == shapes:
+        if f.shapes[:i] + f.shapes[i + 1:] == shapes and tab.form_for(opcode, f.shapes) is not None:
           zero = syntax.REG_NAME[syntax.HOLE.search(f.shapes[i]).group(1)]
           return encode(opcode, operands[:i] + [zero] + operands[i:], guard, ctrl, pc, labels, tab)
   if form is None:

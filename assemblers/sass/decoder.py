@@ -54,7 +54,7 @@ def imad_display_name(opcode: str, ops) -> str:
   bi = b.value if b.type == "imm" else None
   if zero(a) or zero(b): return "IMAD.MOV" + u
   if bi == 1: return ("IMAD.MOV" if zero(c) else "IMAD.IADD") + u
-  if bi is not None and 0 < bi < 2 ** 31 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u
+  if bi is not None and 0 < bi < 2 ** 16 and bi & (bi - 1) == 0 and zero(c): return "IMAD.SHL" + u   # 0x10000: IMAD.U32 (ptx corpus)
   return "IMAD" + u
 TYPE_OF_HOLE = {"R": "reg", "UR": "ureg", "P": "pred", "UP": "upred", "SR": "sreg", "I": "imm", "F": "fimm"}
 # fimm values are bit patterns: fp32 / fp16 as stored, and for an fp64 immediate (DADD, DFMA, DSETP, MUFU.RCP64H ...: field
@@ -134,6 +134,7 @@ class Instr:
         v = op.values[-1][1]                                                      # [imm] unsigned, c[b][imm] signed
         s = f"[{v & ((1 << fl[-1].nbits()) - 1):#x}]" if op.shape[0] == "[" else \
             f"c[{op.values[0][1]:#x}][{syntax.fmt_value('I', v)}]"
+      if "[RZ+UR" in s: s = s.replace("[RZ+UR", "[UR")                        # an RZ base beside a UR: nvdisasm leaves it out
       ops.append(s + (".reuse" if op.reuse and self.ctrl.yield_ else ""))
     if self.name in OMIT_ZERO_OPERAND and ops == ["0x0"]: ops = []
     return (g + imad_display_name(self.opcode, self.operands) + (" " + ", ".join(ops) if ops else "")).strip()

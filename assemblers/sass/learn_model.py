@@ -22,10 +22,27 @@ from hwrt.assemblers.sass.oracle import Nvdisasm
 
 SKIP = set(range(0, 16)) | set(range(105, 128))
 MAXW = 6                      # widest field enumerated in one piece
+BITS = (16, 105)              # word bits probed (--bits LO-HI narrows it; bits outside stay fixed at the exemplar's value)
 VERIFY = 96                   # cross-product words checked per variant
 def check_path(arch="sm_90"): return os.path.join(os.path.dirname(__file__), f"{arch.replace('_', '')}_model_check.tsv")
 
+EXEMPLARS: dict = {}          # form key -> the corpus word learn.py took as its exemplar (its flips are in the answer cache)
+
+def corpus_exemplars(arch="sm_90", cache_dir=None) -> dict:
+  """{form key: first corpus word of the form}, as learn.learn groups them (ptxas and nvdisasm answers cached)."""
+  from hwrt.assemblers.sass import learn as L
+  cubins = L.compile_corpus(cache_dir, generated=L.GENERATED_SEEDS and arch == "sm_90", arch=arch)
+  names = sorted(cubins)
+  names = [n for n in names if not n.startswith("gen_")] + [n for n in names if n.startswith("gen_")]
+  code = b"".join(c for name in names for _, c in L.kernel_code(cubins[name]))
+  words = [int.from_bytes(code[i:i + 16], "little") for i in range(0, len(code), 16)]
+  out = {}
+  for w, t in zip(words, L.nvdisasm_raw(words, arch)):
+    if t is not None: out.setdefault(L.Parsed(t).key, w)
+  return out
+
 def exemplar(f: "T.Form") -> int:
+  if f.key in EXEMPLARS: return EXEMPLARS[f.key]
   w = f.value | 7 << 12
   for j, x in f.when.items(): w |= f.fields[j].put(x)
   return w
@@ -74,7 +91,7 @@ class Learner:
       w = exemplar(f)
       if self.tab.match(w) is not f: continue                    # an alias of another form at these bits
       opbits = sum(fl.bits() for fl in f.fields)
-      cand = [b for b in range(128) if b not in SKIP and f.mask >> b & 1 and not opbits >> b & 1]
+      cand = [b for b in range(*BITS) if b not in SKIP and f.mask >> b & 1 and not opbits >> b & 1]
       jobs.append((f, w, cand))
     ex_t = self.ask([w for _, w, _ in jobs])
     flips = self.ask([w ^ 1 << b for _, w, c in jobs for b in c])
@@ -246,13 +263,14 @@ def coverage(tab, variants, nvd):
   inval = sum(1 for mf in fields for t in mf.values.values() if "INVALID" in t)
   ops_model = {v.form.value & 0xFFF for v in variants}
   ops_table = {f.value & 0xFFF for f in tab.forms}
-  tails = collections.defaultdict(set)
-  for w, t in nvd.known.items():
-    if t is not None and (w & ~0xFFF & ~(0xF << 12)) in SWEEP_TAILS: tails[w & ~0xFFF & ~(0xF << 12)].add(w & 0xFFF)
+  tails = {}                                                   # only tails swept completely (--sweep) count
+  for tl in SWEEP_TAILS:
+    ws = [tl | 7 << 12 | op for op in range(4096)]
+    if all(w in nvd.known for w in ws): tails[tl] = {w & 0xFFF for w in ws if nvd.known[w] is not None}
   acc = set().union(*tails.values()) if tails else set()
-  return {"variants": len(variants), "opcode_values_with_variants": len(ops_model), "opcode_values_in_table": len(ops_table),
-          "opcode_values_nvdisasm_accepts": {f"{t:032x}": len(s) for t, s in tails.items()}, "opcode_values_accepted_union": len(acc),
-          "accepted_union_in_table": len(acc & ops_table),
+  return {"probed_bits": f"{BITS[0]}-{BITS[1] - 1}", "variants": len(variants), "opcode_values_with_variants": len(ops_model), "opcode_values_in_table": len(ops_table),
+          "opcode_values_nvdisasm_accepts": {f"{t:032x}": len(s) for t, s in tails.items()} or "not swept (run --sweep)",
+          "opcode_values_accepted_union": len(acc), "accepted_union_in_table": len(acc & ops_table),
           "modifier_bits": sum(mf.w for mf in fields), "fields": len(fields), "field_values": vals, "invalid_values": inval,
           "dont_care_bits": sum(bin(v.dont_care).count("1") for v in variants),
           "cross_product_checked": sum(v.checked[0] for v in variants), "cross_product_ok": sum(v.checked[1] for v in variants)}
@@ -271,6 +289,8 @@ def main(argv=None):
   ap.add_argument("--check", action="store_true", help="check the committed model against the committed nvdisasm sample")
   ap.add_argument("--cache", help="nvdisasm answer cache directory (default ~/.cache/hwrt or $HWRT_NVDISASM_CACHE)")
   ap.add_argument("--arch", default="sm_90")
+  ap.add_argument("--bits", default="16-104", help="word bits to probe, LO-HI (default all non-opcode/guard/control bits)")
+  ap.add_argument("--jobs", type=int, default=2, help="parallel nvdisasm processes")
   ap.add_argument("--sweep", action="store_true", help="first sweep bits 0..11 over the probe tails (slow: ~4000 nvdisasm starts)")
   a = ap.parse_args(argv)
   if a.check: return check(a.arch)
@@ -278,7 +298,10 @@ def main(argv=None):
     nvd = Nvdisasm(a.arch, cache_dir=a.cache, jobs=1)
     for t in sorted(SWEEP_TAILS): print(f"sweep {t:032x}: {len(sweep(nvd, t))} opcode values accepted", flush=True)
   tab = T.load(a.arch)
-  nvd = Nvdisasm(a.arch, cache_dir=a.cache)
+  global BITS
+  lo, hi = (int(x) for x in a.bits.split("-")); BITS = (lo, hi + 1)
+  nvd = Nvdisasm(a.arch, cache_dir=a.cache, jobs=a.jobs)
+  EXEMPLARS.update(corpus_exemplars(a.arch))
   variants = learn_all(tab, nvd)
   cov = coverage(tab, variants, nvd)
   M.write_model(variants, cov, a.arch)
@@ -291,11 +314,9 @@ def write_check_sample(variants, nvd, arch="sm_90", per=4):
   """A few cross-product words per variant with nvdisasm's text: --check (CI) decodes them with the committed model."""
   rng = random.Random(7)
   L = Learner(None, nvd)
-  rows = []
-  for v in variants:
-    for c, w in rng.sample(L.samples(v, rng), min(per, v.checked[0] or 1)):
-      t = nvd.known.get(w)
-      if t is not None: rows.append(f"{w:032x}\t{nvd.addr_of(w) or 0:x}\t{t}")
+  words = [w for v in variants for c, w in rng.sample(L.samples(v, rng), min(per, v.checked[0] or 1))]
+  texts = nvd.ask(words)
+  rows = [f"{w:032x}\t{nvd.addr_of(w) or 0:x}\t{t}" for w, t in zip(words, texts) if t is not None and nvd.addr_of(w) is not None]
   with open(check_path(arch), "w") as f:
     f.write("# word\taddress\tnvdisasm text  (sample of the model's cross-product checks; learn_model --check decodes them)\n")
     f.write("\n".join(sorted(rows)) + "\n")
@@ -305,7 +326,7 @@ def check(arch: str = "sm_90") -> int:
   from hwrt.assemblers.sass.asm import encode_line
   from hwrt.assemblers.sass.decoder import Ctrl
   tab = T.load(arch)
-  bad = n = 0
+  bad = n = same = 0
   if not os.path.exists(check_path(arch)): print(f"learn_model --check: no {check_path(arch)}"); return 1
   for line in open(check_path(arch)):
     if line.startswith("#") or not line.strip(): continue
@@ -314,13 +335,17 @@ def check(arch: str = "sm_90") -> int:
     try:
       got = decode(w, a, tab).text(tab.sr)
       if syntax.normalize(got) != syntax.normalize(t): raise ValueError(f"disasm {got!r}")
+      if "INVALID" in t: continue                       # unencodable field values: disassembly only
       back = encode_line(f"{Ctrl.from_word(w)} {t}", a, tab=tab)
       dc = getattr(decode(w, a, tab).form, "dont_care", 0)
-      if (back ^ w) & ~dc: raise ValueError(f"asm {back:032x}")
+      if (back ^ w) & ~dc:                                # another encoding nvdisasm prints the same is no error
+        if syntax.normalize(decode(back, a, tab).text(tab.sr)) != syntax.normalize(t): raise ValueError(f"asm {back:032x}")
+        same += 1
     except Exception as e:
       bad += 1
       if bad <= 20: print(f"  FAIL {w:032x} {t}: {e}")
-  print(f"learn_model --check: {n - bad}/{n} sampled cross-product words decode to nvdisasm's text and re-encode")
+  print(f"learn_model --check: {n - bad}/{n} sampled cross-product words decode to nvdisasm's text and re-encode"
+        f" ({same} to another encoding nvdisasm prints the same)")
   return 1 if bad or not n else 0
 
 if __name__ == "__main__":

@@ -114,7 +114,7 @@ def fmt_operand(shape: str, vals: list, fwidth=32, sr_names=None) -> str:
     out += lit + s
   return out + shape[pos:]
 
-LINE = re.compile(r"^\s*(?:/\*([0-9a-f]+)\*/)?\s*(@!?U?P[T0-9]\s+)?([A-Z][A-Z0-9_.]*)(.*?)\s*;")
+LINE = re.compile(r"^\s*(?:/\*([0-9a-f]+)\*/)?\s*(@!?U?P[T0-9]\s+)?([A-Z][A-Z0-9_.]*(?:x[0-9][A-Z0-9_.x]*)*)(.*?)\s*;")
 
 def parse_line(text: str):
   """`@!P0 OP a, b ;` -> (guard or None, opcode, [operand texts]) with `.reuse` kept on the operand texts; None if no instruction."""

@@ -264,6 +264,21 @@ def _mem_family():
         f".reg .{t} {regs};\nld.param.u64 %x0, [in0];\ncvta.to.global.u64 %x0, %x0;\nmul.wide.u32 %off, %i, {sz};\nadd.u64 %x0, %x0, %off;\n"
         f"ld.global.{v}.{t} {{{regs}}}, [%x0];\nld.param.u64 %o, [out];\ncvta.to.global.u64 %o, %o;\nadd.u64 %o, %o, %off;\n"
         f"st.global.{v}.{t} [%o], {{{regs}}};", checks=["out"], vector=n, elem_type=t)
+  for t in ("u8", "s8", "u16", "s16", "u32", "u64", "f32", "f64"):     # generic addresses (no state space), with an offset
+    r = {"u8": "u32", "s8": "s32", "u16": "u32", "s16": "s32"}.get(t, t)
+    for off in (0, 8):
+      add("mem", f"ld_generic_{t}_{off}", "ld (generic)", [t], [None, None, None], r, f"ld.{t}:in0[i+{off // esize(t)}] (generic address)",
+          f"ld.param.u64 %x0, [in0];\nmul.wide.u32 %off, %i, {esize(t)};\nadd.u64 %x0, %x0, %off;\nld.{t} %d, [%x0+{off}];",
+          in0_type=t, note=f"reads in0[i + {off // esize(t)}]: in0 needs n + {off // esize(t)} elements")
+      add("mem", f"st_generic_{t}_{off}", "st (generic)", [t], [{"u8": "u16", "s8": "s16"}.get(t, t), None, None], None,
+          f"st.{t}:out[i+{off // esize(t)}]=a (generic address)",
+          f"ld.param.u64 %o, [out];\nmul.wide.u32 %off, %i, {esize(t)};\nadd.u64 %o, %o, %off;\nst.{t} [%o+{off}], %a;", out_type=t,
+          note=f"writes out[i + {off // esize(t)}]: out needs n + {off // esize(t)} elements")
+  for v, t in (("v2", "u32"), ("v4", "u32"), ("v2", "u64")):
+    n = int(v[1]); sz = esize(t) * n; regs = ", ".join(f"%e{j}" for j in range(n))
+    add("mem", f"ld_st_generic_{v}_{t}", f"ld.{v}+st.{v} (generic)", [t], [None, None, None], None, f"copy.{v}.{t}:out[i]=in0[i] (generic)",
+        f".reg .{t} {regs};\nld.param.u64 %x0, [in0];\nmul.wide.u32 %off, %i, {sz};\nadd.u64 %x0, %x0, %off;\nld.{v}.{t} {{{regs}}}, [%x0];\n"
+        f"ld.param.u64 %o, [out];\nadd.u64 %o, %o, %off;\nst.{v}.{t} [%o], {{{regs}}};", checks=["out"], vector=n, elem_type=t)
   for t in ("u8", "u16", "u32", "u64", "f32", "f64", "s16"):
     r = {"u8": "u16"}.get(t, t)
     add("mem", f"shared_xchg_{t}", "st.shared+bar.sync+ld.shared", [t], [r, None, None], r, f"shared[i]=a; out[i]=shared[i^1]",
