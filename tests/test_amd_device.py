@@ -197,3 +197,16 @@ def test_hwrt_launch_rdna3_assembly_on_the_fly(tmp_path):
   bad = tmp_path / "bad.s"; bad.write_text(".text\nk:\n  v_bogus v0\n")
   r = _hwrt("launch", str(bad), "--device", "sim:amd")
   assert r.returncode == 2 and "assembler error" in r.stderr and "Traceback" not in r.stderr
+
+def test_devices_opened_one_after_another_and_at_once_share_the_kfd_process(corpus):
+  """KFD binds a GPU's VM to one render-node file per process (a second ACQUIRE_VM with another file is -EBUSY,
+  kfd_ioctl_acquire_vm), enables the runtime once and sets the event page once: a device opened after another one closed,
+  and two open together, reuse the process's KFD state and both launch."""
+  m = sim_machine(kernel_timeout_s=3)
+  try:
+    data = open(corpus, "rb").read()
+    for _ in range(3):
+      with AMDDevice(m.syscalls, 0, "sim:amd") as d: assert run_case(d, data, "vadd")[0]
+    with AMDDevice(m.syscalls, 0, "sim:amd") as d1, AMDDevice(m.syscalls, 0, "sim:amd") as d2:
+      assert run_case(d1, data, "vadd")[0] and run_case(d2, data, "saxpy")[0] and run_case(d1, data, "relu")[0]
+  finally: m.close()

@@ -97,6 +97,18 @@ class HWQueue:
       if b in self.dev.buffers: self.dev.free(b)
     self.bufs = []
 
+class KFDProcess:
+  """What KFD keeps per process, not per open: the render node file ACQUIRE_VM bound to each GPU (a later ACQUIRE_VM with
+  another file is -EBUSY: kfd_ioctl_acquire_vm, "pdd->drm_file == drm_file ? 0 : -EBUSY"), RUNTIME_ENABLE (-EBUSY when
+  already enabled: kfd_ioctl_runtime_enable) and the event page (set once: kfd_event_page_set). The kfd_process lives as
+  long as the process's mm (linux drivers/gpu/drm/amd/amdkfd/kfd_process.c), so it outlives every AMDDevice: like
+  libhsakmt, each Syscalls keeps one, and a second device on the same GPU reuses it."""
+  def __init__(self, fd_kfd: int):
+    self.fd_kfd, self.fd_drm, self.event_page, self.runtime_enabled = fd_kfd, {}, {}, False
+  @staticmethod
+  def of(sys: Syscalls) -> "KFDProcess | None": return sys.__dict__.get("kfd_process")
+  def keep(self, sys: Syscalls): sys.__dict__["kfd_process"] = self
+
 class AMDDevice(Device):
   vendor, BUILTINS = "amd", BUILTINS
   def __init__(self, sys: Syscalls, index: int = 0, name: str = "amd:0"):
@@ -118,20 +130,31 @@ class AMDDevice(Device):
     p = self.props = self.node["properties"]
     self.gpu_id, self.arch = self.node["gpu_id"], self.node["arch"]
     self.lds_bytes = p.get("lds_size_in_kb", 64) << 10
-    self.fd_kfd = sys.open("/dev/kfd", O_RDWR | O_CLOEXEC)
+    proc = KFDProcess.of(sys)
+    self.fd_kfd = proc.fd_kfd if proc else sys.open("/dev/kfd", O_RDWR | O_CLOEXEC)
     v = self.kfd("AMDKFD_IOC_GET_VERSION")
     self.kfd_version = (v.major_version, v.minor_version)
     if v.major_version != kfd.KFD_IOCTL_MAJOR_VERSION or self.kfd_version < MIN_KFD:
       raise DriverNotPresent(f"KFD ioctl interface {v.major_version}.{v.minor_version}: hwrt needs {MIN_KFD[0]}.{MIN_KFD[1]} or newer")
     if "drm_render_minor" not in p: raise DriverNotPresent(f"KFD node {self.node['node']} names no DRM render node")
-    self.fd_drm = sys.open(f"/dev/dri/renderD{p['drm_render_minor']}", O_RDWR | O_CLOEXEC)
+    proc = proc or KFDProcess(self.fd_kfd)
+    fresh = self.gpu_id not in proc.fd_drm
+    self.fd_drm = proc.fd_drm[self.gpu_id] if not fresh else sys.open(f"/dev/dri/renderD{p['drm_render_minor']}", O_RDWR | O_CLOEXEC)
     self.apertures = self._apertures()
-    self.kfd("AMDKFD_IOC_ACQUIRE_VM", drm_fd=self.fd_drm, gpu_id=self.gpu_id)
-    self.kfd("AMDKFD_IOC_RUNTIME_ENABLE", r_debug=0, mode_mask=0, capabilities_mask=0)
+    if fresh: self.kfd("AMDKFD_IOC_ACQUIRE_VM", drm_fd=self.fd_drm, gpu_id=self.gpu_id)
+    proc.fd_drm[self.gpu_id] = self.fd_drm
+    if not proc.runtime_enabled: self.kfd("AMDKFD_IOC_RUNTIME_ENABLE", r_debug=0, mode_mask=0, capabilities_mask=0)
+    proc.runtime_enabled = True
+    proc.keep(sys)
     self._cwsr_sizes()
-    # events: the event page (8-byte slots), a signal event for queue completions, memory-fault and HW-exception events
-    self.event_page = self.alloc(hw.EVENT_PAGE_SIZE, kind="gtt")
-    ev = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_page_offset=self.event_page.handle, event_type=kfd.KFD_IOC_EVENT_SIGNAL, auto_reset=1)
+    # events: the event page (8-byte slots, once per process), a signal event for queue completions, memory-fault and
+    # HW-exception events
+    page = proc.event_page.get(self.gpu_id)
+    self.event_page = page or self.alloc(hw.EVENT_PAGE_SIZE, kind="gtt")
+    if page: self.buffers.add(page)
+    proc.event_page[self.gpu_id] = self.event_page
+    ev = self.kfd("AMDKFD_IOC_CREATE_EVENT", event_page_offset=0 if page else self.event_page.handle,
+                  event_type=kfd.KFD_IOC_EVENT_SIGNAL, auto_reset=1)
     self.queue_event, self.queue_event_slot = ev.event_id, ev.event_slot_index
     self._fault_events()
     self.signal_page = self.alloc(PAGE, kind="gtt")
@@ -357,8 +380,10 @@ class AMDDevice(Device):
       self.buffers.clear()
       for base, cpu in self.doorbells.items(): sys.munmap(cpu, DOORBELL_PAGE)
     finally:
-      if self.fd_drm is not None: sys.close(self.fd_drm)
-      if self.fd_kfd is not None: sys.close(self.fd_kfd)    # the process's KFD state (queues, memory, events) goes with it
+      if KFDProcess.of(sys) is None:          # never bound: nothing of this process's KFD state to keep
+        if self.fd_drm is not None: sys.close(self.fd_drm)
+        if self.fd_kfd is not None: sys.close(self.fd_kfd)
+      # else the fds stay with the KFDProcess: KFD keeps the VM binding, the runtime and the event page per process
 
 class ExtraQueue:
   """Another KFD compute queue with its own ring, made live with one release to the timeline: what the queue
