@@ -15,6 +15,7 @@ run devices python3 -m hwrt devices --json
 run own-cubins-in-cupy python3 bench/cupy_own_cubin.py
 run launch-vadd python3 -m hwrt launch tests/examples/vadd.sass.s --device nv:0 --grid 4096 --block 256 --arg a=f32[1048576]:rand \
   --arg b=f32[1048576]:rand --arg c=f32[1048576]:zeros --arg n=u32:1048576 --check "c == a + b" --repeat 10 --json
-run gpu-tests python3 -m pytest -m gpu -v -p no:cacheprovider tests/test_nv_driver.py tests/test_nv_hardware.py
+run gpu-tests python3 -m pytest -m gpu -v -p no:cacheprovider tests/test_nv_driver.py tests/test_nv_hardware.py tests/test_tensor_gpu.py
 run bench python3 bench/nv_launch.py --device nv:0 --json
+run bench-tensor python3 bench/tensor.py --device nv:0 --json
 ls -la "$OUT"
