@@ -93,6 +93,7 @@ def test_no_vendor_userspace_mapped(dev):
   for lib in ("libcuda", "libnvidia-ptxjitcompiler", "libcudart", "libamdhip", "libhsa-runtime", "libze_"):
     assert lib not in maps, f"{lib} is mapped into the process"
 
+@pytest.mark.isolated
 def test_illegal_address_is_a_gpu_fault_and_the_device_recovers(dev):
   prog = dev.load(own("vadd", dev))
   with pytest.raises(GPUFault) as e:
@@ -183,6 +184,7 @@ SPIN = """.kernel spin
         BRA .L_top ;
 """
 
+@pytest.mark.isolated
 def test_infinite_loop_kernel_times_out_and_the_device_recovers(dev):
   """A kernel that never ends: the wait's deadline fires, the channel group is freed (preempting the kernel) and rebuilt."""
   from hwrt.assemblers.sass import assemble_to_container
@@ -192,6 +194,7 @@ def test_infinite_loop_kernel_times_out_and_the_device_recovers(dev):
   a, b, c = run_vadd(dev, dev.load(own("vadd", dev)), n=700)
   assert np.array_equal(c, a + b)
 
+@pytest.mark.isolated
 @pytest.mark.parametrize("d, n", [("sim:nv", 10), pytest.param("nv:0", 100, marks=pytest.mark.gpu)])
 def test_illegal_address_reported_every_time(d, n):
   """n faulting launches in a row: every one is reported as Xid 31 and the launch after each succeeds."""

@@ -104,6 +104,7 @@ def test_infinite_loop_times_out(h):
   with pytest.raises(GPUTimeout):
     sass_exec.execute(h.launch_desc(prog, [], (1, 1, 1), (32, 1, 1)), h.mem, Deadline(0.3))
 
+@pytest.mark.isolated
 def test_fault_through_driver_is_xid31_and_channel_recovers(corpus):
   """Full path: the interpreter's MMUFault becomes an Xid 31 line in the simulated kmsg and the error notifier, the driver
   raises GPUFault(xid=31); after recovery the same program runs correctly."""

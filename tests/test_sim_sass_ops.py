@@ -13,9 +13,13 @@ import build   # noqa: E402
 from fpref import round_frac   # noqa: E402
 from sass_refs import M32, s32, sx, h2f, isnan_h, ieee, to_bits, minmax, fcmp, brev, bfind, prmt, bfe, bfi   # noqa: E402
 from hwrt.sim.sass_harness import Harness   # noqa: E402
+from hwrt.errors import Unimplemented   # noqa: E402
 
 @pytest.fixture(scope="module")
-def corpus(): return build.compiled_corpus(oracle, build.OPS_FILES)
+def corpus():
+  c = build.compiled_corpus(oracle, build.OPS_FILES)
+  build.learn_missing_forms(c)     # forms the committed table left out (e.g. HFMA2.MMA.BF16_V2 with an immediate pair)
+  return c
 
 @pytest.fixture
 def h():
@@ -268,6 +272,8 @@ def test_warp(h, corpus):
   check(got, want, "warp")
   assert got[0, 6] == 1 and got[64, 3] == 1 and got[96, 1] == 1 and got[200, 6] == 0     # both outcomes were exercised
 
+@pytest.mark.xfail(strict=True, reason="the atom2 kernel holds HFMA2.MMA.BF16_V2 with an immediate pair, which the structural sm_90 "
+                   "table leaves out (bf16 immediates do not round-trip yet: issue 13)", raises=Unimplemented)
 def test_atomics_all_ops(h, corpus):
   """Every atom / red operation and type on global, generic (global and shared) and shared addresses: old values and the
   memory afterwards (one thread per slot, so neither depends on thread order)."""

@@ -26,7 +26,8 @@ def test_random_field_combinations_20000():
 
 def test_random_words_agree_where_both_decode():
   oracle("iga64")
-  rnd, model = random.Random(), T.load()
+  seed = int(os.environ.get("HWRT_XE_SEED", "0"))          # deterministic in CI; HWRT_XE_SEED=N for other draws
+  rnd, model = random.Random(seed), T.load()
   ops = sorted({v.opcode for v in model.variants if v.size == 16})
   words = [(rnd.getrandbits(128) & ~(0x7F | 1 << 29)) | rnd.choice(ops) for _ in range(5000)]
   txt = iga.decode_text(b"".join(w.to_bytes(16, "little") for w in words))
@@ -36,5 +37,5 @@ def test_random_words_agree_where_both_decode():
     if r is None or t is None or any(r[0].get(f"srcs[{k}].kind") == "LB" for k in range(2)): continue
     both += 1
     bad += syntax.format_inst(r[0]) != iga.norm(t)
-  print(f"random words both decode: {both}, texts differ: {bad}")
-  assert both > 100 and bad / both <= 0.55, (both, bad)     # measured 94/201 on the committed model
+  print(f"seed {seed}: random words both decode: {both}, texts differ: {bad}")
+  assert both > 100 and bad / both <= 0.55, (seed, both, bad)     # measured 94/201 on the committed model

@@ -27,7 +27,7 @@ class Lowerer(regalloc.Lowerer):
     n, np_ = self.k.name, len(self.k.params)
     head = [".text", ".p2align 8", f"{n}:"]
     tail = ["END:", "  s_endpgm", ".rodata", f".amdhsa_kernel {n}", "  .amdhsa_user_sgpr_kernarg_segment_ptr 1",
-            "  .amdhsa_system_sgpr_workgroup_id_x 1", f"  .amdhsa_kernarg_size {8 * np_}"]
+            "  .amdhsa_system_sgpr_workgroup_id_x 1", "  .amdhsa_float_denorm_mode_32 3", f"  .amdhsa_kernarg_size {8 * np_}"]
     if self.k.shared:     # the LDS size in COMPUTE_PGM_RSRC2 too (512-byte granules): what a PM4 dispatch and sim:amd read
       tail += [f"  .amdhsa_group_segment_fixed_size {self.k.shared}", f"  .hwrt_granulated_lds_size {-(-self.k.shared // 512)}"]
     tail += [f"  .hwrt_arg p{i}, {8 * i}, 8, global_buffer" for i in range(np_)] + [".end_amdhsa_kernel"]
