@@ -77,6 +77,7 @@ def test_stress_counts_are_bounded(work, extra, what):
   expect(r, 2, what, seconds=10)
   assert not os.path.exists(work / "j.jsonl")
 
+@pytest.mark.isolated
 def test_huge_grid_stops_at_its_deadline(work):
   r = run_cli(["launch", work / "K", "--device", "sim:nv", "--grid", "2147483647", "--block", "1024", "--arg", "a=f32[256]:rand",
                "--arg", "b=f32[256]:rand", "--arg", "c=f32[256]:zeros", "--arg", "n=u32:256", "--timeout", "2"], timeout=60)
