@@ -13,22 +13,10 @@ import build   # noqa: E402
 from fpref import round_frac   # noqa: E402
 from fractions import Fraction   # noqa: E402
 from hwrt.sim.sass_harness import Harness   # noqa: E402
-from test_sim_sass_corpus import DriverPath   # noqa: E402
+from test_sim_sass_corpus import device, h   # noqa: E402,F401  (the driver-path / harness fixtures, shared)
 
 @pytest.fixture(scope="module")
 def corpus(): return build.compiled_corpus(oracle, build.OPS_FILES)
-
-@pytest.fixture(scope="module")
-def device():
-  from hwrt.devices import open_device
-  d = open_device("sim:nv")
-  yield d
-  d.close()
-
-@pytest.fixture(params=["driver", "harness"])
-def h(request):
-  x = DriverPath(request.getfixturevalue("device")) if request.param == "driver" else Harness()
-  yield x; x.close()
 
 def run(h, corpus, name, args, grid, block): h.launch(h.load(corpus[name][1], name), args, grid, block)
 
